@@ -1,0 +1,292 @@
+//! Output events: what creditstream decides, published for people and downstream systems.
+//!
+//! Every output carries a deterministic `output_id` built from the input event that caused
+//! it and the rule that fired, so a replay or a restart publishes the same id again and the
+//! broker's duplicate window (and consumers) drop it.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::input::Channel;
+use crate::money::{Currency, Money, amount_str};
+
+/// Severity of an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// For information.
+    Info,
+    /// Needs attention soon.
+    Warning,
+    /// Needs attention now.
+    High,
+}
+
+/// What an alert is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A collected payment was returned or charged back.
+    ReversalReceived,
+    /// A debtor disputes an invoice.
+    DisputeOpened,
+    /// Exposure (open balance) rose above the credit limit.
+    ExposureAboveLimit,
+    /// A promise to pay passed its date without the money.
+    PromiseBroken,
+}
+
+impl AlertKind {
+    /// Label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::ReversalReceived => "reversal_received",
+            AlertKind::DisputeOpened => "dispute_opened",
+            AlertKind::ExposureAboveLimit => "exposure_above_limit",
+            AlertKind::PromiseBroken => "promise_broken",
+        }
+    }
+}
+
+/// Tone of voice of a message to a debtor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tone {
+    /// A kind nudge.
+    Friendly,
+    /// Matter of fact.
+    Neutral,
+    /// Last warning.
+    Firm,
+}
+
+/// What a downstream system should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Send a payment reminder.
+    Reminder,
+    /// Block new orders (exposure above limit).
+    CreditHold,
+    /// Lift a credit hold.
+    CreditHoldReleased,
+}
+
+impl ActionKind {
+    /// Label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Reminder => "reminder",
+            ActionKind::CreditHold => "credit_hold",
+            ActionKind::CreditHoldReleased => "credit_hold_released",
+        }
+    }
+}
+
+/// Why a person has to look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskKind {
+    /// A payment no rule could apply (unknown payer, no usable reference).
+    UnmatchedPayment,
+    /// A reversal of a payment the ledger does not know.
+    UnknownReversal,
+    /// A payment in another currency than the items it refers to.
+    CurrencyMismatch,
+}
+
+impl TaskKind {
+    /// Label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskKind::UnmatchedPayment => "unmatched_payment",
+            TaskKind::UnknownReversal => "unknown_reversal",
+            TaskKind::CurrencyMismatch => "currency_mismatch",
+        }
+    }
+}
+
+/// An alert for credit managers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// What it is about.
+    pub kind: AlertKind,
+    /// How urgent.
+    pub severity: Severity,
+    /// One sentence a credit manager can read.
+    pub summary: String,
+    /// Amount concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    /// Invoice or payment concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+/// An instruction for a downstream system.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    /// What to do.
+    pub kind: ActionKind,
+    /// Channel, for messages to the debtor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
+    /// Tone, for messages to the debtor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tone: Option<Tone>,
+    /// Invoices concerned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoice_numbers: Vec<String>,
+    /// One sentence saying why.
+    pub summary: String,
+}
+
+/// An exception a person must decide.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    /// Why.
+    pub kind: TaskKind,
+    /// One sentence saying what to decide.
+    pub summary: String,
+    /// Payment concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
+    /// Amount concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    /// Candidate debtors or invoices, best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+}
+
+/// A debtor's current standing: balances from the ledger and, once a model is active, its
+/// score and recommended limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreUpdate {
+    /// Currency of the amounts below (the debtor's account currency).
+    pub currency: Currency,
+    /// Sum of open items.
+    #[serde(with = "amount_str")]
+    pub open_balance: Decimal,
+    /// Sum of open items past their due date.
+    #[serde(with = "amount_str")]
+    pub overdue_balance: Decimal,
+    /// Days past due of the oldest overdue item (0 when none).
+    pub max_days_past_due: i64,
+    /// Payments received but not applied to an item.
+    #[serde(with = "amount_str")]
+    pub unapplied_credit: Decimal,
+    /// Current credit limit.
+    #[serde(with = "amount_str")]
+    pub credit_limit: Decimal,
+    /// Open balance above the limit.
+    pub exposure_above_limit: bool,
+    /// Probability that the debtor pays late (from the active model), when one is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_late: Option<f64>,
+    /// Risk class, when a model is active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_class: Option<String>,
+    /// Recommended limit, when a limit policy is active.
+    #[serde(default, with = "amount_str::option", skip_serializing_if = "Option::is_none")]
+    pub recommended_limit: Option<Decimal>,
+    /// Why the standing changed, in words.
+    pub reason: String,
+}
+
+/// Any output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "data", rename_all = "snake_case")]
+pub enum Output {
+    /// For credit managers.
+    Alert(Alert),
+    /// For downstream systems.
+    Action(Action),
+    /// For a person's task list.
+    Task(Task),
+    /// A debtor's standing changed.
+    ScoreUpdate(ScoreUpdate),
+}
+
+/// Output family, which picks the subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutputFamily {
+    /// `alerts`
+    Alerts,
+    /// `actions`
+    Actions,
+    /// `tasks`
+    Tasks,
+    /// `scores`
+    Scores,
+}
+
+impl OutputFamily {
+    /// Every family.
+    pub const ALL: [OutputFamily; 4] = [
+        OutputFamily::Alerts,
+        OutputFamily::Actions,
+        OutputFamily::Tasks,
+        OutputFamily::Scores,
+    ];
+
+    /// Subject token and label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFamily::Alerts => "alerts",
+            OutputFamily::Actions => "actions",
+            OutputFamily::Tasks => "tasks",
+            OutputFamily::Scores => "scores",
+        }
+    }
+}
+
+impl Output {
+    /// The family (and so the subject) of this output.
+    pub fn family(&self) -> OutputFamily {
+        match self {
+            Output::Alert(_) => OutputFamily::Alerts,
+            Output::Action(_) => OutputFamily::Actions,
+            Output::Task(_) => OutputFamily::Tasks,
+            Output::ScoreUpdate(_) => OutputFamily::Scores,
+        }
+    }
+
+    /// A bounded label naming the precise kind (`reversal_received`, `reminder`, ...).
+    pub fn kind_label(&self) -> &'static str {
+        match self {
+            Output::Alert(a) => a.kind.as_str(),
+            Output::Action(a) => a.kind.as_str(),
+            Output::Task(t) => t.kind.as_str(),
+            Output::ScoreUpdate(_) => "score_update",
+        }
+    }
+}
+
+/// An output with its identity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputEnvelope {
+    /// Contract version.
+    pub schema_version: u32,
+    /// Deterministic id: `<rule>:<cause event id>` (plus a discriminator where one input
+    /// causes several outputs of one rule). Also the `Nats-Msg-Id`.
+    pub output_id: String,
+    /// Event time of the decision (the cause's event time or the watermark).
+    pub event_time: DateTime<Utc>,
+    /// The input event that caused it.
+    pub cause_event_id: String,
+    /// The debtor concerned, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debtor_id: Option<String>,
+    /// The output itself.
+    #[serde(flatten)]
+    pub output: Output,
+}
+
+impl OutputEnvelope {
+    /// The wire form (compact JSON).
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
