@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use crate::field_errors;
 use crate::input::*;
 use crate::money::{INVALID_AMOUNT, NEGATIVE_AMOUNT, UNKNOWN_CURRENCY};
 
@@ -138,26 +139,81 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
-    fn new(reason: DeadLetterReason, detail: impl Into<String>) -> Self {
+    fn new(reason: DeadLetterReason, detail: impl AsRef<str>) -> Self {
         DecodeError {
             reason,
-            detail: detail.into(),
+            detail: header_safe(detail.as_ref()),
             event_id: None,
         }
     }
 }
 
+/// Longest detail kept, in bytes (the detail quotes producer input, which can be as large
+/// as the message).
+const MAX_DETAIL_LEN: usize = 512;
+
+/// The detail goes into a NATS header: it quotes producer input, so control characters
+/// (a CR/LF would end the header) are escaped and the length is capped.
+fn header_safe(detail: &str) -> String {
+    let mut out = String::with_capacity(detail.len().min(MAX_DETAIL_LEN + 4));
+    for c in detail.chars() {
+        if out.len() >= MAX_DETAIL_LEN {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The envelope with every field still raw, so that each field's absence or wrong type is
+/// reported with its name (serde's own messages do not name the field).
 #[derive(Deserialize)]
 struct RawEnvelope<'a> {
-    schema_version: Option<serde_json::Value>,
     #[serde(borrow)]
-    event_id: Option<std::borrow::Cow<'a, str>>,
+    schema_version: Option<&'a RawValue>,
     #[serde(borrow)]
-    event_time: Option<std::borrow::Cow<'a, str>>,
+    event_id: Option<&'a RawValue>,
+    #[serde(borrow)]
+    event_time: Option<&'a RawValue>,
     #[serde(rename = "type", borrow)]
-    kind: Option<std::borrow::Cow<'a, str>>,
+    kind: Option<&'a RawValue>,
     #[serde(borrow)]
     data: Option<&'a RawValue>,
+}
+
+/// What a JSON text that is not an object is, for the detail.
+fn json_shape(text: &str) -> &'static str {
+    match text.trim_start().as_bytes().first() {
+        None => "empty",
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        Some(b'-' | b'0'..=b'9') => "a number",
+        Some(_) => "not JSON",
+    }
+}
+
+fn is_object(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+}
+
+/// A string field of the envelope: `Ok(None)` when absent (or null).
+fn string_field(name: &str, raw: Option<&RawValue>) -> Result<Option<String>, DecodeError> {
+    raw.map(|r| {
+        serde_json::from_str::<String>(r.get()).map_err(|_| {
+            DecodeError::new(
+                DeadLetterReason::InvalidValue,
+                format!("`{name}` must be a string, found `{}`", r.get()),
+            )
+        })
+    })
+    .transpose()
 }
 
 fn decode(bytes: &[u8], max_bytes: usize) -> Result<Envelope, DecodeError> {
@@ -168,62 +224,110 @@ fn decode(bytes: &[u8], max_bytes: usize) -> Result<Envelope, DecodeError> {
             format!("{} bytes, the limit is {max_bytes}", bytes.len()),
         ));
     }
-    let raw: RawEnvelope<'_> = serde_json::from_slice(bytes)
+    // serde_json checks UTF-8 only in the strings it reads, not in ignored fields.
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        DecodeError::new(
+            R::MalformedJson,
+            format!("envelope: not valid UTF-8 after byte {}", e.valid_up_to()),
+        )
+    })?;
+    if !is_object(text) {
+        // Checked here: serde would also read a JSON array as the envelope's fields in order.
+        return Err(DecodeError::new(
+            R::MalformedJson,
+            format!(
+                "envelope: expected a JSON object, found {}",
+                json_shape(text)
+            ),
+        ));
+    }
+    let raw: RawEnvelope<'_> = serde_json::from_str(text)
         .map_err(|e| DecodeError::new(R::MalformedJson, format!("envelope: {e}")))?;
 
-    let version = match raw.schema_version {
-        None => return Err(DecodeError::new(R::MissingField, "missing field `schema_version`")),
-        Some(v) => v,
-    };
-    let version = version
-        .as_u64()
-        .and_then(|v| u32::try_from(v).ok())
-        .filter(|v| SUPPORTED_SCHEMA_VERSIONS.contains(v))
-        .ok_or_else(|| {
-            DecodeError::new(
-                R::UnsupportedSchemaVersion,
-                format!("schema_version {version}; this build reads {SUPPORTED_SCHEMA_VERSIONS:?}"),
-            )
-        })?;
-
-    let event_id = raw
-        .event_id
-        .ok_or_else(|| DecodeError::new(R::MissingField, "missing field `event_id`"))?;
-    check_id("event_id", &event_id).map_err(|d| DecodeError::new(R::InvalidValue, d))?;
-    let event_id = event_id.into_owned();
+    // The id first, so that every later refusal carries it; its own errors come after the
+    // version check, since another version may shape the envelope differently.
+    let event_id = string_field("event_id", raw.event_id);
+    let known_id = event_id
+        .as_ref()
+        .ok()
+        .and_then(Option::as_deref)
+        .filter(|id| check_id("event_id", id).is_ok())
+        .map(str::to_owned);
     let with_id = |mut e: DecodeError| {
-        e.event_id = Some(event_id.clone());
+        e.event_id.clone_from(&known_id);
         e
     };
 
-    let event_time = raw
-        .event_time
-        .ok_or_else(|| with_id(DecodeError::new(R::MissingField, "missing field `event_time`")))?;
+    let version = raw.schema_version.ok_or_else(|| {
+        with_id(DecodeError::new(
+            R::MissingField,
+            "missing field `schema_version`",
+        ))
+    })?;
+    let version = serde_json::from_str::<serde_json::Value>(version.get())
+        .ok()
+        .and_then(|v| v.as_u64())
+        .and_then(|v| u32::try_from(v).ok())
+        .filter(|v| SUPPORTED_SCHEMA_VERSIONS.contains(v))
+        .ok_or_else(|| {
+            with_id(DecodeError::new(
+                R::UnsupportedSchemaVersion,
+                format!(
+                    "`schema_version` is {}; this build reads {SUPPORTED_SCHEMA_VERSIONS:?}",
+                    version.get()
+                ),
+            ))
+        })?;
+
+    let event_id =
+        event_id?.ok_or_else(|| DecodeError::new(R::MissingField, "missing field `event_id`"))?;
+    check_id("event_id", &event_id).map_err(|d| DecodeError::new(R::InvalidValue, d))?;
+
+    let event_time = string_field("event_time", raw.event_time)
+        .map_err(with_id)?
+        .ok_or_else(|| {
+            with_id(DecodeError::new(
+                R::MissingField,
+                "missing field `event_time`",
+            ))
+        })?;
     let event_time = DateTime::parse_from_rfc3339(&event_time)
         .map_err(|e| {
             with_id(DecodeError::new(
                 R::InvalidValue,
-                format!("event_time `{event_time}`: {e} (expected RFC 3339 with a zone)"),
+                format!("`event_time` `{event_time}`: {e} (expected RFC 3339 with a zone)"),
             ))
         })?
         .with_timezone(&Utc);
 
-    let kind_name = raw
-        .kind
+    let kind_name = string_field("type", raw.kind)
+        .map_err(with_id)?
         .ok_or_else(|| with_id(DecodeError::new(R::MissingField, "missing field `type`")))?;
     let kind = EventKind::from_wire(&kind_name).ok_or_else(|| {
         with_id(DecodeError::new(
             R::UnknownEventType,
-            format!("type `{kind_name}` is not in schema version {version}"),
+            format!("`type` `{kind_name}` is not in schema version {version}"),
         ))
     })?;
     let data = match (raw.data, kind) {
         (Some(d), _) => d.get(),
         (None, EventKind::ClockTick) => "{}",
-        (None, _) => return Err(with_id(DecodeError::new(R::MissingField, "missing field `data`"))),
+        (None, _) => {
+            return Err(with_id(DecodeError::new(
+                R::MissingField,
+                "missing field `data`",
+            )));
+        }
     };
+    if !is_object(data) {
+        // As for the envelope: serde would read an array as the fields in order.
+        return Err(with_id(DecodeError::new(
+            R::MalformedJson,
+            format!("`data` must be a JSON object, found {}", json_shape(data)),
+        )));
+    }
 
-    let event = decode_data(kind, data).map_err(|e| with_id(classify(kind, &e)))?;
+    let event = decode_data(kind, data).map_err(|e| with_id(classify(kind, data, &e)))?;
     validate(&event).map_err(|(reason, detail)| with_id(DecodeError::new(reason, detail)))?;
     Ok(Envelope {
         schema_version: version,
@@ -249,12 +353,21 @@ fn decode_data(kind: EventKind, data: &str) -> Result<InputEvent, serde_json::Er
     })
 }
 
-/// Maps a serde error on `data` to a reason. The amount and currency messages are our own
-/// (see `money`), so their prefixes are stable.
-fn classify(kind: EventKind, e: &serde_json::Error) -> DecodeError {
+/// Maps a serde error on `data` to a reason, naming the field it came from. The amount and
+/// currency messages are our own (see `money`), so their prefixes are stable.
+fn classify(kind: EventKind, data: &str, e: &serde_json::Error) -> DecodeError {
     use DeadLetterReason as R;
-    let msg = e.to_string();
-    let reason = if e.is_syntax() || e.is_eof() {
+    // serde_json does not say which field failed: decode again, field by field, to learn it
+    // (only on this error path). When that pass does not fail (a field given twice), keep
+    // the first error as it is.
+    // `data` is known to be well-formed JSON (the envelope parsed), so a "syntax" error of
+    // the first pass is serde_json refusing a value of the wrong type (a number where an
+    // enum's string belongs): the second pass reports it as such.
+    let (field, msg) = match field_errors::locate(kind, data) {
+        Some((field, err)) => (field, err.to_string()),
+        None => (None, e.to_string()),
+    };
+    let reason = if msg.starts_with("duplicate field") {
         R::MalformedJson
     } else if msg.starts_with("missing field") {
         R::MissingField
@@ -267,7 +380,11 @@ fn classify(kind: EventKind, e: &serde_json::Error) -> DecodeError {
     } else {
         R::InvalidValue
     };
-    DecodeError::new(reason, format!("{} data: {msg}", kind.as_str()))
+    let detail = match field {
+        Some(f) => format!("{} data: `{f}`: {msg}", kind.as_str()),
+        None => format!("{} data: {msg}", kind.as_str()),
+    };
+    DecodeError::new(reason, detail)
 }
 
 fn check_id(field: &str, value: &str) -> Result<(), String> {
@@ -275,7 +392,10 @@ fn check_id(field: &str, value: &str) -> Result<(), String> {
         return Err(format!("`{field}` is empty"));
     }
     if value.len() > MAX_ID_LEN {
-        return Err(format!("`{field}` is {} bytes long, at most {MAX_ID_LEN}", value.len()));
+        return Err(format!(
+            "`{field}` is {} bytes long, at most {MAX_ID_LEN}",
+            value.len()
+        ));
     }
     if value.chars().any(char::is_control) {
         return Err(format!("`{field}` holds a control character"));
@@ -285,7 +405,10 @@ fn check_id(field: &str, value: &str) -> Result<(), String> {
 
 fn check_text(field: &str, value: &str) -> Result<(), String> {
     if value.len() > MAX_TEXT_LEN {
-        return Err(format!("`{field}` is {} bytes long, at most {MAX_TEXT_LEN}", value.len()));
+        return Err(format!(
+            "`{field}` is {} bytes long, at most {MAX_TEXT_LEN}",
+            value.len()
+        ));
     }
     Ok(())
 }
@@ -294,7 +417,10 @@ type Invalid = (DeadLetterReason, String);
 
 fn positive(field: &str, amount: rust_decimal::Decimal) -> Result<(), Invalid> {
     if amount.is_zero() {
-        return Err((DeadLetterReason::InvalidAmount, format!("`{field}` must be greater than zero")));
+        return Err((
+            DeadLetterReason::InvalidAmount,
+            format!("`{field}` must be greater than zero"),
+        ));
     }
     Ok(())
 }

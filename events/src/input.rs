@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::money::{Currency, Money, amount_str};
 
@@ -187,7 +187,11 @@ pub struct DebtorUpdated {
     /// Currency of the limit.
     pub currency: Currency,
     /// The debtor's IBANs, if the master data knows them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub ibans: Vec<String>,
 }
 
@@ -227,7 +231,7 @@ pub struct PaymentReceived {
     /// Value date.
     pub value_date: NaiveDate,
     /// How the money came in.
-    #[serde(default = "default_method")]
+    #[serde(default = "default_method", deserialize_with = "method_or_default")]
     pub method: PaymentMethod,
     /// Name of the payer as the bank gives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -251,6 +255,20 @@ pub struct PaymentReceived {
 
 fn default_method() -> PaymentMethod {
     PaymentMethod::BankTransfer
+}
+
+/// `null` in an optional field means absent, as it does for the `Option` fields.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// `method`, with `null` read as absent (a bank transfer).
+fn method_or_default<'de, D: Deserializer<'de>>(d: D) -> Result<PaymentMethod, D::Error> {
+    Ok(Option::<PaymentMethod>::deserialize(d)?.unwrap_or_else(default_method))
 }
 
 /// A collected payment was taken back.
@@ -301,10 +319,14 @@ pub struct DisputeOpened {
     /// Disputed invoice.
     pub invoice_number: String,
     /// Disputed amount, if only part of the invoice is disputed.
-    #[serde(default, with = "amount_str::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "amount_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<Decimal>,
     /// The debtor's reason, as recorded.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub reason: String,
 }
 
@@ -336,7 +358,11 @@ pub struct PromiseToPay {
     /// Currency.
     pub currency: Currency,
     /// Invoices the promise covers (empty: the oldest open items).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub invoice_numbers: Vec<String>,
 }
 
@@ -350,7 +376,11 @@ pub struct BureauRating {
     /// Rating as the bureau writes it (e.g. "A", "BB+", "3").
     pub rating: String,
     /// Bureau's probability of default within a year, if it gives one (0..=1).
-    #[serde(default, with = "amount_str::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "amount_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub probability_of_default: Option<Decimal>,
 }
 

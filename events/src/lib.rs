@@ -5,6 +5,7 @@
 //! - [`input`]: the input event kinds (debtor, invoice, payment, reversal, credit note,
 //!   dispute, promise, bureau rating, clock tick);
 //! - [`envelope`]: the versioned envelope, its decoder and the dead-letter reasons;
+//!   `field_errors` (private) tells the decoder which field of `data` an error came from;
 //! - [`output`]: alerts, actions, tasks and score updates with deterministic ids;
 //! - [`subjects`]: subject and stream names and the partitioning of debtors.
 //!
@@ -13,6 +14,7 @@
 //! The wire format is documented in `docs/events.md`.
 
 pub mod envelope;
+mod field_errors;
 pub mod input;
 pub mod money;
 pub mod output;

@@ -43,9 +43,20 @@ pub fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
     if !ok_chars {
         return Err(AmountError::NotDecimal(text.to_owned()));
     }
-    let value: Decimal = trimmed
-        .parse()
-        .map_err(|_| AmountError::NotDecimal(text.to_owned()))?;
+    let value: Decimal = trimmed.parse().map_err(|_| {
+        // A well-formed number with more digits than a decimal holds is out of range, not
+        // malformed.
+        let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
+        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+        let well_formed = !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit());
+        if well_formed {
+            AmountError::OutOfRange(text.to_owned())
+        } else {
+            AmountError::NotDecimal(text.to_owned())
+        }
+    })?;
     if value.is_sign_negative() && !value.is_zero() {
         return Err(AmountError::Negative(text.to_owned()));
     }
@@ -71,7 +82,7 @@ pub mod amount_str {
 
     struct AmountVisitor;
 
-    impl serde::de::Visitor<'_> for AmountVisitor {
+    impl<'de> serde::de::Visitor<'de> for AmountVisitor {
         type Value = Decimal;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -83,15 +94,44 @@ pub mod amount_str {
         }
 
         fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
-            Err(E::custom(AmountError::NotDecimal(format!("{v} (a JSON number)"))))
+            Err(E::custom(AmountError::NotDecimal(format!(
+                "{v} (a JSON number)"
+            ))))
         }
 
         fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Decimal, E> {
-            Err(E::custom(AmountError::NotDecimal(format!("{v} (a JSON number)"))))
+            Err(E::custom(AmountError::NotDecimal(format!(
+                "{v} (a JSON number)"
+            ))))
         }
 
         fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Decimal, E> {
-            Err(E::custom(AmountError::NotDecimal(format!("{v} (a JSON number)"))))
+            Err(E::custom(AmountError::NotDecimal(format!(
+                "{v} (a JSON number)"
+            ))))
+        }
+
+        // The other JSON types are not decimal strings either: same reason as a number.
+        fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Decimal, E> {
+            Err(E::custom(AmountError::NotDecimal(format!(
+                "{v} (a JSON boolean)"
+            ))))
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Decimal, E> {
+            Err(E::custom(AmountError::NotDecimal("null".to_owned())))
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Decimal, A::Error> {
+            Err(serde::de::Error::custom(AmountError::NotDecimal(
+                "a JSON array".to_owned(),
+            )))
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<Decimal, A::Error> {
+            Err(serde::de::Error::custom(AmountError::NotDecimal(
+                "a JSON object".to_owned(),
+            )))
         }
     }
 
@@ -133,7 +173,8 @@ const ISO_4217: &[&str] = &[
     "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR", "SBD", "SCR",
     "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP", "SZL", "THB",
     "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS",
-    "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
+    "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW",
+    "ZWG",
 ];
 
 impl Currency {
@@ -220,14 +261,32 @@ mod tests {
 
     #[test]
     fn amounts_parse_exactly() {
-        assert_eq!(parse_amount("1250.10").map(|d| d.to_string()), Ok("1250.10".into()));
-        assert_eq!(parse_amount("0.00001").map(|d| d.to_string()), Ok("0.00001".into()));
+        assert_eq!(
+            parse_amount("1250.10").map(|d| d.to_string()),
+            Ok("1250.10".into())
+        );
+        assert_eq!(
+            parse_amount("0.00001").map(|d| d.to_string()),
+            Ok("0.00001".into())
+        );
         assert!(matches!(parse_amount("-1"), Err(AmountError::Negative(_))));
-        assert!(matches!(parse_amount("12,50"), Err(AmountError::NotDecimal(_))));
-        assert!(matches!(parse_amount("1e5"), Err(AmountError::NotDecimal(_))));
+        assert!(matches!(
+            parse_amount("12,50"),
+            Err(AmountError::NotDecimal(_))
+        ));
+        assert!(matches!(
+            parse_amount("1e5"),
+            Err(AmountError::NotDecimal(_))
+        ));
         assert!(matches!(parse_amount(""), Err(AmountError::NotDecimal(_))));
-        assert!(matches!(parse_amount("1000000000000.01"), Err(AmountError::OutOfRange(_))));
-        assert!(matches!(parse_amount("1.0000001"), Err(AmountError::OutOfRange(_))));
+        assert!(matches!(
+            parse_amount("1000000000000.01"),
+            Err(AmountError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            parse_amount("1.0000001"),
+            Err(AmountError::OutOfRange(_))
+        ));
     }
 
     #[test]

@@ -177,9 +177,13 @@ pub struct ScoreUpdate {
     /// Payments received but not applied to an item.
     #[serde(with = "amount_str")]
     pub unapplied_credit: Decimal,
-    /// Current credit limit.
-    #[serde(with = "amount_str")]
-    pub credit_limit: Decimal,
+    /// Current credit limit; absent while the debtor's master data gives none.
+    #[serde(
+        default,
+        with = "amount_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub credit_limit: Option<Decimal>,
     /// Open balance above the limit.
     pub exposure_above_limit: bool,
     /// Probability that the debtor pays late (from the active model), when one is active.
@@ -189,7 +193,11 @@ pub struct ScoreUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_class: Option<String>,
     /// Recommended limit, when a limit policy is active.
-    #[serde(default, with = "amount_str::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "amount_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub recommended_limit: Option<Decimal>,
     /// Why the standing changed, in words.
     pub reason: String,

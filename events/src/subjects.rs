@@ -28,6 +28,8 @@ pub const HEADER_DLQ_REASON: &str = "Creditstream-Dead-Letter-Reason";
 pub const HEADER_DLQ_DETAIL: &str = "Creditstream-Dead-Letter-Detail";
 /// Header: subject the message arrived on.
 pub const HEADER_DLQ_SUBJECT: &str = "Creditstream-Original-Subject";
+/// Header: the event id, when the envelope got far enough to have one.
+pub const HEADER_DLQ_EVENT_ID: &str = "Creditstream-Event-Id";
 /// Header: its stream sequence.
 pub const HEADER_DLQ_SEQUENCE: &str = "Creditstream-Original-Sequence";
 
@@ -148,7 +150,10 @@ mod tests {
     #[test]
     fn partition_is_fnv1a_and_stable() {
         // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c (reference value of the algorithm).
-        assert_eq!(partition_of("a", u32::MAX), (0xaf63_dc4c_8601_ec8c_u64 % u64::from(u32::MAX)) as u32);
+        assert_eq!(
+            partition_of("a", u32::MAX),
+            (0xaf63_dc4c_8601_ec8c_u64 % u64::from(u32::MAX)) as u32
+        );
         assert_eq!(partition_of("D000042", 16), partition_of("D000042", 16));
         assert!(partition_of("anything", 16) < 16);
         assert_eq!(partition_of("x", 0), 0);
@@ -157,11 +162,23 @@ mod tests {
     #[test]
     fn subjects_follow_the_documented_layout() {
         let s = Subjects::new("cs", 4);
-        assert_eq!(s.input(None, EventKind::PaymentReceived), "cs.in.unrouted.payment_received");
+        assert_eq!(
+            s.input(None, EventKind::PaymentReceived),
+            "cs.in.unrouted.payment_received"
+        );
         let p = partition_of("D1", 4);
-        assert_eq!(s.input(Some("D1"), EventKind::InvoiceIssued), format!("cs.in.{p}.invoice_issued"));
-        assert_eq!(s.output(OutputFamily::Alerts, Some("D1")), format!("cs.out.alerts.{p}"));
-        assert_eq!(s.dead_letter(DeadLetterReason::Oversized), "cs.deadletter.oversized");
+        assert_eq!(
+            s.input(Some("D1"), EventKind::InvoiceIssued),
+            format!("cs.in.{p}.invoice_issued")
+        );
+        assert_eq!(
+            s.output(OutputFamily::Alerts, Some("D1")),
+            format!("cs.out.alerts.{p}")
+        );
+        assert_eq!(
+            s.dead_letter(DeadLetterReason::Oversized),
+            "cs.deadletter.oversized"
+        );
         assert_eq!(s.input_stream(), "CS_IN");
     }
 }

@@ -1,1 +1,58 @@
-//! ledger
+//! The accounts-receivable sub-ledger: open items, payment matching, reversals, credit
+//! notes, disputes, promises, aging and exposure. A plain library: events in, effects out,
+//! no I/O and no wall clock (time is the event-time clock the caller moves).
+//!
+//! Layout:
+//! - `ledger`: the [`Ledger`] state and its entry points [`Ledger::apply`] (one input
+//!   event) and [`Ledger::advance_to`] (time passes); the single place an item's open
+//!   amount changes.
+//! - [`account`]: debtor accounts (master data, items, balances); [`items`]: open items.
+//! - `invoices`, [`payments`], `reversal`, `credit_notes`, `disputes`, [`promises`],
+//!   `master_data`: one module per input event family, each an `impl Ledger` block.
+//! - [`matching`]: which items a payment pays (rules in order of confidence), read-only;
+//!   `ibans`: payer identification by IBAN; [`references`]: RF and Dutch payment
+//!   references and their check digits.
+//! - `overdue`: the due-date index that turns items overdue as the clock moves;
+//!   [`aging`]: days-past-due buckets; `exposure`: open balance against the limit.
+//! - [`effects`]: the [`LedgerEffect`]s every call returns; [`standing`]: a debtor's
+//!   balances for scoring; [`totals`]: money totals and their conservation equations;
+//!   [`config`]: [`LedgerConfig`] and [`LedgerError`].
+//!
+//! Data flows: `events::Envelope` → [`Ledger::apply`] → matching and booking in the
+//! event's module → `set_open_amount` (balances, indices, totals) → effects; at the end of
+//! each call: timers (overdue items, broken promises), exposure crossings and one
+//! `StandingChanged` per debtor whose balances moved. Decisions read the effects and the
+//! ledger's state.
+
+pub mod account;
+pub mod aging;
+pub mod config;
+mod credit_notes;
+mod disputes;
+pub mod effects;
+mod exposure;
+mod ibans;
+mod invoices;
+pub mod items;
+mod ledger;
+mod master_data;
+pub mod matching;
+mod overdue;
+pub mod payments;
+pub mod promises;
+pub mod references;
+mod reversal;
+pub mod standing;
+pub mod totals;
+
+pub use account::{BureauRatingRecord, DebtorAccount, MasterData};
+pub use aging::AgingBuckets;
+pub use config::{LedgerConfig, LedgerError};
+pub use effects::{IgnoredReason, LedgerEffect};
+pub use items::OpenItem;
+pub use ledger::Ledger;
+pub use matching::MatchRule;
+pub use payments::{Allocation, PaymentRecord, PaymentStatus};
+pub use promises::{Promise, PromiseStatus};
+pub use standing::Standing;
+pub use totals::LedgerTotals;

@@ -1,1 +1,76 @@
-fn main() {}
+//! The `creditstream` command.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use pipeline::cli::{Cli, Command};
+use pipeline::{ErrorClass, PipelineError};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CREDITSTREAM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(70);
+        }
+    };
+    let result: Result<(), PipelineError> = runtime.block_on(async {
+        match cli.command {
+            Command::Demo(args) => pipeline::demo::run(args).await,
+            Command::Run(args) => pipeline::run::run(args).await,
+            Command::Simulate(args) => pipeline::simulate::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e.class() {
+                ErrorClass::User => ExitCode::from(2),
+                ErrorClass::Transient => ExitCode::from(75),
+                ErrorClass::Internal => ExitCode::from(70),
+            }
+        }
+    }
+}
+
+/// Prints a command-line error followed by the usage of the command concerned.
+fn usage_error(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        error.exit();
+    }
+    let _ = error.print();
+    if !error.to_string().contains("Usage:") {
+        let mut command = Cli::command();
+        command.build();
+        let sub = std::env::args()
+            .nth(1)
+            .and_then(|name| command.find_subcommand_mut(&name).map(|c| c.render_usage()));
+        let usage = match sub {
+            Some(u) => u,
+            None => command.render_usage(),
+        };
+        eprintln!("\n{usage}");
+    }
+    ExitCode::from(2)
+}

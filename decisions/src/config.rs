@@ -1,0 +1,27 @@
+//! Decision configuration.
+
+use events::{Channel, Tone};
+use serde::{Deserialize, Serialize};
+
+/// How decisions are made. [`Default`] gives the documented defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DecisionConfig {
+    /// Tone of the first reminder (default friendly).
+    pub reminder_tone: Tone,
+    /// Channel for reminders when the debtor's master data names none (default e-mail).
+    pub default_channel: Channel,
+    /// Publish a score update only when the standing differs from the last one published
+    /// for the debtor (default true).
+    pub score_updates_only_on_change: bool,
+}
+
+impl Default for DecisionConfig {
+    fn default() -> Self {
+        DecisionConfig {
+            reminder_tone: Tone::Friendly,
+            default_channel: Channel::Email,
+            score_updates_only_on_change: true,
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Debtor accounts: master data, the debtor's items and balances.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use events::{Channel, Currency, DebtorType, PaymentMethod};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::aging::{AgingBuckets, days_past_due};
+use crate::items::OpenItem;
+use crate::standing::Standing;
+
+/// Master data as the last `debtor_updated` event gave it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MasterData {
+    /// Legal or personal name.
+    pub name: String,
+    /// Segment.
+    pub debtor_type: DebtorType,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// How the debtor usually pays.
+    pub payment_method: PaymentMethod,
+    /// Where reminders go first.
+    pub preferred_channel: Channel,
+    /// Credit limit.
+    pub credit_limit: Decimal,
+    /// Currency of the limit (and of the account).
+    pub currency: Currency,
+    /// IBANs the master data knows (normalised).
+    pub ibans: Vec<String>,
+}
+
+/// The latest credit bureau rating of a debtor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BureauRatingRecord {
+    /// Bureau name.
+    pub bureau: String,
+    /// Rating as the bureau writes it.
+    pub rating: String,
+    /// Probability of default within a year, if given.
+    pub probability_of_default: Option<Decimal>,
+    /// Event time of the rating.
+    pub rated_at: DateTime<Utc>,
+}
+
+/// One debtor: master data (when known), items and balances.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebtorAccount {
+    /// Debtor id.
+    pub debtor_id: String,
+    /// Master data, `None` while the debtor is only known from other events.
+    pub master: Option<MasterData>,
+    /// Account currency: master data's, else that of the first event with money.
+    pub currency: Option<Currency>,
+    /// Every item of the debtor, open or settled, by invoice number.
+    pub items: BTreeMap<String, OpenItem>,
+    /// Sum of open amounts.
+    pub open_balance: Decimal,
+    /// Sum of open amounts of overdue items.
+    pub overdue_balance: Decimal,
+    /// Money received but not applied to an item.
+    pub unapplied_credit: Decimal,
+    /// Whether the open balance is above the limit (as last reported).
+    pub exposure_above_limit: bool,
+    /// IBANs learnt from matched payments (normalised).
+    pub learnt_ibans: BTreeSet<String>,
+    /// Latest bureau rating.
+    pub bureau_rating: Option<BureauRatingRecord>,
+    /// Promises not yet kept or broken, by promise id.
+    pub open_promises: BTreeSet<String>,
+    /// Open items in due-date order (due date, invoice number).
+    pub(crate) open_index: BTreeSet<(NaiveDate, String)>,
+}
+
+impl DebtorAccount {
+    /// An empty account with no master data.
+    pub(crate) fn new(debtor_id: &str) -> DebtorAccount {
+        DebtorAccount {
+            debtor_id: debtor_id.to_owned(),
+            master: None,
+            currency: None,
+            items: BTreeMap::new(),
+            open_balance: Decimal::ZERO,
+            overdue_balance: Decimal::ZERO,
+            unapplied_credit: Decimal::ZERO,
+            exposure_above_limit: false,
+            learnt_ibans: BTreeSet::new(),
+            bureau_rating: None,
+            open_promises: BTreeSet::new(),
+            open_index: BTreeSet::new(),
+        }
+    }
+
+    /// Credit limit, when master data gave one.
+    pub fn credit_limit(&self) -> Option<Decimal> {
+        self.master.as_ref().map(|m| m.credit_limit)
+    }
+
+    /// Preferred channel, when master data gave one.
+    pub fn preferred_channel(&self) -> Option<Channel> {
+        self.master.as_ref().map(|m| m.preferred_channel)
+    }
+
+    /// Segment, when master data gave one.
+    pub fn debtor_type(&self) -> Option<DebtorType> {
+        self.master.as_ref().map(|m| m.debtor_type)
+    }
+
+    /// Open items, oldest due date first (ties by invoice number).
+    pub fn open_items(&self) -> impl Iterator<Item = &OpenItem> {
+        self.open_index
+            .iter()
+            .filter_map(|(_, n)| self.items.get(n))
+    }
+
+    /// Open amounts by days past due on `on`.
+    pub fn aging(&self, on: NaiveDate) -> AgingBuckets {
+        let mut buckets = AgingBuckets::default();
+        for item in self.open_items() {
+            buckets.add(days_past_due(item.due_date, on), item.open_amount);
+        }
+        buckets
+    }
+
+    /// Balances at `clock` (no clock: no days past due).
+    pub fn standing(&self, clock: Option<DateTime<Utc>>) -> Standing {
+        // Items turn overdue in due-date order and the clock never goes back, so the
+        // oldest open item is overdue whenever any open item is.
+        let max_days_past_due = match (self.open_items().next(), clock) {
+            (Some(item), Some(now)) if item.overdue => {
+                days_past_due(item.due_date, now.date_naive()).max(0)
+            }
+            _ => 0,
+        };
+        Standing {
+            currency: self.currency.unwrap_or(Currency::EUR),
+            open_balance: self.open_balance,
+            overdue_balance: self.overdue_balance,
+            max_days_past_due,
+            unapplied_credit: self.unapplied_credit,
+            credit_limit: self.credit_limit(),
+            exposure_above_limit: self.exposure_above_limit,
+        }
+    }
+}

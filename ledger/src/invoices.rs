@@ -1,0 +1,69 @@
+//! Issuing invoices: a new open item and its entries in the reference indices.
+
+use events::{EventKind, InvoiceIssued, Money};
+use rust_decimal::Decimal;
+
+use crate::effects::{IgnoredReason, LedgerEffect};
+use crate::items::OpenItem;
+use crate::ledger::Ledger;
+use crate::references::normalize_reference;
+
+impl Ledger {
+    /// `invoice_issued`: opens an item (open amount = amount). A known invoice number is
+    /// ignored (idempotent).
+    pub(crate) fn issue_invoice(&mut self, e: &InvoiceIssued, effects: &mut Vec<LedgerEffect>) {
+        if self.item_owner.contains_key(&e.invoice_number) {
+            effects.push(LedgerEffect::DuplicateIgnored {
+                kind: EventKind::InvoiceIssued,
+                key: e.invoice_number.clone(),
+            });
+            return;
+        }
+        if e.amount <= Decimal::ZERO {
+            effects.push(LedgerEffect::Ignored {
+                kind: EventKind::InvoiceIssued,
+                key: e.invoice_number.clone(),
+                reason: IgnoredReason::NonPositiveAmount,
+            });
+            return;
+        }
+        let account = self.account_mut(&e.debtor_id, Some(e.currency));
+        account.items.insert(
+            e.invoice_number.clone(),
+            OpenItem {
+                invoice_number: e.invoice_number.clone(),
+                debtor_id: e.debtor_id.clone(),
+                amount: e.amount,
+                currency: e.currency,
+                issue_date: e.issue_date,
+                due_date: e.due_date,
+                payment_reference: e.payment_reference.clone(),
+                open_amount: Decimal::ZERO,
+                paid_amount: Decimal::ZERO,
+                credited_amount: Decimal::ZERO,
+                overdue: false,
+                disputes: Default::default(),
+                settled_on: None,
+            },
+        );
+        self.item_owner
+            .insert(e.invoice_number.clone(), e.debtor_id.clone());
+        // First come keeps a normalised key; a later clash stays reachable by exact number.
+        self.by_number
+            .entry(normalize_reference(&e.invoice_number))
+            .or_insert_with(|| e.invoice_number.clone());
+        if let Some(reference) = &e.payment_reference {
+            self.by_reference
+                .entry(normalize_reference(reference))
+                .or_insert_with(|| e.invoice_number.clone());
+        }
+        self.totals.invoiced += e.amount;
+        self.set_open_amount(&e.invoice_number, e.amount);
+        effects.push(LedgerEffect::InvoiceOpened {
+            debtor_id: e.debtor_id.clone(),
+            invoice_number: e.invoice_number.clone(),
+            amount: Money::new(e.amount, e.currency),
+            due_date: e.due_date,
+        });
+    }
+}

@@ -1,0 +1,71 @@
+//! Master data and bureau ratings: what the ledger stores about a debtor besides money.
+
+use chrono::{DateTime, Utc};
+use events::{BureauRating, DebtorUpdated};
+
+use crate::account::{BureauRatingRecord, MasterData};
+use crate::effects::LedgerEffect;
+use crate::ledger::Ledger;
+use crate::references::normalize_reference;
+
+impl Ledger {
+    /// `debtor_updated`: replaces the master data; the limit change (if any) is a standing
+    /// change.
+    pub(crate) fn update_debtor(&mut self, e: &DebtorUpdated, effects: &mut Vec<LedgerEffect>) {
+        let created = !self.accounts.contains_key(&e.debtor_id);
+        let account = self.account_mut(&e.debtor_id, Some(e.currency));
+        account.currency = Some(e.currency);
+        let old_limit = account.credit_limit();
+        let learnt = account.learnt_ibans.clone();
+        let new_ibans: Vec<String> = e.ibans.iter().map(|i| normalize_reference(i)).collect();
+        let old_ibans = account
+            .master
+            .replace(MasterData {
+                name: e.name.clone(),
+                debtor_type: e.debtor_type,
+                country: e.country.clone(),
+                payment_method: e.payment_method,
+                preferred_channel: e.preferred_channel,
+                credit_limit: e.credit_limit,
+                currency: e.currency,
+                ibans: new_ibans.clone(),
+            })
+            .map(|m| m.ibans)
+            .unwrap_or_default();
+        for iban in old_ibans.iter().filter(|i| !new_ibans.contains(i)) {
+            self.ibans
+                .unregister(iban, &e.debtor_id, learnt.contains(iban));
+        }
+        for iban in &new_ibans {
+            self.ibans.register(iban, &e.debtor_id);
+        }
+        if created || old_limit != Some(e.credit_limit) {
+            self.touched.insert(e.debtor_id.clone());
+        }
+        effects.push(LedgerEffect::DebtorUpdated {
+            debtor_id: e.debtor_id.clone(),
+            created,
+        });
+    }
+
+    /// `bureau_rating`: keeps the latest rating on the account.
+    pub(crate) fn record_rating(
+        &mut self,
+        e: &BureauRating,
+        event_time: DateTime<Utc>,
+        effects: &mut Vec<LedgerEffect>,
+    ) {
+        let account = self.account_mut(&e.debtor_id, None);
+        account.bureau_rating = Some(BureauRatingRecord {
+            bureau: e.bureau.clone(),
+            rating: e.rating.clone(),
+            probability_of_default: e.probability_of_default,
+            rated_at: event_time,
+        });
+        effects.push(LedgerEffect::BureauRatingRecorded {
+            debtor_id: e.debtor_id.clone(),
+            bureau: e.bureau.clone(),
+            rating: e.rating.clone(),
+        });
+    }
+}

@@ -1,0 +1,60 @@
+use ledger::LedgerEffect;
+
+use crate::support::*;
+
+#[test]
+fn crossing_the_limit_is_reported_once_each_way() {
+    let mut h = Harness::new();
+    h.on("2025-01-01", debtor("D1", "150", &[]));
+    h.on("2025-01-01", inv("A", "D1", "100", "2025-02-01"));
+    let effects = h.on("2025-01-02", inv("B", "D1", "100", "2025-02-01"));
+    assert!(matches!(
+        &effects[1],
+        LedgerEffect::ExposureAboveLimit { open_balance, credit_limit, .. }
+            if *open_balance == dec("200") && *credit_limit == dec("150")
+    ));
+    assert!(h.ledger.standing("D1").unwrap().exposure_above_limit);
+    let effects = h.on("2025-01-03", inv("C", "D1", "10", "2025-02-01"));
+    assert!(
+        !names(&effects).contains(&"exposure_above_limit"),
+        "still above: no repeat"
+    );
+
+    let mut p = payment("P1", "100");
+    p.remittance_text = Some("A".into());
+    let effects = h.on("2025-01-04", paid(p));
+    assert!(matches!(
+        effects.iter().find(|e| e.name() == "exposure_within_limit"),
+        Some(LedgerEffect::ExposureWithinLimit { open_balance, .. }) if *open_balance == dec("110")
+    ));
+    assert!(!h.ledger.standing("D1").unwrap().exposure_above_limit);
+}
+
+#[test]
+fn limit_change_alone_can_cross_the_limit() {
+    let mut h = Harness::new();
+    h.on("2025-01-01", debtor("D1", "1000", &[]));
+    h.on("2025-01-01", inv("A", "D1", "500", "2025-02-01"));
+    let effects = h.on("2025-01-02", debtor("D1", "400", &[]));
+    assert_eq!(
+        names(&effects),
+        ["debtor_updated", "exposure_above_limit", "standing_changed"]
+    );
+    let effects = h.on("2025-01-03", debtor("D1", "500", &[]));
+    assert_eq!(
+        names(&effects),
+        [
+            "debtor_updated",
+            "exposure_within_limit",
+            "standing_changed"
+        ]
+    );
+}
+
+#[test]
+fn debtor_without_a_limit_has_no_exposure_checks() {
+    let mut h = Harness::new();
+    let effects = h.on("2025-01-01", inv("A", "D1", "1000000", "2025-02-01"));
+    assert!(!names(&effects).iter().any(|n| n.starts_with("exposure")));
+    assert!(!h.ledger.standing("D1").unwrap().exposure_above_limit);
+}

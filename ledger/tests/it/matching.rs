@@ -1,0 +1,345 @@
+use events::{Currency, PaymentReceived};
+use ledger::references::{creditor_reference, dutch_payment_reference};
+use ledger::{LedgerEffect, MatchRule};
+
+use crate::support::*;
+
+fn applied(effects: &[LedgerEffect]) -> (String, MatchRule, Vec<(String, String)>, String) {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            LedgerEffect::PaymentApplied {
+                debtor_id,
+                rule,
+                allocations,
+                unapplied,
+                ..
+            } => Some((
+                debtor_id.clone(),
+                *rule,
+                allocations
+                    .iter()
+                    .map(|a| (a.invoice_number.clone(), a.amount.normalize().to_string()))
+                    .collect(),
+                unapplied.normalize().to_string(),
+            )),
+            _ => None,
+        })
+        .expect("a PaymentApplied effect")
+}
+
+fn with_reference(number: &str, debtor: &str, amount: &str, reference: &str) -> events::InputEvent {
+    let mut i = invoice(number, debtor, amount, "2025-03-31");
+    i.payment_reference = Some(reference.into());
+    issued(i)
+}
+
+fn ledger_with_two_debtors() -> Harness {
+    let mut h = Harness::new();
+    h.on("2025-01-01", debtor("D1", "10000", &["NL91ABNA0417164300"]));
+    h.on("2025-01-01", debtor("D2", "10000", &[]));
+    h
+}
+
+#[test]
+fn rf_structured_reference_pays_its_invoice() {
+    let mut h = ledger_with_two_debtors();
+    let rf = creditor_reference("INV1001");
+    h.on(
+        "2025-01-02",
+        with_reference("INV-1001", "D2", "250.00", &rf),
+    );
+    h.on("2025-01-02", inv("INV-1002", "D2", "250.00", "2025-02-01"));
+    let mut p = payment("P1", "250.00");
+    p.structured_reference = Some(rf.to_lowercase());
+    let effects = h.on("2025-01-10", paid(p));
+    let (debtor, rule, allocations, unapplied) = applied(&effects);
+    assert_eq!(debtor, "D2");
+    assert_eq!(rule, MatchRule::StructuredReference);
+    assert_eq!(allocations, [("INV-1001".to_string(), "250".to_string())]);
+    assert_eq!(unapplied, "0");
+    assert_eq!(h.open("INV-1001"), dec("0"));
+    assert_eq!(h.open("INV-1002"), dec("250"));
+}
+
+#[test]
+fn dutch_payment_reference_pays_its_invoice() {
+    let mut h = ledger_with_two_debtors();
+    let reference = dutch_payment_reference(4711);
+    h.on(
+        "2025-01-02",
+        with_reference("INV-4711", "D1", "80", &reference),
+    );
+    let mut p = payment("P1", "80");
+    p.structured_reference = Some(format!("{} {}", &reference[..8], &reference[8..]));
+    let (_, rule, allocations, _) = applied(&h.on("2025-01-10", paid(p)));
+    assert_eq!(rule, MatchRule::StructuredReference);
+    assert_eq!(allocations[0].0, "INV-4711");
+}
+
+#[test]
+fn structured_reference_with_a_bad_checksum_is_read_as_text() {
+    let mut h = ledger_with_two_debtors();
+    // The invoice prints a reference whose checksum is wrong; a payment quoting it must not
+    // be trusted by rule 1.
+    h.on(
+        "2025-01-02",
+        with_reference("INV-1", "D2", "100", "RF00ABC"),
+    );
+    let mut p = payment("P1", "100");
+    p.structured_reference = Some("RF00ABC".into());
+    let effects = h.on("2025-01-10", paid(p));
+    assert!(
+        matches!(effects[0], LedgerEffect::PaymentUnmatched { .. }),
+        "{effects:?}"
+    );
+
+    // A structured reference holding an invoice number is matched as text (rule 2).
+    let mut p = payment("P2", "100");
+    p.structured_reference = Some("INV-1".into());
+    let (_, rule, allocations, _) = applied(&h.on("2025-01-11", paid(p)));
+    assert_eq!(rule, MatchRule::InvoiceNumberInText);
+    assert_eq!(allocations[0].0, "INV-1");
+}
+
+#[test]
+fn invoice_numbers_in_text_pay_several_items_in_text_order() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-10", "D1", "100", "2025-02-01"));
+    h.on("2025-01-02", inv("INV-11", "D1", "50", "2025-02-01"));
+    let mut p = payment("P1", "120");
+    p.remittance_text = Some("Invoices inv11, INV-10. Thanks".into());
+    let (_, rule, allocations, unapplied) = applied(&h.on("2025-01-10", paid(p)));
+    assert_eq!(rule, MatchRule::InvoiceNumberInText);
+    assert_eq!(
+        allocations,
+        [
+            ("INV-11".into(), "50".into()),
+            ("INV-10".into(), "70".into())
+        ]
+    );
+    assert_eq!(unapplied, "0");
+    assert_eq!(h.open("INV-10"), dec("30"));
+}
+
+#[test]
+fn invoice_number_must_match_a_whole_token() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-1", "D1", "100", "2025-02-01"));
+    let mut p = payment("P1", "100");
+    p.remittance_text = Some("INV-10 and XINV-1".into());
+    let effects = h.on("2025-01-10", paid(p));
+    assert!(
+        matches!(effects[0], LedgerEffect::PaymentUnmatched { .. }),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn known_iban_and_exact_amount_pay_that_item() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("A", "D1", "100", "2025-02-01"));
+    h.on("2025-01-02", inv("B", "D1", "75.50", "2025-02-01"));
+    let mut p = payment("P1", "75.5");
+    p.counterparty_iban = Some("NL91 ABNA 0417 1643 00".into());
+    let (debtor, rule, allocations, _) = applied(&h.on("2025-01-10", paid(p)));
+    assert_eq!((debtor.as_str(), rule), ("D1", MatchRule::PayerAndAmount));
+    assert_eq!(allocations[0].0, "B");
+}
+
+#[test]
+fn equal_amounts_pay_the_oldest_due_date_then_lowest_invoice_number() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("C", "D2", "60", "2025-02-10"));
+    h.on("2025-01-02", inv("B", "D2", "60", "2025-02-01"));
+    h.on("2025-01-02", inv("A", "D2", "60", "2025-02-01"));
+    let mut p = payment("P1", "60");
+    p.debtor_id = Some("D2".into());
+    assert_eq!(applied(&h.on("2025-01-10", paid(p.clone()))).2[0].0, "A");
+    p.payment_id = "P2".into();
+    assert_eq!(applied(&h.on("2025-01-10", paid(p.clone()))).2[0].0, "B");
+    p.payment_id = "P3".into();
+    assert_eq!(applied(&h.on("2025-01-10", paid(p))).2[0].0, "C");
+}
+
+#[test]
+fn iban_learnt_from_a_matched_payment_identifies_the_payer_later() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-1", "D2", "100", "2025-02-01"));
+    h.on("2025-01-02", inv("INV-2", "D2", "40", "2025-02-01"));
+    let mut p = payment("P1", "100");
+    p.remittance_text = Some("INV-1".into());
+    p.counterparty_iban = Some("DE89370400440532013000".into());
+    h.on("2025-01-10", paid(p));
+    assert!(
+        h.ledger
+            .debtor("D2")
+            .unwrap()
+            .learnt_ibans
+            .contains("DE89370400440532013000")
+    );
+
+    let mut p = payment("P2", "40");
+    p.counterparty_iban = Some("de89 3704 0044 0532 0130 00".into());
+    let (debtor, rule, allocations, _) = applied(&h.on("2025-01-11", paid(p)));
+    assert_eq!((debtor.as_str(), rule), ("D2", MatchRule::PayerAndAmount));
+    assert_eq!(allocations[0].0, "INV-2");
+}
+
+#[test]
+fn known_payer_without_a_matching_item_keeps_unapplied_credit() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("A", "D1", "100", "2025-02-01"));
+    let mut p = payment("P1", "33");
+    p.counterparty_iban = Some("NL91ABNA0417164300".into());
+    let effects = h.on("2025-01-10", paid(p));
+    let (debtor, rule, allocations, unapplied) = applied(&effects);
+    assert_eq!(
+        (debtor.as_str(), rule),
+        ("D1", MatchRule::PayerKnownUnapplied)
+    );
+    assert!(allocations.is_empty());
+    assert_eq!(unapplied, "33");
+    assert_eq!(h.unapplied("D1"), dec("33"));
+    assert_eq!(h.open("A"), dec("100"));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, LedgerEffect::StandingChanged { debtor_id } if debtor_id == "D1"))
+    );
+}
+
+#[test]
+fn unknown_payer_is_unmatched_with_deterministic_candidates() {
+    let mut h = Harness::new();
+    for d in ["D7", "D3", "D5", "D1", "D4", "D2", "D6"] {
+        h.on(
+            "2025-01-02",
+            inv(&format!("I-{d}"), d, "99.00", "2025-02-01"),
+        );
+    }
+    h.on("2025-01-02", inv("I-X", "D1", "99", "2025-02-01"));
+    h.on("2025-01-02", inv("I-Y", "D8", "98", "2025-02-01"));
+    let effects = h.on("2025-01-10", paid(payment("P1", "99")));
+    let LedgerEffect::PaymentUnmatched {
+        candidates, amount, ..
+    } = &effects[0]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(candidates, &["D1", "D2", "D3", "D4", "D5"]);
+    assert_eq!(amount.amount, dec("99"));
+    assert_eq!(h.ledger.totals().unmatched, dec("99"));
+    assert_eq!(h.ledger.totals().allocated, dec("0"));
+}
+
+#[test]
+fn overpayment_with_a_reference_leaves_unapplied_credit() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-1", "D1", "100", "2025-02-01"));
+    let mut p = payment("P1", "130");
+    p.remittance_text = Some("INV-1".into());
+    let (_, _, allocations, unapplied) = applied(&h.on("2025-01-10", paid(p)));
+    assert_eq!(allocations, [("INV-1".into(), "100".into())]);
+    assert_eq!(unapplied, "30");
+    assert_eq!(h.unapplied("D1"), dec("30"));
+}
+
+#[test]
+fn partial_payment_leaves_the_rest_open() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-1", "D1", "100", "2025-02-01"));
+    let mut p = payment("P1", "40");
+    p.remittance_text = Some("INV-1".into());
+    let effects = h.on("2025-01-10", paid(p));
+    assert!(!names(&effects).contains(&"item_settled"));
+    assert_eq!(h.open("INV-1"), dec("60"));
+    assert_eq!(h.ledger.standing("D1").unwrap().open_balance, dec("60"));
+}
+
+#[test]
+fn settling_payment_reports_the_item_settled() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-1", "D1", "100", "2025-02-01"));
+    let mut p = payment("P1", "100");
+    p.remittance_text = Some("INV-1".into());
+    let effects = h.on("2025-01-10", paid(p));
+    assert_eq!(
+        names(&effects),
+        ["payment_applied", "item_settled", "standing_changed"]
+    );
+    assert!(!h.ledger.item("INV-1").unwrap().is_open());
+}
+
+#[test]
+fn payment_in_another_currency_is_a_currency_mismatch() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-1", "D1", "100", "2025-02-01"));
+    let mut p = payment("P1", "100");
+    p.currency = Currency::parse("USD").unwrap();
+    p.remittance_text = Some("INV-1".into());
+    let effects = h.on("2025-01-10", paid(p));
+    let LedgerEffect::CurrencyMismatch {
+        expected,
+        invoice_numbers,
+        ..
+    } = &effects[0]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(*expected, Currency::EUR);
+    assert_eq!(invoice_numbers, &["INV-1"]);
+    assert_eq!(h.open("INV-1"), dec("100"));
+    assert_eq!(h.ledger.totals().unmatched, dec("100"));
+}
+
+#[test]
+fn duplicate_payment_id_is_ignored() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-1", "D1", "100", "2025-02-01"));
+    let mut p = payment("P1", "50");
+    p.remittance_text = Some("INV-1".into());
+    h.on("2025-01-10", paid(p.clone()));
+    let effects = h.on("2025-01-10", paid(p));
+    assert!(matches!(
+        &effects[..],
+        [LedgerEffect::DuplicateIgnored { .. }]
+    ));
+    assert_eq!(h.open("INV-1"), dec("50"));
+    assert_eq!(h.ledger.totals().paid_in, dec("50"));
+}
+
+#[test]
+fn second_payment_of_a_settled_invoice_becomes_credit_of_its_debtor() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-1", "D2", "100", "2025-02-01"));
+    let mut p = payment("P1", "100");
+    p.remittance_text = Some("INV-1".into());
+    h.on("2025-01-10", paid(p.clone()));
+    p.payment_id = "P2".into();
+    let (debtor, rule, _, unapplied) = applied(&h.on("2025-01-11", paid(p)));
+    assert_eq!(
+        (debtor.as_str(), rule),
+        ("D2", MatchRule::PayerKnownUnapplied)
+    );
+    assert_eq!(unapplied, "100");
+}
+
+#[test]
+fn allocations_never_exceed_payment_or_open_amount() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("A", "D1", "30", "2025-02-01"));
+    h.on("2025-01-02", inv("B", "D1", "30", "2025-02-01"));
+    h.on("2025-01-02", inv("C", "D1", "30", "2025-02-01"));
+    let p = PaymentReceived {
+        remittance_text: Some("A B C".into()),
+        ..payment("P1", "45")
+    };
+    let (_, _, allocations, unapplied) = applied(&h.on("2025-01-10", paid(p)));
+    assert_eq!(
+        allocations,
+        [("A".into(), "30".into()), ("B".into(), "15".into())]
+    );
+    assert_eq!(unapplied, "0");
+    assert_eq!(h.open("C"), dec("30"));
+}

@@ -1,0 +1,13 @@
+//! Integration tests of the simulator: one test binary, one module per concern.
+
+mod support;
+
+mod behaviours;
+mod config;
+mod contract;
+mod determinism;
+mod golden;
+mod mix;
+mod properties;
+mod scale;
+mod truth;

@@ -1,0 +1,181 @@
+//! Command-line interface (clap derive). Each sub-command lives in its own module.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::broker::NatsOptions;
+
+/// creditstream: streaming credit management. Payments and invoices meet in one place,
+/// every debtor is re-scored as things happen, and every decision can be replayed.
+#[derive(Debug, Parser)]
+#[command(name = "creditstream", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Sub-commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a portfolio and run the whole pipeline on it, with a live summary.
+    ///
+    /// Without --nats-url it starts its own nats-server (free loopback port, temporary
+    /// store). It ends by itself once every event is processed, unless --keep-running.
+    Demo(DemoArgs),
+    /// Run the pipeline worker against a NATS server until stopped (Ctrl-C).
+    Run(RunArgs),
+    /// Generate a synthetic portfolio: JSON lines to a file, or events into NATS.
+    Simulate(SimulateArgs),
+}
+
+/// How to reach NATS.
+#[derive(Debug, Clone, Args)]
+pub struct NatsArgs {
+    /// NATS server URL (e.g. nats://127.0.0.1:4222).
+    #[arg(long, env = "CREDITSTREAM_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// NATS credentials file (.creds).
+    #[arg(long, env = "CREDITSTREAM_NATS_CREDS", requires = "nats_url")]
+    pub nats_creds: Option<PathBuf>,
+    /// NATS user (with --nats-password).
+    #[arg(long, env = "CREDITSTREAM_NATS_USER", requires_all = ["nats_url", "nats_password"])]
+    pub nats_user: Option<String>,
+    /// NATS password.
+    #[arg(long, env = "CREDITSTREAM_NATS_PASSWORD", requires = "nats_user")]
+    pub nats_password: Option<String>,
+    /// NATS token.
+    #[arg(long, env = "CREDITSTREAM_NATS_TOKEN", requires = "nats_url")]
+    pub nats_token: Option<String>,
+    /// Prefix of every subject, stream and bucket.
+    #[arg(long, default_value = events::subjects::DEFAULT_PREFIX, value_parser = parse_prefix)]
+    pub prefix: String,
+    /// Number of debtor partitions in the subjects.
+    #[arg(long, default_value_t = events::subjects::DEFAULT_PARTITIONS, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    pub partitions: u32,
+}
+
+impl NatsArgs {
+    /// Connection options for `url`.
+    pub fn options(&self, url: String) -> NatsOptions {
+        NatsOptions {
+            url,
+            creds: self.nats_creds.clone(),
+            user: self.nats_user.clone(),
+            password: self.nats_password.clone(),
+            token: self.nats_token.clone(),
+        }
+    }
+
+    /// The subject layout.
+    pub fn subjects(&self) -> events::Subjects {
+        events::Subjects::new(&self.prefix, self.partitions)
+    }
+}
+
+fn parse_prefix(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("letters, digits, '-' and '_' only, at most 32".into())
+    }
+}
+
+/// The portfolio to simulate.
+#[derive(Debug, Clone, Args)]
+pub struct PortfolioArgs {
+    /// Number of debtors.
+    #[arg(long, default_value_t = 1000)]
+    pub debtors: u32,
+    /// Months of history.
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
+    /// Random seed: the same seed gives the same portfolio, event for event.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// First simulated day (YYYY-MM-DD).
+    #[arg(long, default_value = "2025-01-01")]
+    pub start: chrono::NaiveDate,
+}
+
+/// Worker tuning.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// Largest micro-batch, in messages.
+    #[arg(long, default_value_t = 1000)]
+    pub batch_size: usize,
+    /// Checkpoint at least every this many input messages.
+    #[arg(long, default_value_t = 20_000)]
+    pub checkpoint_every: u64,
+    /// Largest accepted input message, in bytes; larger ones are dead-lettered.
+    #[arg(long, default_value_t = events::DEFAULT_MAX_EVENT_BYTES)]
+    pub max_event_bytes: usize,
+    /// Name of this worker (its durable consumer and checkpoint).
+    #[arg(long, default_value = "all")]
+    pub worker_name: String,
+}
+
+/// `creditstream demo`.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// NATS connection; without --nats-url a private nats-server is started.
+    #[command(flatten)]
+    pub nats: NatsArgs,
+    /// Portfolio.
+    #[command(flatten)]
+    pub portfolio: PortfolioArgs,
+    /// Worker tuning.
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    /// Address of the HTTP server (/metrics); port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub http_addr: SocketAddr,
+    /// Keep the pipeline (and /metrics) running after the portfolio is processed, until Ctrl-C.
+    #[arg(long)]
+    pub keep_running: bool,
+    /// Do not publish the handful of malformed messages that show the dead-letter path.
+    #[arg(long)]
+    pub no_bad_events: bool,
+}
+
+/// `creditstream run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// NATS connection (--nats-url is required).
+    #[command(flatten)]
+    pub nats: NatsArgs,
+    /// Worker tuning.
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    /// Address of the HTTP server (/metrics).
+    #[arg(long, default_value = "127.0.0.1:9464")]
+    pub http_addr: SocketAddr,
+}
+
+/// `creditstream simulate`.
+#[derive(Debug, Clone, Args)]
+pub struct SimulateArgs {
+    /// Portfolio.
+    #[command(flatten)]
+    pub portfolio: PortfolioArgs,
+    /// Write the events as JSON lines to this file ("-" for standard output).
+    #[arg(
+        long,
+        conflicts_with = "nats_url",
+        required_unless_present = "nats_url"
+    )]
+    pub out: Option<PathBuf>,
+    /// Write the ground truth (behaviour of each debtor, invoices each payment pays) as
+    /// JSON lines to this file.
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    /// NATS connection, to publish into the input stream instead of writing a file.
+    #[command(flatten)]
+    pub nats: NatsArgs,
+}

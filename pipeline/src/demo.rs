@@ -1,0 +1,279 @@
+//! `creditstream demo`: a private nats-server (unless --nats-url), the simulator publishing
+//! a portfolio into JetStream, the worker processing it live, a running summary, and a
+//! final summary once every event is checkpointed.
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use prometheus::Registry;
+
+use crate::cli::DemoArgs;
+use crate::error::PipelineError;
+use crate::metrics::{self, PipelineMetrics};
+use crate::natsd::LocalNats;
+use crate::publish::EventPublisher;
+use crate::worker::{self, WorkerConfig, WorkerStatus};
+
+/// Runs the demo.
+pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
+    let started = Instant::now();
+    // Validate everything before starting anything.
+    let sim = crate::simulate::simulator(&args.portfolio)?;
+    let subjects = args.nats.subjects();
+    let config = WorkerConfig {
+        subjects: subjects.clone(),
+        name: args.worker.worker_name.clone(),
+        batch_max: args.worker.batch_size,
+        max_event_bytes: args.worker.max_event_bytes,
+        checkpoint_every: args.worker.checkpoint_every,
+        ..WorkerConfig::default()
+    };
+    config.check()?;
+
+    let (_local, url) = match &args.nats.nats_url {
+        Some(url) => (None, url.clone()),
+        None => {
+            let server = LocalNats::start()?;
+            let url = server.url();
+            eprintln!(
+                "started nats-server at {url} (store {})",
+                server.store_dir().display()
+            );
+            (Some(server), url)
+        }
+    };
+    let (_client, js) = crate::broker::connect(&args.nats.options(url.clone())).await?;
+    crate::broker::ensure_streams(&js, &subjects).await?;
+
+    let registry = Registry::new();
+    let metrics =
+        Arc::new(
+            PipelineMetrics::new(&registry).map_err(|e| PipelineError::InvalidOption {
+                name: "metrics",
+                reason: e.to_string(),
+            })?,
+        );
+    let http = crate::http::serve(args.http_addr, registry.clone()).await?;
+    eprintln!("metrics at http://{}/metrics", http.addr);
+
+    let mut handle = worker::start(js.clone(), config, metrics.clone()).await?;
+
+    // The simulator publishes in a task of its own, like any producer.
+    let bad = !args.no_bad_events;
+    let publisher_subjects = subjects.clone();
+    let publishing = tokio::spawn(async move {
+        let mut publisher = EventPublisher::new(js, publisher_subjects.clone());
+        // A few malformed messages along the way show the dead-letter path: one every
+        // 500 events, the rest at the end.
+        let mut bad_examples = if bad {
+            bad_examples(&publisher_subjects)
+        } else {
+            Vec::new()
+        }
+        .into_iter();
+        for (i, event) in sim.enumerate() {
+            publisher.publish(&event).await?;
+            if i % 500 == 250
+                && let Some((subject, bytes)) = bad_examples.next()
+            {
+                publisher.publish_raw(subject, bytes, None).await?;
+            }
+        }
+        for (subject, bytes) in bad_examples {
+            publisher.publish_raw(subject, bytes, None).await?;
+        }
+        publisher.flush().await?;
+        Ok::<_, PipelineError>(publisher)
+    });
+
+    let live = std::io::stderr().is_terminal();
+    let mut tick = tokio::time::interval(Duration::from_secs(if live { 1 } else { 5 }));
+    let mut last = (Instant::now(), 0_u64);
+    let mut published: Option<EventPublisher> = None;
+    let mut publishing = publishing;
+    loop {
+        tokio::select! {
+            done = &mut publishing, if published.is_none() => {
+                match done {
+                    Ok(Ok(p)) => published = Some(p),
+                    Ok(Err(e)) => return Err(e),
+                    Err(e) => return Err(PipelineError::js("simulator task", e)),
+                }
+            }
+            _ = tick.tick() => {
+                let events = metrics.events_total() + metrics.dead_letters_total();
+                let rate = (events - last.1) as f64 / last.0.elapsed().as_secs_f64().max(1e-3);
+                last = (Instant::now(), events);
+                eprintln!("{}", status_line(started, rate, &metrics, &registry, &handle.status.borrow()));
+            }
+        }
+        if let Some(p) = &published {
+            let status = *handle.status.borrow();
+            if status.checkpointed_sequence >= p.last_sequence {
+                break;
+            }
+            if !handle.is_running() {
+                break;
+            }
+        }
+    }
+    if !handle.is_running() {
+        return handle.wait().await;
+    }
+    let publisher = published.ok_or_else(|| PipelineError::js("simulator", "did not finish"))?;
+    let status = *handle.status.borrow();
+    let secs = started.elapsed().as_secs_f64();
+    print_summary(
+        secs,
+        &publisher,
+        &metrics,
+        &registry,
+        &status,
+        &http.addr.to_string(),
+    );
+
+    if args.keep_running {
+        eprintln!(
+            "still running; metrics at http://{}/metrics — Ctrl-C to stop",
+            http.addr
+        );
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    handle.stop().await?;
+    http.task.abort();
+    Ok(())
+}
+
+fn status_line(
+    started: Instant,
+    rate: f64,
+    metrics: &PipelineMetrics,
+    registry: &Registry,
+    status: &WorkerStatus,
+) -> String {
+    let families = output_counts(registry, "family");
+    let get = |k: &str| families.get(k).copied().unwrap_or(0);
+    format!(
+        "[{:>6.1}s] events {} ({:.0}/s) · debtors {} · alerts {} · actions {} · tasks {} · score updates {} · dead letters {}",
+        started.elapsed().as_secs_f64(),
+        metrics.events_total(),
+        rate,
+        status.debtors,
+        get("alerts"),
+        get("actions"),
+        get("tasks"),
+        get("scores"),
+        metrics.dead_letters_total(),
+    )
+}
+
+fn print_summary(
+    secs: f64,
+    publisher: &EventPublisher,
+    metrics: &PipelineMetrics,
+    registry: &Registry,
+    status: &WorkerStatus,
+    http: &str,
+) {
+    let events = metrics.events_total();
+    let dead = metrics.dead_letters_total();
+    println!("creditstream demo finished in {secs:.1} s");
+    println!(
+        "  input    {} messages published ({} duplicates dropped), {events} events processed ({:.0}/s), {dead} dead letters",
+        publisher.stored,
+        publisher.duplicates,
+        (events + dead) as f64 / secs.max(1e-9)
+    );
+    println!("  ledger   {} debtors", status.debtors);
+    for (family, count) in output_counts(registry, "family") {
+        let kinds: Vec<String> = output_counts_of(registry, &family)
+            .into_iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        println!("  {family:<8} {count} ({})", kinds.join(", "));
+    }
+    let reasons: Vec<String> =
+        label_counts(registry, metrics::INGEST_DEAD_LETTERS_TOTAL, "reason", None)
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+    if !reasons.is_empty() {
+        println!("  dead letters by reason: {}", reasons.join(", "));
+    }
+    println!("  metrics  http://{http}/metrics");
+}
+
+/// Outputs published, summed by one label of the outputs counter.
+fn output_counts(registry: &Registry, label: &str) -> BTreeMap<String, u64> {
+    label_counts(registry, metrics::OUTPUTS_PUBLISHED_TOTAL, label, None)
+}
+
+fn output_counts_of(registry: &Registry, family: &str) -> BTreeMap<String, u64> {
+    label_counts(
+        registry,
+        metrics::OUTPUTS_PUBLISHED_TOTAL,
+        "kind",
+        Some(("family", family)),
+    )
+}
+
+fn label_counts(
+    registry: &Registry,
+    name: &str,
+    label: &str,
+    filter: Option<(&str, &str)>,
+) -> BTreeMap<String, u64> {
+    let mut out = BTreeMap::new();
+    for family in registry.gather().into_iter().filter(|f| f.name() == name) {
+        for metric in family.get_metric() {
+            let labels = metric.get_label();
+            if let Some((k, v)) = filter
+                && !labels.iter().any(|l| l.name() == k && l.value() == v)
+            {
+                continue;
+            }
+            if let Some(l) = labels.iter().find(|l| l.name() == label) {
+                *out.entry(l.value().to_owned()).or_insert(0) +=
+                    metric.get_counter().get_value() as u64;
+            }
+        }
+    }
+    out
+}
+
+/// One malformed message per dead-letter reason, on plausible subjects.
+pub fn bad_examples(subjects: &events::Subjects) -> Vec<(String, Bytes)> {
+    let invoice = |data: &str| {
+        format!(
+            r#"{{"schema_version":1,"event_id":"bad-{}","event_time":"2025-01-02T10:00:00Z","type":"invoice_issued","data":{data}}}"#,
+            data.len()
+        )
+    };
+    let good = r#"{"invoice_number":"INV-X","debtor_id":"D-X","amount":"10.00","currency":"EUR","issue_date":"2025-01-02","due_date":"2025-02-01"}"#;
+    let subject = subjects.input(Some("D-X"), events::EventKind::InvoiceIssued);
+    let oversized = invoice(&good.replace(
+        r#""D-X""#,
+        &format!(
+            "\"D-X\",\"note\":\"{}\"",
+            "x".repeat(events::DEFAULT_MAX_EVENT_BYTES)
+        ),
+    ));
+    [
+        "{\"schema_version\":1,\"event_id\":".to_owned(),
+        invoice(good).replace("invoice_issued", "invoice_teleported"),
+        invoice(good).replace("\"schema_version\":1", "\"schema_version\":7"),
+        invoice(&good.replace(r#","due_date":"2025-02-01""#, "")),
+        invoice(&good.replace(r#""10.00""#, r#""ten euros""#)),
+        invoice(&good.replace(r#""10.00""#, r#""-10.00""#)),
+        invoice(&good.replace(r#""EUR""#, r#""EURO""#)),
+        invoice(&good.replace("2025-02-01", "2024-12-01")),
+        oversized,
+    ]
+    .into_iter()
+    .map(|s| (subject.clone(), Bytes::from(s)))
+    .collect()
+}

@@ -1,0 +1,29 @@
+//! The `creditstream` binary's library: the only crate that does I/O.
+//!
+//! Layout, in data-flow order:
+//! - [`cli`]: the command line (clap);
+//! - [`natsd`]: a private `nats-server` for the demo and tests;
+//! - [`broker`]: NATS connection, streams and the worker's consumer;
+//! - [`publish`]: producers' side, events into the input stream;
+//! - [`worker`]: the stage loop — pull, decode (bad input → dead letter), [`stages`],
+//!   publish outputs, [`checkpoint`], ack;
+//! - [`stages`]: ledger → decisions, pure, also used by replays and tests;
+//! - [`metrics`] and [`http`]: the metric catalogue and `/metrics`;
+//! - [`demo`], [`run`], [`simulate`]: the sub-commands.
+
+pub mod broker;
+pub mod checkpoint;
+pub mod cli;
+pub mod demo;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod natsd;
+pub mod progress;
+pub mod publish;
+pub mod run;
+pub mod simulate;
+pub mod stages;
+pub mod worker;
+
+pub use error::{ErrorClass, PipelineError};

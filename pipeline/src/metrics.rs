@@ -1,0 +1,186 @@
+//! The catalogue of metric names, and the metrics struct of each subsystem, built from an
+//! injected [`Registry`] so that tests can read values back.
+//!
+//! Names follow `creditstream_<subsystem>_<name>_<unit>`; labels take values from small
+//! fixed sets (event kind, dead-letter reason, output family and kind), never a debtor id.
+
+use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+
+/// Input events accepted, by kind.
+pub const INGEST_EVENTS_TOTAL: &str = "creditstream_ingest_events_total";
+/// Input messages dead-lettered, by reason.
+pub const INGEST_DEAD_LETTERS_TOTAL: &str = "creditstream_ingest_dead_letters_total";
+/// Messages skipped because the checkpointed state already holds them (redeliveries).
+pub const INGEST_REDELIVERED_TOTAL: &str = "creditstream_ingest_redelivered_total";
+/// Messages per micro-batch.
+pub const INGEST_BATCH_SIZE: &str = "creditstream_ingest_batch_size_messages";
+/// Time to process one micro-batch, outputs published.
+pub const INGEST_BATCH_SECONDS: &str = "creditstream_ingest_batch_duration_seconds";
+/// Messages in the input stream not yet delivered to the worker.
+pub const INGEST_CONSUMER_LAG: &str = "creditstream_ingest_consumer_lag_messages";
+/// Stream sequence of the last input whose effects are checkpointed (and acked).
+pub const INGEST_CHECKPOINTED_SEQUENCE: &str = "creditstream_ingest_checkpointed_sequence";
+/// Outputs published, by family and kind.
+pub const OUTPUTS_PUBLISHED_TOTAL: &str = "creditstream_outputs_published_total";
+/// Checkpoints written.
+pub const CHECKPOINTS_TOTAL: &str = "creditstream_checkpoint_writes_total";
+/// Time to write a checkpoint.
+pub const CHECKPOINT_SECONDS: &str = "creditstream_checkpoint_duration_seconds";
+/// Size of the last checkpoint.
+pub const CHECKPOINT_BYTES: &str = "creditstream_checkpoint_size_bytes";
+/// Debtors known to the ledger.
+pub const LEDGER_DEBTORS: &str = "creditstream_ledger_debtors";
+/// Event-time watermark (Unix seconds).
+pub const CLOCK_WATERMARK_SECONDS: &str = "creditstream_clock_watermark_timestamp_seconds";
+
+/// Metrics of the ingest → stages → publish loop.
+#[derive(Debug, Clone)]
+pub struct PipelineMetrics {
+    /// See [`INGEST_EVENTS_TOTAL`].
+    pub events: IntCounterVec,
+    /// See [`INGEST_DEAD_LETTERS_TOTAL`].
+    pub dead_letters: IntCounterVec,
+    /// See [`INGEST_REDELIVERED_TOTAL`].
+    pub redelivered: IntCounter,
+    /// See [`INGEST_BATCH_SIZE`].
+    pub batch_size: Histogram,
+    /// See [`INGEST_BATCH_SECONDS`].
+    pub batch_seconds: Histogram,
+    /// See [`INGEST_CONSUMER_LAG`].
+    pub consumer_lag: IntGauge,
+    /// See [`INGEST_CHECKPOINTED_SEQUENCE`].
+    pub checkpointed_sequence: IntGauge,
+    /// See [`OUTPUTS_PUBLISHED_TOTAL`].
+    pub outputs: IntCounterVec,
+    /// See [`CHECKPOINTS_TOTAL`].
+    pub checkpoints: IntCounter,
+    /// See [`CHECKPOINT_SECONDS`].
+    pub checkpoint_seconds: Histogram,
+    /// See [`CHECKPOINT_BYTES`].
+    pub checkpoint_bytes: IntGauge,
+    /// See [`LEDGER_DEBTORS`].
+    pub debtors: IntGauge,
+    /// See [`CLOCK_WATERMARK_SECONDS`].
+    pub watermark: IntGauge,
+}
+
+impl PipelineMetrics {
+    /// Builds the metrics and registers them in `registry`.
+    pub fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let events = IntCounterVec::new(
+            Opts::new(INGEST_EVENTS_TOTAL, "Input events accepted, by kind."),
+            &["kind"],
+        )?;
+        let dead_letters = IntCounterVec::new(
+            Opts::new(
+                INGEST_DEAD_LETTERS_TOTAL,
+                "Input messages sent to the dead-letter subject, by reason.",
+            ),
+            &["reason"],
+        )?;
+        let redelivered = IntCounter::new(
+            INGEST_REDELIVERED_TOTAL,
+            "Redelivered input messages skipped because the checkpointed state already holds them.",
+        )?;
+        let batch_size = Histogram::with_opts(
+            HistogramOpts::new(INGEST_BATCH_SIZE, "Messages per micro-batch.").buckets(vec![
+                1.0, 10.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2000.0, 5000.0,
+            ]),
+        )?;
+        let batch_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                INGEST_BATCH_SECONDS,
+                "Time to decode, process and publish the outputs of one micro-batch.",
+            )
+            .buckets(prometheus::exponential_buckets(0.0001, 2.5, 12)?),
+        )?;
+        let consumer_lag = IntGauge::new(
+            INGEST_CONSUMER_LAG,
+            "Input messages in the stream not yet delivered to this worker.",
+        )?;
+        let checkpointed_sequence = IntGauge::new(
+            INGEST_CHECKPOINTED_SEQUENCE,
+            "Stream sequence of the last input whose effects are checkpointed and acked.",
+        )?;
+        let outputs = IntCounterVec::new(
+            Opts::new(
+                OUTPUTS_PUBLISHED_TOTAL,
+                "Outputs published, by family and kind.",
+            ),
+            &["family", "kind"],
+        )?;
+        let checkpoints = IntCounter::new(CHECKPOINTS_TOTAL, "Checkpoints written.")?;
+        let checkpoint_seconds = Histogram::with_opts(
+            HistogramOpts::new(CHECKPOINT_SECONDS, "Time to write a checkpoint.")
+                .buckets(prometheus::exponential_buckets(0.001, 2.5, 10)?),
+        )?;
+        let checkpoint_bytes = IntGauge::new(CHECKPOINT_BYTES, "Size of the last checkpoint.")?;
+        let debtors = IntGauge::new(LEDGER_DEBTORS, "Debtors known to the ledger.")?;
+        let watermark = IntGauge::new(
+            CLOCK_WATERMARK_SECONDS,
+            "Event-time watermark of the pipeline's clock, Unix seconds.",
+        )?;
+        registry.register(Box::new(events.clone()))?;
+        registry.register(Box::new(dead_letters.clone()))?;
+        registry.register(Box::new(redelivered.clone()))?;
+        registry.register(Box::new(batch_size.clone()))?;
+        registry.register(Box::new(batch_seconds.clone()))?;
+        registry.register(Box::new(consumer_lag.clone()))?;
+        registry.register(Box::new(checkpointed_sequence.clone()))?;
+        registry.register(Box::new(outputs.clone()))?;
+        registry.register(Box::new(checkpoints.clone()))?;
+        registry.register(Box::new(checkpoint_seconds.clone()))?;
+        registry.register(Box::new(checkpoint_bytes.clone()))?;
+        registry.register(Box::new(debtors.clone()))?;
+        registry.register(Box::new(watermark.clone()))?;
+        // Every label value exists from the start, so dashboards and rate() see zeros.
+        for kind in events::EventKind::ALL {
+            events.with_label_values(&[kind.as_str()]);
+        }
+        for reason in events::DeadLetterReason::ALL {
+            dead_letters.with_label_values(&[reason.as_str()]);
+        }
+        Ok(PipelineMetrics {
+            events,
+            dead_letters,
+            redelivered,
+            batch_size,
+            batch_seconds,
+            consumer_lag,
+            checkpointed_sequence,
+            outputs,
+            checkpoints,
+            checkpoint_seconds,
+            checkpoint_bytes,
+            debtors,
+            watermark,
+        })
+    }
+
+    /// Total input events accepted.
+    pub fn events_total(&self) -> u64 {
+        events::EventKind::ALL
+            .iter()
+            .map(|k| self.events.with_label_values(&[k.as_str()]).get())
+            .sum()
+    }
+
+    /// Total dead letters.
+    pub fn dead_letters_total(&self) -> u64 {
+        events::DeadLetterReason::ALL
+            .iter()
+            .map(|r| self.dead_letters.with_label_values(&[r.as_str()]).get())
+            .sum()
+    }
+}
+
+/// Renders a registry in the Prometheus text format.
+pub fn render(registry: &Registry) -> String {
+    use prometheus::Encoder;
+    let mut out = Vec::new();
+    let encoder = prometheus::TextEncoder::new();
+    if encoder.encode(&registry.gather(), &mut out).is_err() {
+        return String::new();
+    }
+    String::from_utf8(out).unwrap_or_default()
+}

@@ -1,0 +1,409 @@
+//! The stage loop: pull a micro-batch of input from JetStream, decode it (bad input to the
+//! dead-letter subject), run the stages, publish the outputs with deterministic message
+//! ids, checkpoint, and only then ack.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use bytes::Bytes;
+use events::{Envelope, Subjects, subjects as subj};
+use futures::StreamExt;
+use tokio::sync::watch;
+
+use crate::broker;
+use crate::checkpoint::CheckpointStore;
+use crate::error::PipelineError;
+use crate::metrics::PipelineMetrics;
+use crate::stages::Stages;
+
+/// Knobs of the stage loop.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Subject layout.
+    pub subjects: Subjects,
+    /// Name of this worker (durable consumer `<prefix>-worker-<name>`, checkpoint object).
+    pub name: String,
+    /// Largest micro-batch.
+    pub batch_max: usize,
+    /// Largest accepted input message.
+    pub max_event_bytes: usize,
+    /// Checkpoint at least every this many input messages...
+    pub checkpoint_every: u64,
+    /// ...or this often, whichever comes first (and whenever the input goes quiet).
+    pub checkpoint_interval: Duration,
+    /// How long without input counts as quiet.
+    pub idle: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        WorkerConfig {
+            subjects: Subjects::default(),
+            name: "all".into(),
+            batch_max: 1000,
+            max_event_bytes: events::DEFAULT_MAX_EVENT_BYTES,
+            checkpoint_every: 20_000,
+            checkpoint_interval: Duration::from_secs(2),
+            idle: Duration::from_millis(100),
+        }
+    }
+}
+
+impl WorkerConfig {
+    /// Checks the knobs, naming the bad one.
+    pub fn check(&self) -> Result<(), PipelineError> {
+        let bad = |name, reason: &str| {
+            Err(PipelineError::InvalidOption {
+                name,
+                reason: reason.into(),
+            })
+        };
+        if self.batch_max == 0 || self.batch_max > 10_000 {
+            return bad("batch size", "must be between 1 and 10000");
+        }
+        if self.max_event_bytes < 256 || self.max_event_bytes > 1024 * 1024 {
+            return bad(
+                "max event bytes",
+                "must be between 256 and 1048576 (the server's limit)",
+            );
+        }
+        if self.checkpoint_every == 0 || self.checkpoint_every > 1_000_000 {
+            return bad("checkpoint every", "must be between 1 and 1000000 messages");
+        }
+        if self.name.is_empty()
+            || !self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return bad("worker name", "letters, digits, '-' and '_' only");
+        }
+        Ok(())
+    }
+}
+
+/// What the worker has done, for the demo's summary and for tests to wait on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WorkerStatus {
+    /// Last input stream sequence processed (outputs published).
+    pub processed_sequence: u64,
+    /// Last input stream sequence checkpointed and acked.
+    pub checkpointed_sequence: u64,
+    /// Debtors in the ledger.
+    pub debtors: u64,
+}
+
+/// A running worker's handle: its status and a way to stop it.
+pub struct WorkerHandle {
+    /// Status updates.
+    pub status: watch::Receiver<WorkerStatus>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), PipelineError>>,
+}
+
+impl WorkerHandle {
+    /// Waits until `done(status)` holds, or fails after `timeout`.
+    pub async fn wait_for(
+        &mut self,
+        timeout: Duration,
+        mut done: impl FnMut(&WorkerStatus) -> bool,
+    ) -> Result<WorkerStatus, PipelineError> {
+        let wait = self.status.wait_for(|s| done(s));
+        match tokio::time::timeout(timeout, wait).await {
+            Ok(Ok(s)) => Ok(*s),
+            Ok(Err(_)) => Err(PipelineError::js(
+                "worker",
+                "stopped before the condition held",
+            )),
+            Err(_) => Err(PipelineError::js(
+                "worker",
+                format!("condition not met within {timeout:?}"),
+            )),
+        }
+    }
+
+    /// Is the worker still running?
+    pub fn is_running(&self) -> bool {
+        !self.task.is_finished()
+    }
+
+    /// Stops gracefully: finishes the batch in hand, checkpoints, acks.
+    pub async fn stop(mut self) -> Result<(), PipelineError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.task.await {
+            Ok(r) => r,
+            Err(e) => Err(PipelineError::js("worker task", e)),
+        }
+    }
+
+    /// Stops at once, as a crash would: nothing more is published, checkpointed or acked.
+    pub async fn kill(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+
+    /// Waits for the worker to end by itself (it only does on an error). Call it once,
+    /// and not together with [`WorkerHandle::stop`].
+    pub async fn wait(&mut self) -> Result<(), PipelineError> {
+        match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(PipelineError::js("worker task", e)),
+        }
+    }
+}
+
+/// Starts a worker: loads its checkpoint, positions its consumer after it, and runs the
+/// stage loop in a task.
+pub async fn start(
+    js: jetstream::Context,
+    config: WorkerConfig,
+    metrics: Arc<PipelineMetrics>,
+) -> Result<WorkerHandle, PipelineError> {
+    config.check()?;
+    broker::ensure_streams(&js, &config.subjects).await?;
+    let checkpoints = CheckpointStore::open(&js, config.subjects.prefix(), &config.name).await?;
+    let (stages, sequence) = match checkpoints.load().await? {
+        Some(c) => (c.stages, c.sequence),
+        None => (Stages::default(), 0),
+    };
+    let durable = format!("{}-worker-{}", config.subjects.prefix(), config.name);
+    let max_ack_pending = i64::try_from(config.checkpoint_every.saturating_mul(2))
+        .unwrap_or(i64::MAX)
+        .saturating_add(config.batch_max as i64 * 4);
+    let consumer =
+        broker::worker_consumer(&js, &config.subjects, &durable, sequence, max_ack_pending).await?;
+    let (status_tx, status) = watch::channel(WorkerStatus {
+        processed_sequence: sequence,
+        checkpointed_sequence: sequence,
+        debtors: stages.ledger().debtor_count() as u64,
+    });
+    metrics.checkpointed_sequence.set(sequence as i64);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let worker = Worker {
+        js,
+        config,
+        metrics,
+        checkpoints,
+        stages,
+        sequence,
+        checkpointed: sequence,
+        unacked: None,
+        since_checkpoint: 0,
+        last_checkpoint: Instant::now(),
+        status: status_tx,
+    };
+    let task = tokio::spawn(worker.run(consumer, stop_rx));
+    Ok(WorkerHandle {
+        status,
+        stop: Some(stop_tx),
+        task,
+    })
+}
+
+struct Worker {
+    js: jetstream::Context,
+    config: WorkerConfig,
+    metrics: Arc<PipelineMetrics>,
+    checkpoints: CheckpointStore,
+    stages: Stages,
+    /// Last stream sequence whose effects are in `stages`.
+    sequence: u64,
+    /// Last stream sequence checkpointed and acked.
+    checkpointed: u64,
+    /// The newest message not yet acked (AckAll: acking it acks all before it).
+    unacked: Option<jetstream::Message>,
+    since_checkpoint: u64,
+    last_checkpoint: Instant,
+    status: watch::Sender<WorkerStatus>,
+}
+
+impl Worker {
+    async fn run(
+        mut self,
+        consumer: jetstream::consumer::PullConsumer,
+        mut stop: tokio::sync::oneshot::Receiver<()>,
+    ) -> Result<(), PipelineError> {
+        let messages = consumer
+            .stream()
+            .max_messages_per_batch(self.config.batch_max)
+            .heartbeat(Duration::from_secs(5))
+            .expires(Duration::from_secs(30))
+            .messages()
+            .await
+            .map_err(|e| PipelineError::js("pulling input", e))?;
+        let mut batches = messages.ready_chunks(self.config.batch_max);
+        let mut lag_timer = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut stop => {
+                    self.checkpoint().await?;
+                    return Ok(());
+                }
+                _ = lag_timer.tick() => {
+                    if let Ok(info) = consumer.get_info().await {
+                        self.metrics.consumer_lag.set(info.num_pending as i64);
+                    }
+                }
+                next = tokio::time::timeout(self.config.idle, batches.next()) => match next {
+                    Err(_quiet) => {
+                        if self.unacked.is_some() {
+                            self.checkpoint().await?;
+                        }
+                    }
+                    Ok(None) => return Err(PipelineError::js("pulling input", "the message stream ended")),
+                    Ok(Some(batch)) => {
+                        self.process(batch).await?;
+                        let due = self.since_checkpoint >= self.config.checkpoint_every
+                            || self.last_checkpoint.elapsed() >= self.config.checkpoint_interval;
+                        if due {
+                            self.checkpoint().await?;
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    async fn process(
+        &mut self,
+        batch: Vec<
+            Result<jetstream::Message, async_nats::jetstream::consumer::pull::MessagesError>,
+        >,
+    ) -> Result<(), PipelineError> {
+        let started = Instant::now();
+        let mut acks = Vec::new();
+        let mut size = 0_u64;
+        for message in batch {
+            let message = match message {
+                Ok(m) => m,
+                // Missed heartbeats and the like: the stream recovers by itself; what was
+                // not processed is not acked and comes again.
+                Err(e) => {
+                    tracing::warn!(error = %e, "pulling input");
+                    continue;
+                }
+            };
+            let sequence = message
+                .info()
+                .map_err(|e| PipelineError::js("reading message info", e))?
+                .stream_sequence;
+            if sequence <= self.sequence {
+                self.metrics.redelivered.inc();
+                self.unacked = Some(message);
+                continue;
+            }
+            size += 1;
+            match Envelope::decode(&message.payload, self.config.max_event_bytes) {
+                Ok(event) => {
+                    self.metrics
+                        .events
+                        .with_label_values(&[event.event.kind().as_str()])
+                        .inc();
+                    for output in self.stages.process(&event) {
+                        let subject = self
+                            .config
+                            .subjects
+                            .output(output.output.family(), output.debtor_id.as_deref());
+                        self.metrics
+                            .outputs
+                            .with_label_values(&[
+                                output.output.family().as_str(),
+                                output.output.kind_label(),
+                            ])
+                            .inc();
+                        let publish = PublishMessage::build()
+                            .payload(Bytes::from(output.to_json()))
+                            .message_id(&output.output_id);
+                        acks.push(
+                            self.js
+                                .send_publish(subject, publish)
+                                .await
+                                .map_err(|e| PipelineError::js("publishing an output", e))?,
+                        );
+                    }
+                }
+                Err(error) => {
+                    self.metrics
+                        .dead_letters
+                        .with_label_values(&[error.reason.as_str()])
+                        .inc();
+                    tracing::info!(reason = error.reason.as_str(), detail = %error.detail, sequence, "dead letter");
+                    let detail: String = error
+                        .detail
+                        .chars()
+                        .filter(|c| !c.is_control())
+                        .take(512)
+                        .collect();
+                    let mut publish = PublishMessage::build()
+                        .payload(message.payload.clone())
+                        .message_id(format!("dlq:{sequence}"))
+                        .header(subj::HEADER_DLQ_REASON, error.reason.as_str())
+                        .header(subj::HEADER_DLQ_DETAIL, detail.as_str())
+                        .header(subj::HEADER_DLQ_SUBJECT, message.subject.as_str())
+                        .header(subj::HEADER_DLQ_SEQUENCE, sequence.to_string().as_str());
+                    if let Some(id) = &error.event_id {
+                        publish = publish.header(subj::HEADER_DLQ_EVENT_ID, id.as_str());
+                    }
+                    acks.push(
+                        self.js
+                            .send_publish(self.config.subjects.dead_letter(error.reason), publish)
+                            .await
+                            .map_err(|e| PipelineError::js("publishing a dead letter", e))?,
+                    );
+                }
+            }
+            self.sequence = sequence;
+            self.unacked = Some(message);
+        }
+        for ack in acks {
+            ack.await
+                .map_err(|e| PipelineError::js("output not acknowledged", e))?;
+        }
+        self.since_checkpoint += size;
+        if size > 0 {
+            self.metrics.batch_size.observe(size as f64);
+            self.metrics
+                .batch_seconds
+                .observe(started.elapsed().as_secs_f64());
+        }
+        let ledger = self.stages.ledger();
+        self.metrics.debtors.set(ledger.debtor_count() as i64);
+        if let Some(clock) = ledger.clock() {
+            self.metrics.watermark.set(clock.timestamp());
+        }
+        self.status.send_modify(|s| {
+            s.processed_sequence = self.sequence;
+            s.debtors = ledger.debtor_count() as u64;
+        });
+        Ok(())
+    }
+
+    async fn checkpoint(&mut self) -> Result<(), PipelineError> {
+        let Some(last) = self.unacked.take() else {
+            return Ok(());
+        };
+        if self.sequence > self.checkpointed {
+            let started = Instant::now();
+            let bytes = self.checkpoints.save(self.sequence, &self.stages).await?;
+            self.metrics.checkpoints.inc();
+            self.metrics
+                .checkpoint_seconds
+                .observe(started.elapsed().as_secs_f64());
+            self.metrics.checkpoint_bytes.set(bytes as i64);
+        }
+        last.ack()
+            .await
+            .map_err(|e| PipelineError::js("acking input", e))?;
+        self.checkpointed = self.sequence;
+        self.since_checkpoint = 0;
+        self.last_checkpoint = Instant::now();
+        self.metrics.checkpointed_sequence.set(self.sequence as i64);
+        self.status
+            .send_modify(|s| s.checkpointed_sequence = self.sequence);
+        Ok(())
+    }
+}

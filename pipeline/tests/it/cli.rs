@@ -1,0 +1,114 @@
+//! The `creditstream` command as a user runs it.
+
+use std::process::Command;
+
+fn creditstream() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_creditstream"))
+}
+
+#[test]
+fn a_bad_argument_prints_usage_and_exits_2() {
+    let out = creditstream()
+        .args(["demo", "--debtors", "many"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Usage:"), "{stderr}");
+    assert!(stderr.contains("--debtors"), "{stderr}");
+
+    let out = creditstream().arg("frobnicate").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage:"));
+}
+
+#[test]
+fn an_invalid_portfolio_is_refused_before_anything_starts() {
+    let out = creditstream()
+        .args(["demo", "--debtors", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("debtors"), "names the parameter: {stderr}");
+}
+
+#[test]
+fn simulate_writes_json_lines_that_decode_and_a_ground_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let events_path = dir.path().join("events.jsonl");
+    let truth_path = dir.path().join("truth.jsonl");
+    let out = creditstream()
+        .args([
+            "simulate",
+            "--debtors",
+            "25",
+            "--months",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&events_path)
+        .arg("--truth")
+        .arg(&truth_path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&events_path).unwrap();
+    let mut count = 0;
+    for line in text.lines() {
+        events::Envelope::decode(line.as_bytes(), events::DEFAULT_MAX_EVENT_BYTES)
+            .unwrap_or_else(|e| panic!("{e}: {line}"));
+        count += 1;
+    }
+    assert!(count > 100);
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary.contains(&format!("simulated {count} events")),
+        "{summary}"
+    );
+    assert!(std::fs::metadata(&truth_path).unwrap().len() > 0);
+
+    // The same seed gives the same file, byte for byte.
+    let again = dir.path().join("again.jsonl");
+    let out = creditstream()
+        .args([
+            "simulate",
+            "--debtors",
+            "25",
+            "--months",
+            "2",
+            "--seed",
+            "5",
+            "--out",
+        ])
+        .arg(&again)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(&again).unwrap(), text.as_bytes());
+}
+
+#[test]
+fn the_demo_runs_a_small_portfolio_to_the_end_and_exits_0() {
+    let out = creditstream()
+        .args(["demo", "--debtors", "40", "--months", "3"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.contains("creditstream demo finished"), "{stdout}");
+    assert!(
+        stdout.contains(", 9 dead letters"),
+        "one per reason: {stdout}"
+    );
+    assert!(stderr.contains("/metrics"), "{stderr}");
+    // The summary's counts are the pipeline's: 40 debtors in the ledger.
+    assert!(stdout.contains("40 debtors"), "{stdout}");
+}

@@ -1,0 +1,67 @@
+//! Events published by the simulator come back as the pipeline's outputs.
+
+use crate::fixture::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulated_events_come_back_as_exactly_the_outputs_of_the_stages() {
+    let nats = Nats::start().await;
+    let events = portfolio(100, 6, 7);
+    assert!(
+        events.len() > 1000,
+        "a portfolio worth testing: {} events",
+        events.len()
+    );
+    let expected = expected_outputs(&events);
+    for family in ["alert", "action", "task", "score_update"] {
+        assert!(
+            expected
+                .iter()
+                .any(|o| serde_json::to_value(o).unwrap()["type"] == family),
+            "the scenario yields at least one {family}"
+        );
+    }
+
+    let (mut worker, metrics) = nats.start_worker(nats.worker_config()).await;
+    let last = nats.publish(&events).await;
+    worker
+        .wait_for(PATIENCE, |s| s.checkpointed_sequence >= last)
+        .await
+        .expect("all input checkpointed");
+
+    assert_same_outputs(&nats.outputs().await, &expected);
+    assert_eq!(metrics.events_total(), events.len() as u64);
+    assert_eq!(metrics.dead_letters_total(), 0);
+    worker.stop().await.expect("stops cleanly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outputs_land_on_the_partition_subject_of_their_debtor() {
+    let nats = Nats::start().await;
+    let events = portfolio(20, 2, 11);
+    let (mut worker, _) = nats.start_worker(nats.worker_config()).await;
+    let last = nats.publish(&events).await;
+    worker
+        .wait_for(PATIENCE, |s| s.checkpointed_sequence >= last)
+        .await
+        .expect("processed");
+    let stored = nats.read_stream(&nats.subjects.output_stream()).await;
+    assert!(!stored.is_empty());
+    for m in stored {
+        let out: events::OutputEnvelope = serde_json::from_slice(&m.payload).unwrap();
+        let expected = nats
+            .subjects
+            .output(out.output.family(), out.debtor_id.as_deref());
+        assert_eq!(m.subject, expected);
+        let id = m
+            .headers
+            .as_ref()
+            .and_then(|h| h.get("Nats-Msg-Id"))
+            .map(|v| v.to_string());
+        assert_eq!(
+            id.as_deref(),
+            Some(out.output_id.as_str()),
+            "Nats-Msg-Id is the output id"
+        );
+    }
+    worker.stop().await.unwrap();
+}

@@ -1,0 +1,179 @@
+//! A private NATS server per test, and helpers to read streams back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::{self, consumer};
+use bytes::Bytes;
+use events::{Envelope, OutputEnvelope, Subjects};
+use pipeline::broker::{self, NatsOptions};
+use pipeline::metrics::PipelineMetrics;
+use pipeline::natsd::LocalNats;
+use pipeline::publish::EventPublisher;
+use pipeline::stages::Stages;
+use pipeline::worker::{self, WorkerConfig, WorkerHandle};
+use simulator::{SimConfig, Simulator};
+
+/// How long any condition may take before a test fails.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A test's own NATS server and JetStream context.
+pub struct Nats {
+    pub _server: LocalNats,
+    pub js: jetstream::Context,
+    pub subjects: Subjects,
+}
+
+impl Nats {
+    pub async fn start() -> Nats {
+        let server = LocalNats::start().expect("nats-server starts (is it installed?)");
+        let (_client, js) = broker::connect(&NatsOptions {
+            url: server.url(),
+            ..Default::default()
+        })
+        .await
+        .expect("connects");
+        let subjects = Subjects::new("cstest", 4);
+        broker::ensure_streams(&js, &subjects)
+            .await
+            .expect("streams");
+        Nats {
+            _server: server,
+            js,
+            subjects,
+        }
+    }
+
+    pub fn worker_config(&self) -> WorkerConfig {
+        WorkerConfig {
+            subjects: self.subjects.clone(),
+            ..WorkerConfig::default()
+        }
+    }
+
+    pub async fn start_worker(&self, config: WorkerConfig) -> (WorkerHandle, Arc<PipelineMetrics>) {
+        let registry = prometheus::Registry::new();
+        let metrics = Arc::new(PipelineMetrics::new(&registry).expect("metrics"));
+        let handle = worker::start(self.js.clone(), config, metrics.clone())
+            .await
+            .expect("worker starts");
+        (handle, metrics)
+    }
+
+    /// Publishes events; returns the last stream sequence.
+    pub async fn publish(&self, events: &[Envelope]) -> u64 {
+        let mut publisher = EventPublisher::new(self.js.clone(), self.subjects.clone());
+        for e in events {
+            publisher.publish(e).await.expect("publish");
+        }
+        publisher.flush().await.expect("flush");
+        publisher.last_sequence
+    }
+
+    /// Publishes raw bytes on a subject; returns the stream sequence.
+    pub async fn publish_raw(&self, subject: String, bytes: Bytes) -> u64 {
+        let mut publisher = EventPublisher::new(self.js.clone(), self.subjects.clone());
+        publisher
+            .publish_raw(subject, bytes, None)
+            .await
+            .expect("publish");
+        publisher.flush().await.expect("flush");
+        publisher.last_sequence
+    }
+
+    /// Every message of a stream, in order.
+    pub async fn read_stream(&self, name: &str) -> Vec<StoredMessage> {
+        let stream = self.js.get_stream(name).await.expect("stream");
+        let count = stream.get_info().await.expect("info").state.messages as usize;
+        if count == 0 {
+            return Vec::new();
+        }
+        let reader = stream
+            .create_consumer(consumer::pull::Config {
+                deliver_policy: consumer::DeliverPolicy::All,
+                ack_policy: consumer::AckPolicy::None,
+                ..Default::default()
+            })
+            .await
+            .expect("reader");
+        let mut out = Vec::with_capacity(count);
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while out.len() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "stream {name} not read in time"
+            );
+            let mut batch = reader
+                .fetch()
+                .max_messages(1000)
+                .expires(Duration::from_millis(500))
+                .messages()
+                .await
+                .expect("fetch");
+            use futures::StreamExt;
+            while let Some(m) = batch.next().await {
+                let m = m.expect("message");
+                out.push(StoredMessage {
+                    subject: m.subject.to_string(),
+                    headers: m.headers.clone(),
+                    payload: m.payload.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    pub async fn outputs(&self) -> Vec<OutputEnvelope> {
+        self.read_stream(&self.subjects.output_stream())
+            .await
+            .into_iter()
+            .map(|m| serde_json::from_slice(&m.payload).expect("outputs decode"))
+            .collect()
+    }
+}
+
+pub struct StoredMessage {
+    pub subject: String,
+    pub headers: Option<HeaderMap>,
+    pub payload: Bytes,
+}
+
+/// A small simulated portfolio.
+pub fn portfolio(debtors: u32, months: u32, seed: u64) -> Vec<Envelope> {
+    let config = SimConfig {
+        seed,
+        debtors,
+        months,
+        ..SimConfig::default()
+    };
+    Simulator::new(config.check().expect("valid config")).collect()
+}
+
+/// What the stages give for the events when run in-process, without NATS: the reference
+/// the pipeline's published outputs must equal.
+pub fn expected_outputs(events: &[Envelope]) -> Vec<OutputEnvelope> {
+    let mut stages = Stages::default();
+    events
+        .iter()
+        .flat_map(|e| {
+            // Through the wire form, exactly as the worker sees it.
+            let decoded = Envelope::decode(&e.to_json(), events::DEFAULT_MAX_EVENT_BYTES)
+                .expect("simulated events are valid");
+            stages.process(&decoded)
+        })
+        .collect()
+}
+
+/// Asserts the published outputs are exactly the expected ones, in order, none twice.
+pub fn assert_same_outputs(published: &[OutputEnvelope], expected: &[OutputEnvelope]) {
+    let mut ids: Vec<&str> = published.iter().map(|o| o.output_id.as_str()).collect();
+    ids.sort_unstable();
+    let before = ids.len();
+    ids.dedup();
+    assert_eq!(before, ids.len(), "an output was published twice");
+    assert_eq!(published.len(), expected.len(), "number of outputs");
+    for (i, (p, e)) in published.iter().zip(expected).enumerate() {
+        assert_eq!(p, e, "output {i} differs");
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests of the `creditstream` binary and its pipeline, each against its own
+//! real `nats-server` (free loopback port, temporary store), started and stopped per test.
+
+#![allow(clippy::unwrap_used)]
+
+mod bad_input;
+mod cli;
+mod end_to_end;
+mod fixture;
+mod restart;
+mod setup;

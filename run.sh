@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# creditstream's two entry points on a Debian/Ubuntu machine:
+#   ./run.sh demo [demo options]   build in release and run the demo
+#   ./run.sh test                  run the whole test suite (what CI runs)
+# Both install what the project needs from Debian's packages when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+apt_install() {
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  say "installing $* (Debian packages)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+need_tools() {
+  if ! command -v cargo >/dev/null; then
+    echo "cargo is missing: install Rust with rustup (https://rustup.rs), then run this again." >&2
+    exit 1
+  fi
+  command -v nats-server >/dev/null || apt_install nats-server
+  if ! command -v cc >/dev/null; then apt_install build-essential; fi
+}
+
+cmd="${1:-}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  demo)
+    need_tools
+    say "building creditstream (release)"
+    cargo build --release --locked -p pipeline --bin creditstream
+    exec cargo run --quiet --release --locked -p pipeline --bin creditstream -- demo "$@"
+    ;;
+  test)
+    need_tools
+    say "cargo fmt --check"
+    cargo fmt --all -- --check
+    say "cargo clippy"
+    cargo clippy --release --locked --workspace --all-targets -- -D warnings
+    say "cargo test"
+    cargo test --release --locked --workspace
+    say "cargo doc"
+    RUSTDOCFLAGS="-D warnings" cargo doc --release --locked --workspace --no-deps
+    say "all checks passed"
+    ;;
+  *)
+    echo "usage: ./run.sh demo [options]   |   ./run.sh test" >&2
+    exit 2
+    ;;
+esac
