@@ -11,8 +11,8 @@ pub struct DecisionConfig {
     pub reminder_tone: Tone,
     /// Channel for reminders when the debtor's master data names none (default e-mail).
     pub default_channel: Channel,
-    /// Publish a score update only when the standing differs from the last one published
-    /// for the debtor (default true).
+    /// Publish a score update only when the standing differs meaningfully from the last
+    /// one published for the debtor (see `scores::is_meaningful_change`; default true).
     pub score_updates_only_on_change: bool,
 }
 

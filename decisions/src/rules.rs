@@ -154,7 +154,9 @@ impl Decisions {
                         continue;
                     };
                     let previous = self.published.get(debtor_id.as_str());
-                    if self.config.score_updates_only_on_change && previous == Some(&standing) {
+                    if self.config.score_updates_only_on_change
+                        && previous.is_some_and(|p| !scores::is_meaningful_change(p, &standing))
+                    {
                         continue;
                     }
                     scores::score_update(&mut ctx, debtor_id, previous, &standing);

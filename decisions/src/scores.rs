@@ -7,6 +7,21 @@ use ledger::Standing;
 
 use crate::context::Context;
 
+/// Whether `now` differs from the last published standing enough to publish it: any
+/// amount, the limit, the exposure flag or the currency changed, or the oldest overdue
+/// item moved into another aging bucket. A day more past due within the same bucket is
+/// not news (otherwise every clock tick would re-publish every overdue debtor).
+pub fn is_meaningful_change(previous: &Standing, now: &Standing) -> bool {
+    previous.open_balance != now.open_balance
+        || previous.overdue_balance != now.overdue_balance
+        || previous.unapplied_credit != now.unapplied_credit
+        || previous.credit_limit != now.credit_limit
+        || previous.exposure_above_limit != now.exposure_above_limit
+        || previous.currency != now.currency
+        || ledger::aging::bucket_index(previous.max_days_past_due)
+            != ledger::aging::bucket_index(now.max_days_past_due)
+}
+
 /// Describes what changed between two standings, in words.
 pub fn standing_change_reason(previous: Option<&Standing>, now: &Standing) -> String {
     let Some(before) = previous else {
@@ -87,4 +102,39 @@ pub(crate) fn score_update(
             reason: standing_change_reason(previous, standing),
         }),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal::Decimal;
+
+    fn standing(days: i64, open: i64) -> Standing {
+        Standing {
+            currency: events::Currency::EUR,
+            open_balance: Decimal::from(open),
+            overdue_balance: Decimal::from(open),
+            max_days_past_due: days,
+            unapplied_credit: Decimal::ZERO,
+            credit_limit: Some(Decimal::from(1000)),
+            exposure_above_limit: false,
+        }
+    }
+
+    #[test]
+    fn a_day_more_past_due_within_a_bucket_is_not_news() {
+        assert!(!is_meaningful_change(&standing(3, 100), &standing(4, 100)));
+        assert!(!is_meaningful_change(
+            &standing(31, 100),
+            &standing(60, 100)
+        ));
+    }
+
+    #[test]
+    fn crossing_an_aging_bucket_or_any_amount_change_is_news() {
+        assert!(is_meaningful_change(&standing(0, 100), &standing(1, 100)));
+        assert!(is_meaningful_change(&standing(30, 100), &standing(31, 100)));
+        assert!(is_meaningful_change(&standing(90, 100), &standing(91, 100)));
+        assert!(is_meaningful_change(&standing(5, 100), &standing(5, 101)));
+    }
 }

@@ -35,35 +35,31 @@ pub enum AmountError {
 
 /// Parses a non-negative decimal amount from its text form.
 pub fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
-    let trimmed = text.trim();
-    let ok_chars = !trimmed.is_empty()
-        && trimmed
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+');
-    if !ok_chars {
+    // The one accepted form: digits, optionally `.` and digits (a `-` in front is reported
+    // as negative rather than malformed). No sign, spaces, exponent or separators.
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = match digits.split_once('.') {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
         return Err(AmountError::NotDecimal(text.to_owned()));
     }
-    let value: Decimal = trimmed.parse().map_err(|_| {
-        // A well-formed number with more digits than a decimal holds is out of range, not
-        // malformed.
-        let digits = trimmed.strip_prefix(['+', '-']).unwrap_or(trimmed);
-        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-        let well_formed = !int.is_empty()
-            && int.bytes().all(|b| b.is_ascii_digit())
-            && frac.bytes().all(|b| b.is_ascii_digit());
-        if well_formed {
-            AmountError::OutOfRange(text.to_owned())
-        } else {
-            AmountError::NotDecimal(text.to_owned())
-        }
-    })?;
-    if value.is_sign_negative() && !value.is_zero() {
+    // Well formed from here on: too many digits for a decimal is out of range.
+    let value: Decimal = digits
+        .parse()
+        .map_err(|_| AmountError::OutOfRange(text.to_owned()))?;
+    if negative && !value.is_zero() {
         return Err(AmountError::Negative(text.to_owned()));
     }
     if value > MAX_AMOUNT || value.scale() > MAX_SCALE {
         return Err(AmountError::OutOfRange(text.to_owned()));
     }
-    Ok(value.abs())
+    Ok(value)
 }
 
 /// Serde adapter for amounts: a decimal string in, a decimal string out.
@@ -279,6 +275,15 @@ mod tests {
             Err(AmountError::NotDecimal(_))
         ));
         assert!(matches!(parse_amount(""), Err(AmountError::NotDecimal(_))));
+        for loose in [
+            "+1.5", " 1.5", "1.5 ", ".5", "5.", "1..5", "1_000", "0x10", "--1",
+        ] {
+            assert!(
+                matches!(parse_amount(loose), Err(AmountError::NotDecimal(_))),
+                "{loose:?} is refused"
+            );
+        }
+        assert_eq!(parse_amount("-0"), Ok(Decimal::ZERO));
         assert!(matches!(
             parse_amount("1000000000000.01"),
             Err(AmountError::OutOfRange(_))

@@ -38,6 +38,18 @@ impl AgingBuckets {
     }
 }
 
+/// Index of the aging bucket for `days_past_due`: 0 current, 1 for 1-30, 2 for 31-60,
+/// 3 for 61-90, 4 for more than 90 days past due.
+pub fn bucket_index(days_past_due: i64) -> u8 {
+    match days_past_due {
+        i64::MIN..=0 => 0,
+        1..=30 => 1,
+        31..=60 => 2,
+        61..=90 => 3,
+        _ => 4,
+    }
+}
+
 /// Days from `due_date` to `on` (negative before the due date).
 pub fn days_past_due(due_date: NaiveDate, on: NaiveDate) -> i64 {
     on.signed_duration_since(due_date).num_days()

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::broker::NatsOptions;
+use crate::error::PipelineError;
+use crate::worker::WorkerConfig;
 
 /// creditstream: streaming credit management. Payments and invoices meet in one place,
 /// every debtor is re-scored as things happen, and every decision can be replayed.
@@ -119,6 +121,22 @@ pub struct WorkerArgs {
     /// Name of this worker (its durable consumer and checkpoint).
     #[arg(long, default_value = "all")]
     pub worker_name: String,
+}
+
+impl WorkerArgs {
+    /// The checked worker configuration for `subjects`.
+    pub fn config(&self, subjects: events::Subjects) -> Result<WorkerConfig, PipelineError> {
+        let config = WorkerConfig {
+            subjects,
+            name: self.worker_name.clone(),
+            batch_max: self.batch_size,
+            max_event_bytes: self.max_event_bytes,
+            checkpoint_every: self.checkpoint_every,
+            ..WorkerConfig::default()
+        };
+        config.check()?;
+        Ok(config)
+    }
 }
 
 /// `creditstream demo`.

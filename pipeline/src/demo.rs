@@ -15,7 +15,7 @@ use crate::error::PipelineError;
 use crate::metrics::{self, PipelineMetrics};
 use crate::natsd::LocalNats;
 use crate::publish::EventPublisher;
-use crate::worker::{self, WorkerConfig, WorkerStatus};
+use crate::worker::{self, WorkerStatus};
 
 /// Runs the demo.
 pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
@@ -23,15 +23,7 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
     // Validate everything before starting anything.
     let sim = crate::simulate::simulator(&args.portfolio)?;
     let subjects = args.nats.subjects();
-    let config = WorkerConfig {
-        subjects: subjects.clone(),
-        name: args.worker.worker_name.clone(),
-        batch_max: args.worker.batch_size,
-        max_event_bytes: args.worker.max_event_bytes,
-        checkpoint_every: args.worker.checkpoint_every,
-        ..WorkerConfig::default()
-    };
-    config.check()?;
+    let config = args.worker.config(subjects.clone())?;
 
     let (_local, url) = match &args.nats.nats_url {
         Some(url) => (None, url.clone()),
@@ -49,13 +41,10 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
     crate::broker::ensure_streams(&js, &subjects).await?;
 
     let registry = Registry::new();
-    let metrics =
-        Arc::new(
-            PipelineMetrics::new(&registry).map_err(|e| PipelineError::InvalidOption {
-                name: "metrics",
-                reason: e.to_string(),
-            })?,
-        );
+    let metrics = Arc::new(
+        PipelineMetrics::new(&registry)
+            .map_err(|e| PipelineError::Internal(format!("metrics: {e}")))?,
+    );
     let http = crate::http::serve(args.http_addr, registry.clone()).await?;
     eprintln!("metrics at http://{}/metrics", http.addr);
 

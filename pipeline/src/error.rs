@@ -69,6 +69,9 @@ pub enum PipelineError {
         /// Why.
         reason: String,
     },
+    /// A broken invariant inside creditstream (a bug).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The simulator refused its configuration.
     #[error(transparent)]
     Simulator(#[from] simulator::SimError),
@@ -87,7 +90,7 @@ impl PipelineError {
             | PipelineError::JetStream { .. }
             | PipelineError::NatsServerFailed(_)
             | PipelineError::Io(..) => ErrorClass::Transient,
-            PipelineError::Checkpoint { .. } => ErrorClass::Internal,
+            PipelineError::Checkpoint { .. } | PipelineError::Internal(_) => ErrorClass::Internal,
         }
     }
 

@@ -1,13 +1,14 @@
 //! `creditstream run`: the worker against a NATS server, with /metrics, until Ctrl-C.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use prometheus::Registry;
 
 use crate::cli::RunArgs;
-use crate::error::PipelineError;
+use crate::error::{ErrorClass, PipelineError};
 use crate::metrics::PipelineMetrics;
-use crate::worker::{self, WorkerConfig};
+use crate::worker;
 
 /// Runs the command.
 pub async fn run(args: RunArgs) -> Result<(), PipelineError> {
@@ -19,37 +20,54 @@ pub async fn run(args: RunArgs) -> Result<(), PipelineError> {
             name: "--nats-url",
             reason: "`run` needs a NATS server; `demo` starts its own".into(),
         })?;
-    let config = WorkerConfig {
-        subjects: args.nats.subjects(),
-        name: args.worker.worker_name.clone(),
-        batch_max: args.worker.batch_size,
-        max_event_bytes: args.worker.max_event_bytes,
-        checkpoint_every: args.worker.checkpoint_every,
-        ..WorkerConfig::default()
-    };
-    config.check()?;
+    let config = args.worker.config(args.nats.subjects())?;
     let (_client, js) = crate::broker::connect(&args.nats.options(url)).await?;
     let registry = Registry::new();
-    let metrics =
-        Arc::new(
-            PipelineMetrics::new(&registry).map_err(|e| PipelineError::InvalidOption {
-                name: "metrics",
-                reason: e.to_string(),
-            })?,
-        );
+    let metrics = Arc::new(
+        PipelineMetrics::new(&registry)
+            .map_err(|e| PipelineError::Internal(format!("metrics: {e}")))?,
+    );
     let http = crate::http::serve(args.http_addr, registry).await?;
     eprintln!(
         "creditstream worker running; metrics at http://{}/metrics",
         http.addr
     );
-    let mut handle = worker::start(js, config, metrics.clone()).await?;
-    let interrupted = tokio::select! {
-        _ = tokio::signal::ctrl_c() => true,
-        r = handle.wait() => { r?; false }
-    };
-    if interrupted {
-        eprintln!("stopping: finishing the batch in hand and checkpointing");
-        handle.stop().await?;
+    // A transient failure (NATS restarting, a timeout) restarts the worker from its last
+    // checkpoint after a backoff; anything else stops the command.
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let mut handle = match worker::start(js.clone(), config.clone(), metrics.clone()).await {
+            Ok(h) => h,
+            Err(e) if e.class() == ErrorClass::Transient => {
+                eprintln!("worker could not start ({e}); retrying in {backoff:?}");
+                if wait_or_interrupt(backoff).await {
+                    break;
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let interrupted = tokio::select! {
+            _ = tokio::signal::ctrl_c() => true,
+            r = handle.wait() => match r {
+                Ok(()) => false,
+                Err(e) if e.class() == ErrorClass::Transient => {
+                    eprintln!("worker stopped ({e}); restarting from its checkpoint in {backoff:?}");
+                    if wait_or_interrupt(backoff).await {
+                        break;
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        if interrupted {
+            eprintln!("stopping: finishing the batch in hand and checkpointing");
+            handle.stop().await?;
+        }
+        break;
     }
     eprintln!(
         "stopped after {} events and {} dead letters",
@@ -58,4 +76,15 @@ pub async fn run(args: RunArgs) -> Result<(), PipelineError> {
     );
     http.task.abort();
     Ok(())
+}
+
+/// Longest wait between restarts.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Sleeps for `delay`; true when Ctrl-C came first.
+async fn wait_or_interrupt(delay: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => true,
+        _ = tokio::time::sleep(delay) => false,
+    }
 }

@@ -292,8 +292,16 @@ impl Worker {
                 .map_err(|e| PipelineError::js("reading message info", e))?
                 .stream_sequence;
             if sequence <= self.sequence {
+                // Delivered again (ack wait expired during a long pause): its effects are
+                // already in the state. Ack it now if they are checkpointed too; otherwise
+                // the next checkpoint's ack of a newer message covers it.
                 self.metrics.redelivered.inc();
-                self.unacked = Some(message);
+                if sequence <= self.checkpointed {
+                    message
+                        .ack()
+                        .await
+                        .map_err(|e| PipelineError::js("acking input", e))?;
+                }
                 continue;
             }
             size += 1;

@@ -112,3 +112,86 @@ fn the_demo_runs_a_small_portfolio_to_the_end_and_exits_0() {
     // The summary's counts are the pipeline's: 40 debtors in the ledger.
     assert!(stdout.contains("40 debtors"), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_uses_an_existing_server_given_by_nats_url() {
+    let nats = crate::fixture::Nats::start().await;
+    let url = nats._server.url();
+    let out = tokio::task::spawn_blocking(move || {
+        creditstream()
+            .args([
+                "demo",
+                "--debtors",
+                "15",
+                "--months",
+                "1",
+                "--prefix",
+                "external",
+                "--nats-url",
+            ])
+            .arg(url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        !stderr.contains("started nats-server"),
+        "no private server: {stderr}"
+    );
+    // Its input and outputs are in the given server's streams, under the given prefix.
+    let input = nats
+        .js
+        .get_stream("EXTERNAL_IN")
+        .await
+        .unwrap()
+        .get_info()
+        .await
+        .unwrap();
+    let output = nats
+        .js
+        .get_stream("EXTERNAL_OUT")
+        .await
+        .unwrap()
+        .get_info()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let published: u64 = stdout
+        .split_once("input    ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("summary names the published count: {stdout}"));
+    assert_eq!(
+        input.state.messages, published,
+        "every published message is in the stream"
+    );
+    assert!(output.state.messages > 0);
+}
+
+#[test]
+fn the_demo_reports_an_unreachable_server_clearly() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = creditstream()
+        .args(["demo", "--debtors", "5", "--months", "1", "--nats-url"])
+        .arg(format!("nats://127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "a transient failure: retry later"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&port.to_string()),
+        "names the server: {stderr}"
+    );
+}
