@@ -195,3 +195,51 @@ fn the_demo_reports_an_unreachable_server_clearly() {
         "names the server: {stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulate_publishes_every_event_into_the_input_stream() {
+    let nats = crate::fixture::Nats::start().await;
+    let url = nats._server.url();
+    let out = tokio::task::spawn_blocking(move || {
+        let published = creditstream()
+            .args([
+                "simulate",
+                "--debtors",
+                "12",
+                "--months",
+                "2",
+                "--prefix",
+                "sim",
+                "--nats-url",
+            ])
+            .arg(url)
+            .output()
+            .unwrap();
+        let written = creditstream()
+            .args(["simulate", "--debtors", "12", "--months", "2", "--out", "-"])
+            .output()
+            .unwrap();
+        (published, written)
+    })
+    .await
+    .unwrap();
+    let (published, written) = out;
+    assert!(
+        published.status.success(),
+        "{}",
+        String::from_utf8_lossy(&published.stderr)
+    );
+    let lines = String::from_utf8_lossy(&written.stdout).lines().count() as u64;
+    let input = nats
+        .js
+        .get_stream("SIM_IN")
+        .await
+        .unwrap()
+        .get_info()
+        .await
+        .unwrap();
+    assert_eq!(
+        input.state.messages, lines,
+        "the same events as the JSON lines"
+    );
+}
