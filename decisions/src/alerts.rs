@@ -24,7 +24,13 @@ pub(crate) fn reversal_received(
     let reopened_text = if reopened.is_empty() {
         String::new()
     } else {
-        let numbers: Vec<&str> = reopened.iter().map(|a| a.invoice_number.as_str()).collect();
+        // An invoice appears twice when the payment also wrote its rest off.
+        let mut numbers: Vec<&str> = Vec::with_capacity(reopened.len());
+        for a in reopened {
+            if !numbers.contains(&a.invoice_number.as_str()) {
+                numbers.push(&a.invoice_number);
+            }
+        }
         format!("; invoice(s) {} open again", numbers.join(", "))
     };
     let summary = format!(

@@ -58,8 +58,21 @@ impl Decisions {
                 LedgerEffect::PaymentUnmatched {
                     payment_id,
                     amount,
+                    reason,
+                    debtor_id,
                     candidates,
-                } => tasks::unmatched_payment(&mut ctx, payment_id, *amount, candidates),
+                    candidate_invoices,
+                } => tasks::unmatched_payment(
+                    &mut ctx,
+                    tasks::Unmatched {
+                        payment_id,
+                        amount: *amount,
+                        reason: *reason,
+                        debtor_id: debtor_id.as_deref(),
+                        candidates,
+                        candidate_invoices,
+                    },
+                ),
                 LedgerEffect::ReversalUnknown {
                     payment_id,
                     debtor_id,

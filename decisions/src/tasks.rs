@@ -1,17 +1,24 @@
-//! Tasks: the exceptions a person must decide (a payment nobody could match, a reversal of
-//! an unknown payment, a payment in the wrong currency).
+//! Tasks: the exceptions a person must decide (a payment nobody could match or that fits
+//! several invoices, a reversal of an unknown payment, a payment in the wrong currency).
 
 use events::{InputEvent, Money, Output, Task, TaskKind};
+use ledger::UnmatchedReason;
 
 use crate::context::Context;
 
-/// A payment no rule could apply: a task listing the candidate debtors.
-pub(crate) fn unmatched_payment(
-    ctx: &mut Context<'_>,
-    payment_id: &str,
-    amount: Money,
-    candidates: &[String],
-) {
+/// What the ledger says about a payment it could not apply on its own.
+pub(crate) struct Unmatched<'a> {
+    pub(crate) payment_id: &'a str,
+    pub(crate) amount: Money,
+    pub(crate) reason: UnmatchedReason,
+    pub(crate) debtor_id: Option<&'a str>,
+    pub(crate) candidates: &'a [String],
+    pub(crate) candidate_invoices: &'a [String],
+}
+
+/// A payment no rule could apply unambiguously: a task listing the candidate debtors
+/// (unknown payer) or the candidate invoices (ambiguous reference, amount, combination).
+pub(crate) fn unmatched_payment(ctx: &mut Context<'_>, u: Unmatched<'_>) {
     let payer = match &ctx.cause.event {
         InputEvent::PaymentReceived(p) => p
             .counterparty_name
@@ -29,23 +36,53 @@ pub(crate) fn unmatched_payment(
             .unwrap_or_default(),
         _ => String::new(),
     };
-    let hint = match candidates.len() {
-        0 => "no debtor has an open item of this amount".to_owned(),
-        1 => format!("debtor {} has an open item of this amount", candidates[0]),
-        n => format!("{n} debtors have an open item of this amount"),
+    let (payment_id, amount) = (u.payment_id, u.amount);
+    let (summary, candidates) = if u.reason == UnmatchedReason::UnknownPayer {
+        let hint = match u.candidates.len() {
+            0 => "no debtor has an open item of this amount".to_owned(),
+            1 => format!("debtor {} has an open item of this amount", u.candidates[0]),
+            n => format!("{n} debtors have an open item of this amount"),
+        };
+        (
+            format!(
+                "Payment {payment_id} of {amount} from {payer}{text} matches no invoice; {hint}. Find the debtor and apply it."
+            ),
+            u.candidates.to_vec(),
+        )
+    } else {
+        let debtor = u
+            .debtor_id
+            .map(|d| format!(" of debtor {d}"))
+            .unwrap_or_default();
+        let why = match u.reason {
+            UnmatchedReason::AmbiguousReference => "its reference fits several invoices",
+            UnmatchedReason::AmbiguousAmount => "its amount fits several invoices",
+            UnmatchedReason::AmbiguousCombination => {
+                "several sets of open invoices add up to its amount"
+            }
+            _ => "there are too many open invoices to tell which add up to its amount",
+        };
+        let listed = if u.candidate_invoices.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", u.candidate_invoices.join(", "))
+        };
+        (
+            format!(
+                "Payment {payment_id} of {amount} from {payer}{text} is not applied: {why}{debtor}{listed}. Decide which invoices it pays."
+            ),
+            u.candidate_invoices.to_vec(),
+        )
     };
-    let summary = format!(
-        "Payment {payment_id} of {amount} from {payer}{text} matches no invoice; {hint}. Find the debtor and apply it."
-    );
     ctx.emit(
         None,
-        None,
+        u.debtor_id,
         Output::Task(Task {
             kind: TaskKind::UnmatchedPayment,
             summary,
             payment_id: Some(payment_id.to_owned()),
             amount: Some(amount),
-            candidates: candidates.to_vec(),
+            candidates,
         }),
     );
 }

@@ -6,7 +6,7 @@ use events::{Currency, DisputeOutcome, EventKind, Money};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::matching::MatchRule;
+use crate::matching::{MatchRule, UnmatchedReason};
 use crate::payments::Allocation;
 
 /// Why an event was ignored without changing the ledger.
@@ -60,7 +60,9 @@ pub enum LedgerEffect {
         /// Why.
         reason: IgnoredReason,
     },
-    /// A payment was applied automatically: to items, as unapplied credit, or both.
+    /// A payment was applied automatically (no task): to items, as unapplied credit, or
+    /// both. `allocations` plus `unapplied` add up to `amount`; `write_offs` are not
+    /// payment money.
     PaymentApplied {
         /// Bank transaction id.
         payment_id: String,
@@ -68,21 +70,34 @@ pub enum LedgerEffect {
         debtor_id: String,
         /// Amount of the payment.
         amount: Money,
-        /// The rule that matched it.
+        /// The rule that matched it (that of the first allocation; `payer_known_unapplied`
+        /// when it only became credit).
         rule: MatchRule,
-        /// Amounts applied to items, in order.
+        /// Amounts of the payment applied to items, in order (kind `payment`), each with
+        /// its rule and confidence.
         allocations: Vec<Allocation>,
-        /// What was left over and kept as unapplied credit.
+        /// What was left over and kept as unapplied credit of `debtor_id`.
         unapplied: Decimal,
+        /// Rests of items written off within the bank-cost tolerance (kind `write_off`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        write_offs: Vec<Allocation>,
     },
-    /// No rule could apply a payment; its money waits in the exceptions total.
+    /// No rule could apply a payment without a person: its money waits in the exceptions
+    /// total and a task lists the candidates.
     PaymentUnmatched {
         /// Bank transaction id.
         payment_id: String,
         /// Amount of the payment.
         amount: Money,
-        /// Debtors with an open item of exactly this amount, best first.
+        /// Why.
+        reason: UnmatchedReason,
+        /// The debtor, when it is known and only the items are in doubt.
+        debtor_id: Option<String>,
+        /// Candidate debtors, best first (unknown payer: those with an open item of
+        /// exactly this amount).
         candidates: Vec<String>,
+        /// Candidate invoices, best first (ambiguous references, amounts, combinations).
+        candidate_invoices: Vec<String>,
     },
     /// A payment refers to items (or a debtor) in another currency; it waits in the
     /// exceptions total.
@@ -119,14 +134,16 @@ pub enum LedgerEffect {
         amount: Money,
         /// SEPA return reason code.
         reason_code: String,
-        /// Items re-opened, with the amounts re-opened.
+        /// Items re-opened, with the amounts re-opened: the payment's allocations, then its
+        /// write-offs (see each one's `kind`).
         reopened: Vec<Allocation>,
         /// Unapplied credit taken back.
         unapplied_removed: Decimal,
         /// The payment had been an exception (unmatched or currency mismatch).
         was_exception: bool,
     },
-    /// A reversal of a payment the ledger does not know.
+    /// A reversal of a payment the ledger does not know (neither by payment id nor by
+    /// end-to-end id).
     ReversalUnknown {
         /// The payment id the reversal names.
         payment_id: String,
@@ -285,9 +302,10 @@ impl LedgerEffect {
             | E::ExposureWithinLimit { debtor_id, .. }
             | E::StandingChanged { debtor_id } => Some(debtor_id),
             E::CurrencyMismatch { debtor_id, .. }
+            | E::PaymentUnmatched { debtor_id, .. }
             | E::PaymentReversed { debtor_id, .. }
             | E::ReversalUnknown { debtor_id, .. } => debtor_id.as_deref(),
-            E::DuplicateIgnored { .. } | E::Ignored { .. } | E::PaymentUnmatched { .. } => None,
+            E::DuplicateIgnored { .. } | E::Ignored { .. } => None,
         }
     }
 

@@ -4,11 +4,10 @@
 //! debtors becomes ambiguous and identifies nobody, so a shared account (a parent company,
 //! a payment provider) never sends money to the wrong debtor.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use crate::references::normalize_reference;
+use crate::index::HashIndex;
+use crate::references::{normalize_reference, normalized_reference};
 
 /// The owner of one IBAN.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,14 +21,14 @@ pub(crate) struct IbanOwner {
 /// IBAN (normalised) → owner.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct IbanDirectory {
-    owners: BTreeMap<String, IbanOwner>,
+    owners: HashIndex<String, IbanOwner>,
 }
 
 impl IbanDirectory {
     /// The debtor who pays from `iban`, when exactly one is known.
     pub(crate) fn owner(&self, iban: &str) -> Option<&str> {
         self.owners
-            .get(&normalize_reference(iban))
+            .get(normalized_reference(iban).as_ref())
             .and_then(|o| o.debtor_id.as_deref())
     }
 
@@ -63,11 +62,11 @@ impl IbanDirectory {
     /// A matched payment from `iban` paid for `debtor_id`. Returns whether the IBAN is now
     /// known as the debtor's (false when it belongs to someone else or became ambiguous).
     pub(crate) fn learn(&mut self, iban: &str, debtor_id: &str) -> bool {
-        let key = normalize_reference(iban);
-        match self.owners.get_mut(&key) {
+        let key = normalized_reference(iban);
+        match self.owners.get_mut(key.as_ref()) {
             None => {
                 self.owners.insert(
-                    key,
+                    key.into_owned(),
                     IbanOwner {
                         debtor_id: Some(debtor_id.to_owned()),
                         from_master: false,

@@ -1,11 +1,12 @@
-//! Issuing invoices: a new open item and its entries in the reference indices.
+//! Issuing invoices: a new open item and its entries in the indices (payment reference,
+//! normalised number, digit core, invoice amount).
 
 use events::{EventKind, InvoiceIssued, Money};
 use rust_decimal::Decimal;
 
 use crate::effects::{IgnoredReason, LedgerEffect};
 use crate::items::OpenItem;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, index_digits};
 use crate::references::normalize_reference;
 
 impl Ledger {
@@ -41,6 +42,7 @@ impl Ledger {
                 open_amount: Decimal::ZERO,
                 paid_amount: Decimal::ZERO,
                 credited_amount: Decimal::ZERO,
+                written_off_amount: Decimal::ZERO,
                 overdue: false,
                 disputes: Default::default(),
                 settled_on: None,
@@ -52,6 +54,7 @@ impl Ledger {
         self.by_number
             .entry(normalize_reference(&e.invoice_number))
             .or_insert_with(|| e.invoice_number.clone());
+        index_digits(&mut self.by_digits, &e.invoice_number);
         if let Some(reference) = &e.payment_reference {
             self.by_reference
                 .entry(normalize_reference(reference))
@@ -59,6 +62,13 @@ impl Ledger {
         }
         self.totals.invoiced += e.amount;
         self.set_open_amount(&e.invoice_number, e.amount);
+        if let Some(item) = self
+            .accounts
+            .get(&e.debtor_id)
+            .and_then(|a| a.items.get(&e.invoice_number))
+        {
+            self.open_amounts.issued(item);
+        }
         effects.push(LedgerEffect::InvoiceOpened {
             debtor_id: e.debtor_id.clone(),
             invoice_number: e.invoice_number.clone(),

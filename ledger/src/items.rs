@@ -25,12 +25,15 @@ pub struct OpenItem {
     pub due_date: NaiveDate,
     /// Structured payment reference printed on the invoice, if any.
     pub payment_reference: Option<String>,
-    /// Amount still owed: `amount − paid_amount − credited_amount`.
+    /// Amount still owed: `amount − paid_amount − credited_amount − written_off_amount`.
     pub open_amount: Decimal,
     /// Amount applied from payments (net of reversals).
     pub paid_amount: Decimal,
     /// Amount taken off by credit notes.
     pub credited_amount: Decimal,
+    /// Rest written off within the bank-cost tolerance (net of reversals).
+    #[serde(default)]
+    pub written_off_amount: Decimal,
     /// Whether the item has turned overdue (set once, never cleared).
     pub overdue: bool,
     /// Open disputes on the item, by dispute id.

@@ -12,40 +12,64 @@ use crate::account::DebtorAccount;
 use crate::config::LedgerConfig;
 use crate::effects::LedgerEffect;
 use crate::ibans::IbanDirectory;
+use crate::index::HashIndex;
 use crate::items::OpenItem;
+use crate::names::NameDirectory;
+use crate::open_amounts::OpenAmountIndex;
 use crate::payments::PaymentRecord;
 use crate::promises::Promise;
+use crate::remittance::digit_core;
+use crate::reversal::EndToEndIndex;
 use crate::standing::Standing;
 use crate::totals::LedgerTotals;
 
 /// The accounts-receivable sub-ledger. Deterministic: the same calls give the same state
-/// and effects; all maps are ordered. The whole state serialises (checkpoints).
+/// and effects; what it outputs never depends on the order of a hash map (the large
+/// lookup tables are hash maps, serialised in key order). The state serialises
+/// (checkpoints); indices that follow from it are rebuilt on loading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "LedgerState")]
 pub struct Ledger {
     pub(crate) config: LedgerConfig,
     pub(crate) clock: Option<DateTime<Utc>>,
-    pub(crate) accounts: BTreeMap<String, DebtorAccount>,
+    pub(crate) accounts: HashIndex<String, DebtorAccount>,
     /// Invoice number → debtor id.
-    pub(crate) item_owner: BTreeMap<String, String>,
+    pub(crate) item_owner: HashIndex<String, String>,
     /// Normalised payment reference → invoice number.
-    pub(crate) by_reference: BTreeMap<String, String>,
+    pub(crate) by_reference: HashIndex<String, String>,
     /// Normalised invoice number → invoice number.
-    pub(crate) by_number: BTreeMap<String, String>,
-    /// `"<currency> <normalised open amount>"` → (debtor id, invoice number) of open items.
-    pub(crate) by_open_amount: BTreeMap<String, BTreeSet<(String, String)>>,
+    pub(crate) by_number: HashIndex<String, String>,
+    /// Digit core of an invoice number (its digits without leading zeros) → invoice
+    /// numbers in order, for numbers written loosely or mistyped. Rebuilt on loading.
+    #[serde(skip_serializing)]
+    pub(crate) by_digits: HashIndex<String, Vec<String>>,
+    /// Open items by amount (candidates of unmatched payments). Rebuilt on loading.
+    #[serde(skip_serializing)]
+    pub(crate) open_amounts: OpenAmountIndex,
     pub(crate) ibans: IbanDirectory,
-    pub(crate) payments: BTreeMap<String, PaymentRecord>,
+    /// Distinctive debtor names (payer identification when the IBAN is unknown). Rebuilt
+    /// on loading.
+    #[serde(skip_serializing)]
+    pub(crate) names: NameDirectory,
+    /// End-to-end id → payment id (reversals from bank statements name the original so).
+    /// Rebuilt on loading.
+    #[serde(skip_serializing)]
+    pub(crate) end_to_end: EndToEndIndex,
+    /// Payments by id (boxed: the map's nodes stay small while records accumulate).
+    pub(crate) payments: BTreeMap<String, Box<PaymentRecord>>,
     /// Payment ids of reversals already handled (known or not).
     pub(crate) reversals: BTreeSet<String>,
     pub(crate) credit_notes: BTreeSet<String>,
     pub(crate) promises: BTreeMap<String, Promise>,
-    /// Open items not yet overdue, by (due date, invoice number).
+    /// Open items not yet overdue, by (due date, invoice number). Entries of items settled
+    /// since stay until their date comes (the sweep skips them): settling costs no
+    /// search in this large set.
     pub(crate) due_index: BTreeSet<(NaiveDate, String)>,
     /// Open promises by (promised date, promise id).
     pub(crate) promise_index: BTreeSet<(NaiveDate, String)>,
     pub(crate) totals: LedgerTotals,
     /// Debtors whose balances changed during the current call (empty between calls).
-    #[serde(skip)]
+    #[serde(skip_serializing)]
     pub(crate) touched: BTreeSet<String>,
 }
 
@@ -55,12 +79,15 @@ impl Ledger {
         Ledger {
             config,
             clock: None,
-            accounts: BTreeMap::new(),
-            item_owner: BTreeMap::new(),
-            by_reference: BTreeMap::new(),
-            by_number: BTreeMap::new(),
-            by_open_amount: BTreeMap::new(),
+            accounts: HashIndex::default(),
+            item_owner: HashIndex::default(),
+            by_reference: HashIndex::default(),
+            by_number: HashIndex::default(),
+            by_digits: HashIndex::default(),
+            open_amounts: OpenAmountIndex::default(),
             ibans: IbanDirectory::default(),
+            names: NameDirectory::default(),
+            end_to_end: EndToEndIndex::default(),
             payments: BTreeMap::new(),
             reversals: BTreeSet::new(),
             credit_notes: BTreeSet::new(),
@@ -125,9 +152,10 @@ impl Ledger {
         self.accounts.len()
     }
 
-    /// Every account, in debtor id order.
+    /// Every account, in debtor id order (sorts the accounts: for reports and tests, not
+    /// for a hot path).
     pub fn debtors(&self) -> impl Iterator<Item = &DebtorAccount> {
-        self.accounts.values()
+        self.accounts.sorted().into_iter().map(|(_, a)| a)
     }
 
     /// An item (open or settled) by invoice number.
@@ -138,12 +166,18 @@ impl Ledger {
 
     /// A payment the ledger has seen, by payment id.
     pub fn payment(&self, payment_id: &str) -> Option<&PaymentRecord> {
-        self.payments.get(payment_id)
+        self.payments.get(payment_id).map(|r| &**r)
+    }
+
+    /// A payment the ledger has seen, by its SEPA end-to-end id (when exactly one payment
+    /// carried it).
+    pub fn payment_by_end_to_end_id(&self, end_to_end_id: &str) -> Option<&PaymentRecord> {
+        self.payment(self.end_to_end.payment(end_to_end_id)?)
     }
 
     /// Every payment seen, in payment id order.
     pub fn payments(&self) -> impl Iterator<Item = &PaymentRecord> {
-        self.payments.values()
+        self.payments.values().map(|r| &**r)
     }
 
     /// A promise to pay, by promise id.
@@ -203,47 +237,70 @@ impl Ledger {
         invoice_number: &str,
         new_open: Decimal,
     ) -> Option<Decimal> {
+        self.set_open_amount_and(invoice_number, new_open, |_| {})
+    }
+
+    /// [`Ledger::set_open_amount`], then `update` on the item (for the fields that go with
+    /// the change: paid, credited, written off), in one lookup.
+    pub(crate) fn set_open_amount_and(
+        &mut self,
+        invoice_number: &str,
+        new_open: Decimal,
+        update: impl FnOnce(&mut OpenItem),
+    ) -> Option<Decimal> {
         let debtor = self.item_owner.get(invoice_number)?;
         let account = self.accounts.get_mut(debtor)?;
         let item = account.items.get_mut(invoice_number)?;
         let old = item.open_amount;
-        if old == new_open {
-            return Some(old);
-        }
-        let delta = new_open - old;
-        let key = item.due_key();
-        let member = (debtor.clone(), invoice_number.to_owned());
-        if old > Decimal::ZERO {
-            let amount_key = open_amount_key(item.currency, old);
-            if let Some(set) = self.by_open_amount.get_mut(&amount_key) {
-                set.remove(&member);
-                if set.is_empty() {
-                    self.by_open_amount.remove(&amount_key);
+        if old != new_open {
+            let delta = new_open - old;
+            item.open_amount = new_open;
+            self.open_amounts.changed(item, old);
+            account.open_balance += delta;
+            if item.overdue {
+                account.overdue_balance += delta;
+            }
+            if new_open > Decimal::ZERO {
+                item.settled_on = None;
+                if old <= Decimal::ZERO {
+                    let key = item.due_key();
+                    if !item.overdue {
+                        self.due_index.insert(key.clone());
+                    }
+                    account.open_index.insert(key);
                 }
+            } else {
+                // The due index keeps the entry (see `due_index`).
+                account.open_index.remove(&item.due_key());
             }
+            self.totals.open += delta;
+            self.touched.insert(debtor.clone());
         }
-        item.open_amount = new_open;
-        account.open_balance += delta;
-        if item.overdue {
-            account.overdue_balance += delta;
-        }
-        if new_open > Decimal::ZERO {
-            self.by_open_amount
-                .entry(open_amount_key(item.currency, new_open))
-                .or_default()
-                .insert(member);
-            item.settled_on = None;
-            if !item.overdue {
-                self.due_index.insert(key.clone());
-            }
-            account.open_index.insert(key);
-        } else {
-            self.due_index.remove(&key);
-            account.open_index.remove(&key);
-        }
-        self.totals.open += delta;
-        self.touched.insert(debtor.clone());
+        update(item);
         Some(old)
+    }
+
+    /// Rebuilds the indices a checkpoint does not hold (they follow from the items, the
+    /// master data and the payments).
+    fn rebuild_derived_indices(&mut self) {
+        self.by_digits.clear();
+        self.open_amounts = OpenAmountIndex::default();
+        self.names = NameDirectory::default();
+        self.end_to_end = EndToEndIndex::default();
+        for (debtor_id, account) in self.accounts.sorted() {
+            if let Some(master) = &account.master {
+                self.names.rename(debtor_id, None, &master.name);
+            }
+            for item in account.items.values() {
+                index_digits(&mut self.by_digits, &item.invoice_number);
+                self.open_amounts.issued(item);
+            }
+        }
+        for (payment_id, record) in &self.payments {
+            if let Some(e2e) = &record.end_to_end_id {
+                self.end_to_end.record(e2e, payment_id);
+            }
+        }
     }
 
     /// Ends a call: exposure transitions and one `StandingChanged` per touched debtor.
@@ -265,7 +322,62 @@ impl Ledger {
     }
 }
 
-/// Key of the open-amount index: currency and the amount without trailing zeros.
-pub(crate) fn open_amount_key(currency: Currency, amount: Decimal) -> String {
-    format!("{currency} {}", amount.normalize())
+/// Adds an invoice number to the index of digit cores (kept in order per core).
+pub(crate) fn index_digits(index: &mut HashIndex<String, Vec<String>>, invoice_number: &str) {
+    let core = digit_core(invoice_number);
+    if core.is_empty() {
+        return;
+    }
+    let numbers = index.entry(core).or_default();
+    if let Err(at) = numbers.binary_search_by(|n| n.as_str().cmp(invoice_number)) {
+        numbers.insert(at, invoice_number.to_owned());
+    }
+}
+
+/// The serialised state of a [`Ledger`]: everything but the indices that are rebuilt
+/// from it on loading (digit cores, open amounts, names, end-to-end ids).
+#[derive(Deserialize)]
+struct LedgerState {
+    config: LedgerConfig,
+    clock: Option<DateTime<Utc>>,
+    accounts: HashIndex<String, DebtorAccount>,
+    item_owner: HashIndex<String, String>,
+    by_reference: HashIndex<String, String>,
+    by_number: HashIndex<String, String>,
+    ibans: IbanDirectory,
+    payments: BTreeMap<String, Box<PaymentRecord>>,
+    reversals: BTreeSet<String>,
+    credit_notes: BTreeSet<String>,
+    promises: BTreeMap<String, Promise>,
+    due_index: BTreeSet<(NaiveDate, String)>,
+    promise_index: BTreeSet<(NaiveDate, String)>,
+    totals: LedgerTotals,
+}
+
+impl From<LedgerState> for Ledger {
+    fn from(s: LedgerState) -> Ledger {
+        let mut ledger = Ledger {
+            config: s.config,
+            clock: s.clock,
+            accounts: s.accounts,
+            item_owner: s.item_owner,
+            by_reference: s.by_reference,
+            by_number: s.by_number,
+            by_digits: HashIndex::default(),
+            open_amounts: OpenAmountIndex::default(),
+            ibans: s.ibans,
+            names: NameDirectory::default(),
+            end_to_end: EndToEndIndex::default(),
+            payments: s.payments,
+            reversals: s.reversals,
+            credit_notes: s.credit_notes,
+            promises: s.promises,
+            due_index: s.due_index,
+            promise_index: s.promise_index,
+            totals: s.totals,
+            touched: BTreeSet::new(),
+        };
+        ledger.rebuild_derived_indices();
+        ledger
+    }
 }

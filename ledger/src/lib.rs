@@ -10,9 +10,16 @@
 //! - `invoices`, [`payments`], `reversal`, `credit_notes`, `disputes`, [`promises`],
 //!   `master_data`: one module per input event family, each an `impl Ledger` block.
 //! - [`matching`]: which items a payment pays (rules in order of confidence), read-only;
-//!   `ibans`: payer identification by IBAN; [`references`]: RF and Dutch payment
-//!   references and their check digits.
-//! - `overdue`: the due-date index that turns items overdue as the clock moves;
+//!   it reads texts with [`remittance`] (tokens, digit cores), tolerates one-edit
+//!   [`typos`], searches [`combinations`] of open items (bounded), and identifies payers
+//!   by IBAN (`ibans`) or distinctive name (`names`); [`references`]: RF and Dutch
+//!   payment references and their check digits.
+//! - [`payments`]: booking the match (allocations, write-offs within the bank-cost
+//!   tolerance, unapplied credit, exceptions); `reversal`: undoing a payment named by
+//!   payment id or end-to-end id.
+//! - `index`: hash maps for the large lookup tables that serialise in key order;
+//!   `open_amounts`: which debtors have an open item of an amount (exception candidates);
+//!   `overdue`: the due-date index that turns items overdue as the clock moves;
 //!   [`aging`]: days-past-due buckets; `exposure`: open balance against the limit.
 //! - [`effects`]: the [`LedgerEffect`]s every call returns; [`standing`]: a debtor's
 //!   balances for scoring; [`totals`]: money totals and their conservation equations;
@@ -26,33 +33,42 @@
 
 pub mod account;
 pub mod aging;
+pub mod combinations;
 pub mod config;
 mod credit_notes;
 mod disputes;
 pub mod effects;
 mod exposure;
 mod ibans;
+mod index;
 mod invoices;
 pub mod items;
 mod ledger;
 mod master_data;
 pub mod matching;
+mod names;
+mod open_amounts;
 mod overdue;
 pub mod payments;
 pub mod promises;
 pub mod references;
+pub mod remittance;
 mod reversal;
 pub mod standing;
 pub mod totals;
+pub mod typos;
 
 pub use account::{BureauRatingRecord, DebtorAccount, MasterData};
 pub use aging::AgingBuckets;
-pub use config::{LedgerConfig, LedgerError};
+pub use config::{
+    LedgerConfig, LedgerError, SameAmountPolicy, ShortPaymentPolicy, ShortPaymentTolerance,
+    UnexplainedPaymentPolicy,
+};
 pub use effects::{IgnoredReason, LedgerEffect};
 pub use items::OpenItem;
 pub use ledger::Ledger;
-pub use matching::MatchRule;
-pub use payments::{Allocation, PaymentRecord, PaymentStatus};
+pub use matching::{MatchRule, UnmatchedReason};
+pub use payments::{Allocation, AllocationKind, PaymentRecord, PaymentStatus};
 pub use promises::{Promise, PromiseStatus};
 pub use standing::Standing;
 pub use totals::LedgerTotals;

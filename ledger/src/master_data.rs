@@ -18,6 +18,7 @@ impl Ledger {
         let old_limit = account.credit_limit();
         let learnt = account.learnt_ibans.clone();
         let new_ibans: Vec<String> = e.ibans.iter().map(|i| normalize_reference(i)).collect();
+        let old_name = account.master.as_ref().map(|m| m.name.clone());
         let old_ibans = account
             .master
             .replace(MasterData {
@@ -38,6 +39,10 @@ impl Ledger {
         }
         for iban in &new_ibans {
             self.ibans.register(iban, &e.debtor_id);
+        }
+        if old_name.as_deref() != Some(e.name.as_str()) {
+            self.names
+                .rename(&e.debtor_id, old_name.as_deref(), &e.name);
         }
         if created || old_limit != Some(e.credit_limit) {
             self.touched.insert(e.debtor_id.clone());

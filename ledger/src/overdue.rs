@@ -1,5 +1,6 @@
-//! Items turning overdue as the clock moves: an index of not-yet-overdue open items by due
-//! date, so each sweep costs O(log n + k) for the k items that fall due.
+//! Items turning overdue as the clock moves: an index of not-yet-overdue items by due
+//! date, so each sweep costs O(log n + k) for the k entries that fall due. Items settled
+//! before their due date keep their entry until then and are skipped by the sweep.
 
 use chrono::{NaiveDate, TimeDelta};
 

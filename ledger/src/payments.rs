@@ -1,17 +1,34 @@
-//! Booking payments: the outcome of matching becomes allocations to items, unapplied
-//! credit, or an exception. Every payment is recorded so a reversal can undo exactly
-//! what it did.
+//! Booking payments: the outcome of matching becomes allocations to items (and write-offs
+//! of rests within the bank-cost tolerance), unapplied credit, or an exception. Every
+//! payment is recorded so a reversal can undo exactly what it did.
 
 use chrono::NaiveDate;
 use events::{Currency, EventKind, Money, PaymentReceived};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::config::ShortPaymentPolicy;
 use crate::effects::{IgnoredReason, LedgerEffect};
 use crate::ledger::Ledger;
-use crate::matching::{MatchOutcome, MatchRule};
+use crate::matching::{
+    MatchOutcome, MatchRule, PARTIAL_CONFIDENCE_PENALTY, Target, UnmatchedReason,
+};
 
-/// Part of a payment applied to one item.
+/// Whether an allocation is payment money or a rest written off.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AllocationKind {
+    /// Money of the payment applied to the item.
+    #[default]
+    Payment,
+    /// The rest of the item the payment left within the bank-cost tolerance, written off
+    /// (no money; it closes the item).
+    WriteOff,
+}
+
+/// Part of a payment applied to one item, or a rest written off with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     /// Invoice number.
@@ -22,6 +39,13 @@ pub struct Allocation {
     pub amount: Decimal,
     /// The rule that matched the payment to the item.
     pub rule: MatchRule,
+    /// Payment money or write-off.
+    #[serde(default)]
+    pub kind: AllocationKind,
+    /// How sure the rule is of the item, in percent ([`MatchRule::confidence`], less
+    /// [`PARTIAL_CONFIDENCE_PENALTY`] when the amount did not settle the item exactly).
+    #[serde(default)]
+    pub confidence: u8,
 }
 
 /// What became of a payment.
@@ -30,7 +54,7 @@ pub struct Allocation {
 pub enum PaymentStatus {
     /// Applied to items and/or kept as unapplied credit.
     Applied,
-    /// No rule applied; the money waits for a person.
+    /// No rule applied it unambiguously; the money waits for a person.
     Unmatched,
     /// It referred to items or an account in another currency; waits for a person.
     CurrencyMismatch,
@@ -47,7 +71,8 @@ pub struct PaymentRecord {
     pub currency: Currency,
     /// Value date.
     pub value_date: NaiveDate,
-    /// The debtor the payment was booked to, if any.
+    /// The debtor the payment was booked to (for an exception: the debtor it appears to
+    /// belong to), if any.
     pub debtor_id: Option<String>,
     /// What became of it.
     pub status: PaymentStatus,
@@ -55,8 +80,17 @@ pub struct PaymentRecord {
     pub rule: Option<MatchRule>,
     /// Amounts applied to items.
     pub allocations: Vec<Allocation>,
+    /// Rests written off with it.
+    #[serde(default)]
+    pub write_offs: Vec<Allocation>,
     /// Amount kept as unapplied credit of `debtor_id`.
     pub unapplied: Decimal,
+    /// Why it is unmatched (status `Unmatched` only).
+    #[serde(default)]
+    pub unmatched_reason: Option<UnmatchedReason>,
+    /// SEPA end-to-end id, if the bank gave one.
+    #[serde(default)]
+    pub end_to_end_id: Option<String>,
     /// Whether it has been reversed.
     pub reversed: bool,
     /// Amounts it counted towards open promises (promise id, amount).
@@ -83,7 +117,10 @@ impl Ledger {
             return;
         }
         self.totals.paid_in += p.amount;
-        let mut record = PaymentRecord {
+        if let Some(e2e) = p.end_to_end_id.as_deref().filter(|e| !e.is_empty()) {
+            self.end_to_end.record(e2e, &p.payment_id);
+        }
+        let record = PaymentRecord {
             payment_id: p.payment_id.clone(),
             amount: p.amount,
             currency: p.currency,
@@ -92,65 +129,72 @@ impl Ledger {
             status: PaymentStatus::Applied,
             rule: None,
             allocations: Vec::new(),
+            write_offs: Vec::new(),
             unapplied: Decimal::ZERO,
+            unmatched_reason: None,
+            end_to_end_id: p.end_to_end_id.clone(),
             reversed: false,
             promise_credits: Vec::new(),
         };
-        let money = Money::new(p.amount, p.currency);
-
-        let (rule, invoices, debtor_id) = match self.plan_match(p) {
+        let (debtor_id, targets, learn_iban) = match self.plan_match(p) {
             MatchOutcome::Items {
-                rule,
-                invoices,
-                payer,
+                debtor_id,
+                targets,
+                learn_iban,
+            } => (debtor_id, targets, learn_iban),
+            MatchOutcome::Unapplied {
+                debtor_id,
+                learn_iban,
+            } => (debtor_id, Vec::new(), learn_iban),
+            MatchOutcome::Exception {
+                reason,
+                debtor_id,
+                candidates,
+                candidate_invoices,
             } => {
-                let first_owner = invoices
-                    .first()
-                    .and_then(|i| self.item_owner.get(i))
-                    .cloned();
-                let Some(debtor_id) = payer.or(first_owner) else {
-                    // Items always have an owner; be safe and treat as unmatched.
-                    self.book_exception(
-                        record,
-                        PaymentStatus::Unmatched,
-                        effects,
-                        LedgerEffect::PaymentUnmatched {
-                            payment_id: p.payment_id.clone(),
-                            amount: money,
-                            candidates: Vec::new(),
-                        },
-                    );
-                    return;
-                };
-                (rule, invoices, debtor_id)
-            }
-            MatchOutcome::Unapplied { debtor_id } => {
-                (MatchRule::PayerKnownUnapplied, Vec::new(), debtor_id)
-            }
-            MatchOutcome::Unmatched { candidates } => {
+                let mut record = record;
+                record.unmatched_reason = Some(reason);
+                record.debtor_id = debtor_id.clone();
                 self.book_exception(
                     record,
                     PaymentStatus::Unmatched,
                     effects,
                     LedgerEffect::PaymentUnmatched {
                         payment_id: p.payment_id.clone(),
-                        amount: money,
+                        amount: Money::new(p.amount, p.currency),
+                        reason,
+                        debtor_id,
                         candidates,
+                        candidate_invoices,
                     },
                 );
                 return;
             }
         };
+        self.book_applied(p, record, debtor_id, targets, learn_iban, effects);
+    }
 
+    /// Books a matched payment: allocations in order, a write-off of the last item's rest
+    /// within the tolerance, unapplied credit, learnt IBAN, promise credits.
+    fn book_applied(
+        &mut self,
+        p: &PaymentReceived,
+        mut record: PaymentRecord,
+        debtor_id: String,
+        targets: Vec<Target>,
+        learn_iban: bool,
+        effects: &mut Vec<LedgerEffect>,
+    ) {
+        let money = Money::new(p.amount, p.currency);
         // Currency: every item (or, with no items, the payer's account) must agree.
-        let expected = invoices
+        let expected = targets
             .iter()
-            .filter_map(|i| self.item(i))
+            .filter_map(|t| self.item(&t.invoice))
             .map(|i| i.currency)
             .find(|c| *c != p.currency)
             .or_else(|| {
                 let account_currency = self.accounts.get(&debtor_id).and_then(|a| a.currency);
-                account_currency.filter(|c| invoices.is_empty() && *c != p.currency)
+                account_currency.filter(|c| targets.is_empty() && *c != p.currency)
             });
         if let Some(expected) = expected {
             record.debtor_id = Some(debtor_id.clone());
@@ -160,23 +204,27 @@ impl Ledger {
                 effects,
                 LedgerEffect::CurrencyMismatch {
                     payment_id: p.payment_id.clone(),
-                    debtor_id: Some(debtor_id.clone()),
+                    debtor_id: Some(debtor_id),
                     amount: money,
                     expected,
-                    invoice_numbers: invoices.clone(),
+                    invoice_numbers: targets.into_iter().map(|t| t.invoice).collect(),
                 },
             );
             return;
         }
 
         self.account_mut(&debtor_id, Some(p.currency));
+        record.allocations.reserve_exact(targets.len());
+        let rule = targets
+            .first()
+            .map_or(MatchRule::PayerKnownUnapplied, |t| t.rule);
         let mut remaining = p.amount;
         let mut settled = Vec::new();
-        for invoice in &invoices {
+        for target in &targets {
             if remaining <= Decimal::ZERO {
                 break;
             }
-            let Some(item) = self.item(invoice) else {
+            let Some(item) = self.item(&target.invoice) else {
                 continue;
             };
             let (open, item_debtor, due_date) =
@@ -185,36 +233,64 @@ impl Ledger {
             if take <= Decimal::ZERO {
                 continue;
             }
-            self.set_open_amount(invoice, open - take);
-            if let Some(item) = self.item_mut(invoice) {
+            remaining -= take;
+            let exact = take == open;
+            // The payment ran out just short of the open amount of an item it named: within
+            // the tolerance the rest is written off.
+            let rest = if !exact
+                && remaining.is_zero()
+                && target.rule.names_the_item()
+                && self.config.short_payment_policy == ShortPaymentPolicy::WriteOff
+                && self.config.short_payment_tolerance.covers(open, take)
+            {
+                open - take
+            } else {
+                Decimal::ZERO
+            };
+            let new_open = open - take - rest;
+            self.set_open_amount_and(&target.invoice, new_open, |item| {
                 item.paid_amount += take;
-                if !item.is_open() {
+                item.written_off_amount += rest;
+                if new_open.is_zero() {
                     item.settled_on = Some(p.value_date);
                 }
-            }
-            remaining -= take;
+            });
             self.totals.allocated += take;
-            if take == open {
-                settled.push(LedgerEffect::ItemSettled {
+            self.totals.written_off += rest;
+            record.allocations.push(Allocation {
+                invoice_number: target.invoice.clone(),
+                debtor_id: item_debtor.clone(),
+                amount: take,
+                rule: target.rule,
+                kind: AllocationKind::Payment,
+                confidence: confidence(target.rule, exact),
+            });
+            if rest > Decimal::ZERO {
+                record.write_offs.push(Allocation {
+                    invoice_number: target.invoice.clone(),
                     debtor_id: item_debtor.clone(),
-                    invoice_number: invoice.clone(),
+                    amount: rest,
+                    rule: target.rule,
+                    kind: AllocationKind::WriteOff,
+                    confidence: confidence(target.rule, false),
+                });
+            }
+            if new_open.is_zero() {
+                settled.push(LedgerEffect::ItemSettled {
+                    debtor_id: item_debtor,
+                    invoice_number: target.invoice.clone(),
                     due_date,
                     settled_on: p.value_date,
                 });
             }
-            record.allocations.push(Allocation {
-                invoice_number: invoice.clone(),
-                debtor_id: item_debtor,
-                amount: take,
-                rule,
-            });
         }
         self.add_unapplied(&debtor_id, remaining);
         record.unapplied = remaining;
         record.rule = Some(rule);
         record.debtor_id = Some(debtor_id.clone());
 
-        if let Some(iban) = &p.counterparty_iban
+        if learn_iban
+            && let Some(iban) = &p.counterparty_iban
             && self.ibans.learn(iban, &debtor_id)
             && let Some(account) = self.accounts.get_mut(&debtor_id)
         {
@@ -253,10 +329,11 @@ impl Ledger {
             rule,
             allocations: record.allocations.clone(),
             unapplied: remaining,
+            write_offs: record.write_offs.clone(),
         });
         effects.extend(settled);
         effects.extend(promise_effects);
-        self.payments.insert(p.payment_id.clone(), record);
+        self.payments.insert(p.payment_id.clone(), Box::new(record));
     }
 
     /// Records a payment as an exception: its money goes to the exceptions total.
@@ -270,7 +347,8 @@ impl Ledger {
         record.status = status;
         self.totals.unmatched += record.amount;
         effects.push(effect);
-        self.payments.insert(record.payment_id.clone(), record);
+        self.payments
+            .insert(record.payment_id.clone(), Box::new(record));
     }
 
     /// Mutable access to an item, for fields other than its open amount (which only
@@ -278,5 +356,14 @@ impl Ledger {
     pub(crate) fn item_mut(&mut self, invoice_number: &str) -> Option<&mut crate::items::OpenItem> {
         let debtor = self.item_owner.get(invoice_number)?;
         self.accounts.get_mut(debtor)?.items.get_mut(invoice_number)
+    }
+}
+
+/// Confidence of an allocation by `rule` that settled its item exactly or not.
+fn confidence(rule: MatchRule, exact: bool) -> u8 {
+    if exact {
+        rule.confidence()
+    } else {
+        rule.confidence().saturating_sub(PARTIAL_CONFIDENCE_PENALTY)
     }
 }

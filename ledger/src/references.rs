@@ -32,6 +32,19 @@ pub fn normalize_reference(s: &str) -> String {
         .collect()
 }
 
+/// [`normalize_reference`] without allocating when `s` is already normalised (the usual
+/// case for IBANs and references from a bank statement).
+pub fn normalized_reference(s: &str) -> std::borrow::Cow<'_, str> {
+    let clean = s
+        .chars()
+        .all(|c| !c.is_whitespace() && c != '-' && c != '.' && !c.is_lowercase());
+    if clean && s.is_ascii() {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(normalize_reference(s))
+    }
+}
+
 /// Builds the ISO 11649 creditor reference `RF` + two check digits + `base`.
 ///
 /// The base is upper-cased and spaces are removed. Use [`try_creditor_reference`] to have
@@ -264,6 +277,19 @@ mod tests {
         assert_eq!(normalize_reference(" inv-2025.000 123 "), "INV2025000123");
         assert_eq!(normalize_reference("rf18 5390"), "RF185390");
         assert_eq!(normalize_reference(""), "");
+    }
+
+    #[test]
+    fn normalized_reference_borrows_what_is_already_normal() {
+        assert!(matches!(
+            normalized_reference("NL91ABNA0417164300"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(normalized_reference("nl91 abna-0417"), "NL91ABNA0417");
+        assert_eq!(
+            normalized_reference("straße"),
+            normalize_reference("straße")
+        );
     }
 
     #[test]

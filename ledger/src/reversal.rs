@@ -1,26 +1,64 @@
 //! Reversals: a collected payment taken back (returned direct debit, chargeback). Undoes
-//! exactly what the payment did: its allocations re-open the items by the allocated
-//! amounts, its unapplied credit is removed, its promise credits are withdrawn.
+//! exactly what the payment did: its allocations and write-offs re-open the items by
+//! their amounts, its unapplied credit is removed, its promise credits are withdrawn.
+//!
+//! A reversal names the original by its payment id or, as bank statement returns do, by
+//! the original's SEPA end-to-end id; [`EndToEndIndex`] resolves the latter.
+
+use std::collections::BTreeMap;
 
 use events::{EventKind, Money, PaymentReversed};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::effects::LedgerEffect;
 use crate::ledger::Ledger;
-use crate::payments::PaymentStatus;
+use crate::payments::{AllocationKind, PaymentStatus};
+
+/// End-to-end id → payment id. An end-to-end id seen on two payments resolves to neither.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EndToEndIndex {
+    ids: BTreeMap<String, Option<String>>,
+}
+
+impl EndToEndIndex {
+    /// `payment_id` carries `end_to_end_id`.
+    pub(crate) fn record(&mut self, end_to_end_id: &str, payment_id: &str) {
+        self.ids
+            .entry(end_to_end_id.to_owned())
+            .and_modify(|p| {
+                if p.as_deref() != Some(payment_id) {
+                    *p = None;
+                }
+            })
+            .or_insert_with(|| Some(payment_id.to_owned()));
+    }
+
+    /// The one payment that carried `end_to_end_id`.
+    pub(crate) fn payment(&self, end_to_end_id: &str) -> Option<&str> {
+        self.ids.get(end_to_end_id)?.as_deref()
+    }
+}
 
 impl Ledger {
     /// `payment_reversed`: undo the named payment. Unknown payment: an exception effect.
-    /// A second reversal of the same payment id is ignored.
+    /// A second reversal of the same payment (by either id) is ignored.
     pub(crate) fn reverse_payment(&mut self, r: &PaymentReversed, effects: &mut Vec<LedgerEffect>) {
-        if !self.reversals.insert(r.payment_id.clone()) {
+        let payment_id = if self.payments.contains_key(&r.payment_id) {
+            r.payment_id.clone()
+        } else {
+            self.end_to_end
+                .payment(&r.payment_id)
+                .map_or_else(|| r.payment_id.clone(), str::to_owned)
+        };
+        if !self.reversals.insert(payment_id.clone()) {
             effects.push(LedgerEffect::DuplicateIgnored {
                 kind: EventKind::PaymentReversed,
-                key: r.payment_id.clone(),
+                key: payment_id,
             });
             return;
         }
-        let Some(record) = self.payments.get_mut(&r.payment_id) else {
+        let Some(record) = self.payments.get_mut(&payment_id) else {
             effects.push(LedgerEffect::ReversalUnknown {
                 payment_id: r.payment_id.clone(),
                 debtor_id: r.debtor_id.clone(),
@@ -37,15 +75,18 @@ impl Ledger {
         if was_exception {
             self.totals.unmatched -= record.amount;
         } else {
-            for a in &record.allocations {
+            for a in record.allocations.iter().chain(&record.write_offs) {
                 let Some(open) = self.item(&a.invoice_number).map(|i| i.open_amount) else {
                     continue;
                 };
-                self.set_open_amount(&a.invoice_number, open + a.amount);
-                if let Some(item) = self.item_mut(&a.invoice_number) {
-                    item.paid_amount -= a.amount;
+                self.set_open_amount_and(&a.invoice_number, open + a.amount, |item| match a.kind {
+                    AllocationKind::Payment => item.paid_amount -= a.amount,
+                    AllocationKind::WriteOff => item.written_off_amount -= a.amount,
+                });
+                match a.kind {
+                    AllocationKind::Payment => self.totals.allocated -= a.amount,
+                    AllocationKind::WriteOff => self.totals.written_off -= a.amount,
                 }
-                self.totals.allocated -= a.amount;
             }
             if let Some(debtor_id) = &record.debtor_id {
                 self.add_unapplied(debtor_id, -record.unapplied);
@@ -59,7 +100,16 @@ impl Ledger {
             debtor_id: record.debtor_id.clone(),
             amount: Money::new(record.amount, record.currency),
             reason_code: r.reason_code.clone(),
-            reopened: record.allocations.clone(),
+            reopened: if was_exception {
+                Vec::new()
+            } else {
+                record
+                    .allocations
+                    .iter()
+                    .chain(&record.write_offs)
+                    .cloned()
+                    .collect()
+            },
             unapplied_removed: if was_exception {
                 Decimal::ZERO
             } else {
@@ -67,5 +117,22 @@ impl Ledger {
             },
             was_exception,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_end_to_end_id_on_two_payments_resolves_to_neither() {
+        let mut index = EndToEndIndex::default();
+        index.record("E2E-1", "P1");
+        index.record("E2E-1", "P1");
+        index.record("E2E-2", "P2");
+        assert_eq!(index.payment("E2E-1"), Some("P1"));
+        index.record("E2E-2", "P3");
+        assert_eq!(index.payment("E2E-2"), None);
+        assert_eq!(index.payment("nope"), None);
     }
 }

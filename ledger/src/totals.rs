@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 /// - payments: `paid_in − reversed + credited = allocated + credit_applied + unapplied + unmatched`
 ///   (every payment and credit note is on an item, kept as unapplied credit, or waiting as
 ///   an exception);
-/// - items: `open = invoiced − allocated − credit_applied`.
+/// - items: `open = invoiced − allocated − credit_applied − written_off`.
+///
+/// Write-offs are no money: a payment short by bank costs within the tolerance allocates
+/// what it paid and the item's rest is written off.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerTotals {
     /// Sum of invoices issued.
@@ -32,6 +35,9 @@ pub struct LedgerTotals {
     pub credit_applied: Decimal,
     /// Sum of open amounts of all items.
     pub open: Decimal,
+    /// Rests of items written off within the bank-cost tolerance (net of reversals).
+    #[serde(default)]
+    pub written_off: Decimal,
 }
 
 impl LedgerTotals {
@@ -39,6 +45,7 @@ impl LedgerTotals {
     pub fn is_balanced(&self) -> bool {
         let money_in = self.paid_in - self.reversed + self.credited;
         let placed = self.allocated + self.credit_applied + self.unapplied + self.unmatched;
-        money_in == placed && self.open == self.invoiced - self.allocated - self.credit_applied
+        money_in == placed
+            && self.open == self.invoiced - self.allocated - self.credit_applied - self.written_off
     }
 }

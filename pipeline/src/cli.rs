@@ -31,6 +31,12 @@ pub enum Command {
     Run(RunArgs),
     /// Generate a synthetic portfolio: JSON lines to a file, or events into NATS.
     Simulate(SimulateArgs),
+    /// Import bank statements (camt.053, camt.054, MT940) as payment and reversal events.
+    ///
+    /// Every file is checked before anything is published; a file that cannot be read stops
+    /// the import with the file, entry and line named. A file (or statement) imported before
+    /// publishes nothing new.
+    ImportStatement(ImportArgs),
 }
 
 /// How to reach NATS.
@@ -194,6 +200,21 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub truth: Option<PathBuf>,
     /// NATS connection, to publish into the input stream instead of writing a file.
+    #[command(flatten)]
+    pub nats: NatsArgs,
+}
+
+/// `creditstream import-statement`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Statement files (camt.053 / camt.054 XML, MT940).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Write the events as JSON lines to this file ("-" for standard output) instead of
+    /// publishing them.
+    #[arg(long, conflicts_with = "nats_url")]
+    pub out: Option<PathBuf>,
+    /// NATS connection, to publish into the input stream.
     #[command(flatten)]
     pub nats: NatsArgs,
 }

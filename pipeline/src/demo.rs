@@ -177,6 +177,22 @@ fn print_summary(
         (events + dead) as f64 / secs.max(1e-9)
     );
     println!("  ledger   {} debtors", status.debtors);
+    let matched: u64 = label_counts(
+        registry,
+        metrics::LEDGER_PAYMENTS_MATCHED_TOTAL,
+        "rule",
+        None,
+    )
+    .values()
+    .sum();
+    let to_people = metrics.payments_to_people.get();
+    if matched + to_people > 0 {
+        println!(
+            "  cash     {:.2} % of {} payments applied automatically, {to_people} handed to people",
+            100.0 * matched as f64 / (matched + to_people) as f64,
+            matched + to_people
+        );
+    }
     for (family, count) in output_counts(registry, "family") {
         let kinds: Vec<String> = output_counts_of(registry, &family)
             .into_iter()

@@ -69,6 +69,9 @@ pub enum PipelineError {
         /// Why.
         reason: String,
     },
+    /// Input a user gave (a file) that cannot be used; the message names what and where.
+    #[error("{0}")]
+    InvalidInput(String),
     /// A broken invariant inside creditstream (a bug).
     #[error("internal error: {0}")]
     Internal(String),
@@ -85,6 +88,7 @@ impl PipelineError {
             | PipelineError::Credentials { .. }
             | PipelineError::Setup(_)
             | PipelineError::InvalidOption { .. }
+            | PipelineError::InvalidInput(_)
             | PipelineError::Simulator(_) => ErrorClass::User,
             PipelineError::Connect { .. }
             | PipelineError::JetStream { .. }

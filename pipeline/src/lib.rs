@@ -9,7 +9,7 @@
 //!   publish outputs, [`checkpoint`], ack;
 //! - [`stages`]: ledger → decisions, pure, also used by replays and tests;
 //! - [`metrics`] and [`http`]: the metric catalogue and `/metrics`;
-//! - [`demo`], [`run`], [`simulate`]: the sub-commands.
+//! - [`demo`], [`run`], [`simulate`], [`import`]: the sub-commands.
 
 pub mod broker;
 pub mod checkpoint;
@@ -17,6 +17,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod import;
 pub mod metrics;
 pub mod natsd;
 pub mod progress;

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => pipeline::demo::run(args).await,
             Command::Run(args) => pipeline::run::run(args).await,
             Command::Simulate(args) => pipeline::simulate::run(args).await,
+            Command::ImportStatement(args) => pipeline::import::run(args).await,
         }
     });
     match result {

@@ -4,7 +4,9 @@
 //! Names follow `creditstream_<subsystem>_<name>_<unit>`; labels take values from small
 //! fixed sets (event kind, dead-letter reason, output family and kind), never a debtor id.
 
-use prometheus::{Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{
+    Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+};
 
 /// Input events accepted, by kind.
 pub const INGEST_EVENTS_TOTAL: &str = "creditstream_ingest_events_total";
@@ -30,6 +32,18 @@ pub const CHECKPOINT_SECONDS: &str = "creditstream_checkpoint_duration_seconds";
 pub const CHECKPOINT_BYTES: &str = "creditstream_checkpoint_size_bytes";
 /// Debtors known to the ledger.
 pub const LEDGER_DEBTORS: &str = "creditstream_ledger_debtors";
+/// Payments applied automatically, by matching rule.
+pub const LEDGER_PAYMENTS_MATCHED_TOTAL: &str = "creditstream_ledger_payments_matched_total";
+/// Exceptions handed to people, by reason.
+pub const LEDGER_EXCEPTIONS_TOTAL: &str = "creditstream_ledger_exceptions_total";
+/// Payments handed to a person (unmatched, ambiguous, currency mismatch).
+pub const LEDGER_PAYMENTS_TO_PEOPLE_TOTAL: &str = "creditstream_ledger_payments_to_people_total";
+/// Share of payments applied without a person, since the worker started.
+pub const LEDGER_AUTO_MATCH_RATIO: &str = "creditstream_ledger_auto_match_ratio";
+/// Cash received and kept as unapplied credit on debtors' accounts (major units).
+pub const LEDGER_UNAPPLIED_CASH: &str = "creditstream_ledger_unapplied_cash";
+/// Cash received that waits in exceptions (unmatched payments; major units).
+pub const LEDGER_UNMATCHED_CASH: &str = "creditstream_ledger_unmatched_cash";
 /// Event-time watermark (Unix seconds).
 pub const CLOCK_WATERMARK_SECONDS: &str = "creditstream_clock_watermark_timestamp_seconds";
 
@@ -62,6 +76,18 @@ pub struct PipelineMetrics {
     pub debtors: IntGauge,
     /// See [`CLOCK_WATERMARK_SECONDS`].
     pub watermark: IntGauge,
+    /// See [`LEDGER_PAYMENTS_MATCHED_TOTAL`].
+    pub payments_matched: IntCounterVec,
+    /// See [`LEDGER_EXCEPTIONS_TOTAL`].
+    pub exceptions: IntCounterVec,
+    /// See [`LEDGER_PAYMENTS_TO_PEOPLE_TOTAL`].
+    pub payments_to_people: IntCounter,
+    /// See [`LEDGER_AUTO_MATCH_RATIO`].
+    pub auto_match_ratio: Gauge,
+    /// See [`LEDGER_UNAPPLIED_CASH`].
+    pub unapplied_cash: Gauge,
+    /// See [`LEDGER_UNMATCHED_CASH`].
+    pub unmatched_cash: Gauge,
 }
 
 impl PipelineMetrics {
@@ -120,6 +146,42 @@ impl PipelineMetrics {
             CLOCK_WATERMARK_SECONDS,
             "Event-time watermark of the pipeline's clock, Unix seconds.",
         )?;
+        let payments_matched = IntCounterVec::new(
+            Opts::new(
+                LEDGER_PAYMENTS_MATCHED_TOTAL,
+                "Payments applied automatically (to items or as unapplied credit), by matching rule.",
+            ),
+            &["rule"],
+        )?;
+        let exceptions = IntCounterVec::new(
+            Opts::new(
+                LEDGER_EXCEPTIONS_TOTAL,
+                "Exceptions handed to people, by reason.",
+            ),
+            &["reason"],
+        )?;
+        let payments_to_people = IntCounter::new(
+            LEDGER_PAYMENTS_TO_PEOPLE_TOTAL,
+            "Payments handed to a person: unknown payer, ambiguous candidates, currency mismatch.",
+        )?;
+        let auto_match_ratio = Gauge::new(
+            LEDGER_AUTO_MATCH_RATIO,
+            "Share of payments applied without a person since the worker started (0..1).",
+        )?;
+        let unapplied_cash = Gauge::new(
+            LEDGER_UNAPPLIED_CASH,
+            "Cash kept as unapplied credit on debtors' accounts, in major currency units.",
+        )?;
+        let unmatched_cash = Gauge::new(
+            LEDGER_UNMATCHED_CASH,
+            "Cash waiting in exceptions (unmatched payments), in major currency units.",
+        )?;
+        registry.register(Box::new(payments_matched.clone()))?;
+        registry.register(Box::new(exceptions.clone()))?;
+        registry.register(Box::new(payments_to_people.clone()))?;
+        registry.register(Box::new(auto_match_ratio.clone()))?;
+        registry.register(Box::new(unapplied_cash.clone()))?;
+        registry.register(Box::new(unmatched_cash.clone()))?;
         registry.register(Box::new(events.clone()))?;
         registry.register(Box::new(dead_letters.clone()))?;
         registry.register(Box::new(redelivered.clone()))?;
@@ -140,6 +202,15 @@ impl PipelineMetrics {
         for reason in events::DeadLetterReason::ALL {
             dead_letters.with_label_values(&[reason.as_str()]);
         }
+        for rule in ledger::MatchRule::ALL {
+            payments_matched.with_label_values(&[rule.as_str()]);
+        }
+        for reason in ledger::UnmatchedReason::ALL {
+            exceptions.with_label_values(&[reason.as_str()]);
+        }
+        for reason in ["currency_mismatch", "unknown_reversal"] {
+            exceptions.with_label_values(&[reason]);
+        }
         Ok(PipelineMetrics {
             events,
             dead_letters,
@@ -154,6 +225,12 @@ impl PipelineMetrics {
             checkpoint_bytes,
             debtors,
             watermark,
+            payments_matched,
+            exceptions,
+            payments_to_people,
+            auto_match_ratio,
+            unapplied_cash,
+            unmatched_cash,
         })
     }
 
@@ -172,6 +249,72 @@ impl PipelineMetrics {
             .map(|r| self.dead_letters.with_label_values(&[r.as_str()]).get())
             .sum()
     }
+}
+
+/// Counts what the ledger did with payments: matches by rule, exceptions by reason.
+pub fn observe_ledger(metrics: &PipelineMetrics, effect: &ledger::LedgerEffect) {
+    use ledger::LedgerEffect as E;
+    match effect {
+        E::PaymentApplied { rule, .. } => {
+            metrics
+                .payments_matched
+                .with_label_values(&[rule.as_str()])
+                .inc();
+        }
+        E::PaymentUnmatched { .. } => {
+            metrics
+                .exceptions
+                .with_label_values(&["unmatched_payment"])
+                .inc();
+        }
+        E::CurrencyMismatch { .. } => {
+            metrics
+                .exceptions
+                .with_label_values(&["currency_mismatch"])
+                .inc();
+        }
+        E::ReversalUnknown { .. } => {
+            metrics
+                .exceptions
+                .with_label_values(&["unknown_reversal"])
+                .inc();
+        }
+        _ => {}
+    }
+}
+
+/// Refreshes the gauges derived from the ledger after a batch.
+pub fn refresh_ledger_gauges(metrics: &PipelineMetrics, ledger: &ledger::Ledger) {
+    use rust_decimal::prelude::ToPrimitive;
+    let matched = sum_counter_vec(&metrics.payments_matched);
+    let payment_exceptions = metrics
+        .exceptions
+        .with_label_values(&["unmatched_payment"])
+        .get()
+        + metrics
+            .exceptions
+            .with_label_values(&["currency_mismatch"])
+            .get();
+    let all = matched + payment_exceptions;
+    if all > 0 {
+        metrics.auto_match_ratio.set(matched as f64 / all as f64);
+    }
+    let totals = ledger.totals();
+    metrics
+        .unapplied_cash
+        .set(totals.unapplied.to_f64().unwrap_or(0.0));
+    metrics
+        .unmatched_cash
+        .set(totals.unmatched.to_f64().unwrap_or(0.0));
+}
+
+fn sum_counter_vec(vec: &IntCounterVec) -> u64 {
+    use prometheus::core::Collector;
+    vec.collect()
+        .iter()
+        .flat_map(|family| family.get_metric())
+        .map(|m| m.get_counter().get_value() as u64)
+        .sum()
 }
 
 /// Renders a registry in the Prometheus text format.

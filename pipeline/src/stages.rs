@@ -4,8 +4,17 @@
 
 use decisions::{DecisionConfig, Decisions};
 use events::{Envelope, OutputEnvelope};
-use ledger::{Ledger, LedgerConfig};
+use ledger::{Ledger, LedgerConfig, LedgerEffect};
 use serde::{Deserialize, Serialize};
+
+/// What one event caused.
+#[derive(Debug, Clone)]
+pub struct Processed {
+    /// Outputs to publish.
+    pub outputs: Vec<OutputEnvelope>,
+    /// Ledger effects, in order.
+    pub effects: Vec<LedgerEffect>,
+}
 
 /// The state of every stage; serialised whole into checkpoints.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -34,10 +43,16 @@ impl Stages {
     /// Runs one validated event through every stage and returns the outputs it causes.
     /// Time passes first (the event moves the event-time clock), then the event applies.
     pub fn process(&mut self, event: &Envelope) -> Vec<OutputEnvelope> {
+        self.process_with_effects(event).outputs
+    }
+
+    /// Like [`Stages::process`], also returning what changed in the ledger (for metrics).
+    pub fn process_with_effects(&mut self, event: &Envelope) -> Processed {
         let mut effects = self.ledger.advance_to(event.event_time);
         effects.extend(self.ledger.apply(event));
         self.events += 1;
-        self.decisions.decide(event, &effects, &self.ledger)
+        let outputs = self.decisions.decide(event, &effects, &self.ledger);
+        Processed { outputs, effects }
     }
 
     /// The ledger, read-only.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, message::PublishMessage};
+use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use bytes::Bytes;
 use events::{Envelope, Subjects, subjects as subj};
 use futures::StreamExt;
@@ -16,6 +16,9 @@ use crate::checkpoint::CheckpointStore;
 use crate::error::PipelineError;
 use crate::metrics::PipelineMetrics;
 use crate::stages::Stages;
+
+/// Publish acknowledgements awaited at the latest after this many are outstanding.
+const MAX_PENDING_ACKS: usize = 2048;
 
 /// Knobs of the stage loop.
 #[derive(Debug, Clone)]
@@ -86,7 +89,8 @@ impl WorkerConfig {
 /// What the worker has done, for the demo's summary and for tests to wait on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WorkerStatus {
-    /// Last input stream sequence processed (outputs published).
+    /// Last input stream sequence processed (its outputs sent; stored by the server at the
+    /// latest when the next checkpoint is written).
     pub processed_sequence: u64,
     /// Last input stream sequence checkpointed and acked.
     pub checkpointed_sequence: u64,
@@ -191,6 +195,7 @@ pub async fn start(
         sequence,
         checkpointed: sequence,
         unacked: None,
+        pending: Vec::new(),
         since_checkpoint: 0,
         last_checkpoint: Instant::now(),
         status: status_tx,
@@ -215,6 +220,10 @@ struct Worker {
     checkpointed: u64,
     /// The newest message not yet acked (AckAll: acking it acks all before it).
     unacked: Option<jetstream::Message>,
+    /// Server acknowledgements of published outputs and dead letters not yet received;
+    /// all are awaited before a checkpoint, so no input is acked before its outputs are
+    /// stored.
+    pending: Vec<PublishAckFuture>,
     since_checkpoint: u64,
     last_checkpoint: Instant,
     status: watch::Sender<WorkerStatus>,
@@ -275,7 +284,6 @@ impl Worker {
         >,
     ) -> Result<(), PipelineError> {
         let started = Instant::now();
-        let mut acks = Vec::new();
         let mut size = 0_u64;
         for message in batch {
             let message = match message {
@@ -311,7 +319,11 @@ impl Worker {
                         .events
                         .with_label_values(&[event.event.kind().as_str()])
                         .inc();
-                    for output in self.stages.process(&event) {
+                    let processed = self.stages.process_with_effects(&event);
+                    for effect in &processed.effects {
+                        crate::metrics::observe_ledger(&self.metrics, effect);
+                    }
+                    for output in processed.outputs {
                         let subject = self
                             .config
                             .subjects
@@ -326,7 +338,7 @@ impl Worker {
                         let publish = PublishMessage::build()
                             .payload(Bytes::from(output.to_json()))
                             .message_id(&output.output_id);
-                        acks.push(
+                        self.pending.push(
                             self.js
                                 .send_publish(subject, publish)
                                 .await
@@ -356,7 +368,7 @@ impl Worker {
                     if let Some(id) = &error.event_id {
                         publish = publish.header(subj::HEADER_DLQ_EVENT_ID, id.as_str());
                     }
-                    acks.push(
+                    self.pending.push(
                         self.js
                             .send_publish(self.config.subjects.dead_letter(error.reason), publish)
                             .await
@@ -367,9 +379,8 @@ impl Worker {
             self.sequence = sequence;
             self.unacked = Some(message);
         }
-        for ack in acks {
-            ack.await
-                .map_err(|e| PipelineError::js("output not acknowledged", e))?;
+        if self.pending.len() >= MAX_PENDING_ACKS {
+            self.settle().await?;
         }
         self.since_checkpoint += size;
         if size > 0 {
@@ -380,6 +391,7 @@ impl Worker {
         }
         let ledger = self.stages.ledger();
         self.metrics.debtors.set(ledger.debtor_count() as i64);
+        crate::metrics::refresh_ledger_gauges(&self.metrics, ledger);
         if let Some(clock) = ledger.clock() {
             self.metrics.watermark.set(clock.timestamp());
         }
@@ -390,7 +402,17 @@ impl Worker {
         Ok(())
     }
 
+    /// Waits until the server has stored every output published so far.
+    async fn settle(&mut self) -> Result<(), PipelineError> {
+        for ack in self.pending.drain(..) {
+            ack.await
+                .map_err(|e| PipelineError::js("output not acknowledged", e))?;
+        }
+        Ok(())
+    }
+
     async fn checkpoint(&mut self) -> Result<(), PipelineError> {
+        self.settle().await?;
         let Some(last) = self.unacked.take() else {
             return Ok(());
         };

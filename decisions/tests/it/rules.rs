@@ -37,6 +37,32 @@ fn unmatched_payment_becomes_a_task_with_candidates() {
 }
 
 #[test]
+fn payment_fitting_several_invoices_becomes_a_task_listing_them() {
+    let mut e = Engine::new();
+    e.on("e1", "2025-01-01", inv("A", "D1", "60", "2025-02-01"));
+    e.on("e2", "2025-01-01", inv("B", "D1", "60", "2025-02-10"));
+    let mut p = payment("P1", "60");
+    p.debtor_id = Some("D1".into());
+    let out = e.on("e3", "2025-01-05", InputEvent::PaymentReceived(p));
+    assert_eq!(
+        ids(&out),
+        [("unmatched_payment:e3".to_string(), "unmatched_payment")]
+    );
+    assert_eq!(out[0].debtor_id.as_deref(), Some("D1"));
+    let Output::Task(task) = &out[0].output else {
+        panic!()
+    };
+    assert_eq!(task.kind, TaskKind::UnmatchedPayment);
+    assert_eq!(task.candidates, ["A", "B"]);
+    assert!(
+        task.summary
+            .contains("its amount fits several invoices of debtor D1 (A, B)"),
+        "{}",
+        task.summary
+    );
+}
+
+#[test]
 fn unknown_reversal_becomes_a_task() {
     let mut e = Engine::new();
     let out = e.on("e1", "2025-01-05", reversal("P404", "10", "MD06"));

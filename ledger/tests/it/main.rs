@@ -4,6 +4,7 @@
 
 mod support;
 
+mod combinations;
 mod credit_notes;
 mod disputes;
 mod exposure;
@@ -13,3 +14,5 @@ mod overdue;
 mod promises;
 mod properties;
 mod reversal;
+mod typos;
+mod write_offs;

@@ -1,6 +1,9 @@
 use events::{Currency, PaymentReceived};
 use ledger::references::{creditor_reference, dutch_payment_reference};
-use ledger::{LedgerEffect, MatchRule};
+use ledger::{
+    LedgerConfig, LedgerEffect, MatchRule, SameAmountPolicy, UnexplainedPaymentPolicy,
+    UnmatchedReason,
+};
 
 use crate::support::*;
 
@@ -148,8 +151,11 @@ fn known_iban_and_exact_amount_pay_that_item() {
 }
 
 #[test]
-fn equal_amounts_pay_the_oldest_due_date_then_lowest_invoice_number() {
-    let mut h = ledger_with_two_debtors();
+fn equal_amounts_pay_the_oldest_due_date_then_lowest_invoice_number_when_configured() {
+    let mut h = Harness::with(LedgerConfig {
+        same_amount_policy: SameAmountPolicy::OldestFirst,
+        ..LedgerConfig::default()
+    });
     h.on("2025-01-02", inv("C", "D2", "60", "2025-02-10"));
     h.on("2025-01-02", inv("B", "D2", "60", "2025-02-01"));
     h.on("2025-01-02", inv("A", "D2", "60", "2025-02-01"));
@@ -210,6 +216,31 @@ fn known_payer_without_a_matching_item_keeps_unapplied_credit() {
 }
 
 #[test]
+fn an_unexplained_payment_pays_the_oldest_items_only_when_configured() {
+    let mut h = Harness::with(LedgerConfig {
+        unexplained_payment_policy: UnexplainedPaymentPolicy::OldestFirst,
+        ..LedgerConfig::default()
+    });
+    h.on("2025-01-01", debtor("D1", "10000", &["NL91ABNA0417164300"]));
+    h.on("2025-01-02", inv("B", "D1", "100", "2025-02-10"));
+    h.on("2025-01-02", inv("A", "D1", "75", "2025-02-01"));
+    let mut p = payment("P1", "172");
+    p.counterparty_iban = Some("NL91ABNA0417164300".into());
+    let (_, rule, allocations, unapplied) = applied(&h.on("2025-01-10", paid(p)));
+    assert_eq!(rule, MatchRule::OldestOpenItems);
+    assert_eq!(
+        allocations,
+        [("A".into(), "75".into()), ("B".into(), "97".into())]
+    );
+    assert_eq!(unapplied, "0");
+    assert_eq!(
+        h.open("B"),
+        dec("3"),
+        "nothing named B: its rest is not written off"
+    );
+}
+
+#[test]
 fn unknown_payer_is_unmatched_with_deterministic_candidates() {
     let mut h = Harness::new();
     for d in ["D7", "D3", "D5", "D1", "D4", "D2", "D6"] {
@@ -222,11 +253,17 @@ fn unknown_payer_is_unmatched_with_deterministic_candidates() {
     h.on("2025-01-02", inv("I-Y", "D8", "98", "2025-02-01"));
     let effects = h.on("2025-01-10", paid(payment("P1", "99")));
     let LedgerEffect::PaymentUnmatched {
-        candidates, amount, ..
+        candidates,
+        amount,
+        reason,
+        debtor_id,
+        ..
     } = &effects[0]
     else {
         panic!("{effects:?}")
     };
+    assert_eq!(*reason, UnmatchedReason::UnknownPayer);
+    assert_eq!(*debtor_id, None);
     assert_eq!(candidates, &["D1", "D2", "D3", "D4", "D5"]);
     assert_eq!(amount.amount, dec("99"));
     assert_eq!(h.ledger.totals().unmatched, dec("99"));
@@ -342,4 +379,205 @@ fn allocations_never_exceed_payment_or_open_amount() {
     );
     assert_eq!(unapplied, "0");
     assert_eq!(h.open("C"), dec("30"));
+}
+
+#[test]
+fn equal_amounts_without_a_reference_are_a_task_listing_the_items() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("C", "D1", "60", "2025-02-10"));
+    h.on("2025-01-02", inv("B", "D1", "60", "2025-02-01"));
+    h.on("2025-01-02", inv("A", "D1", "75", "2025-02-01"));
+    let mut p = payment("P1", "60");
+    p.counterparty_iban = Some("NL91ABNA0417164300".into());
+    let effects = h.on("2025-01-10", paid(p));
+    let LedgerEffect::PaymentUnmatched {
+        reason,
+        debtor_id,
+        candidate_invoices,
+        ..
+    } = &effects[0]
+    else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(*reason, UnmatchedReason::AmbiguousAmount);
+    assert_eq!(debtor_id.as_deref(), Some("D1"));
+    assert_eq!(candidate_invoices, &["B", "C"]);
+    assert_eq!(h.open("B"), dec("60"));
+    assert_eq!(h.ledger.totals().unmatched, dec("60"));
+}
+
+/// D1 (IBAN known from master data) with an item `named` of 100 and others.
+fn debtor_with_items(items: &[(&str, &str)]) -> Harness {
+    let mut h = ledger_with_two_debtors();
+    for (number, amount) in items {
+        h.on("2025-01-02", inv(number, "D1", amount, "2025-02-01"));
+    }
+    h
+}
+
+fn from_d1(id: &str, amount: &str, text: &str) -> events::InputEvent {
+    let mut p = payment(id, amount);
+    p.counterparty_iban = Some("NL91ABNA0417164300".into());
+    p.remittance_text = Some(text.into());
+    paid(p)
+}
+
+fn unmatched(effects: &[LedgerEffect]) -> (UnmatchedReason, Vec<String>) {
+    effects
+        .iter()
+        .find_map(|e| match e {
+            LedgerEffect::PaymentUnmatched {
+                reason,
+                candidate_invoices,
+                ..
+            } => Some((*reason, candidate_invoices.clone())),
+            _ => None,
+        })
+        .expect("a PaymentUnmatched effect")
+}
+
+#[test]
+fn reference_to_another_invoice_with_the_amount_of_one_open_item_pays_that_item() {
+    let mut h = debtor_with_items(&[("INV-A", "100"), ("INV-B", "80.35"), ("INV-C", "55")]);
+    let (debtor, rule, allocations, unapplied) =
+        applied(&h.on("2025-01-10", from_d1("P1", "80.35", "Factuur INV-A")));
+    assert_eq!(
+        (debtor.as_str(), rule),
+        ("D1", MatchRule::OtherItemOfAmount)
+    );
+    assert_eq!(allocations, [("INV-B".into(), "80.35".into())]);
+    assert_eq!(unapplied, "0");
+    assert_eq!(h.open("INV-A"), dec("100"));
+}
+
+#[test]
+fn reference_to_another_invoice_with_two_items_of_the_amount_is_a_task() {
+    let mut h = debtor_with_items(&[("INV-A", "100"), ("INV-B", "80"), ("INV-C", "80")]);
+    let (reason, candidates) = unmatched(&h.on("2025-01-10", from_d1("P1", "80", "INV-A")));
+    assert_eq!(reason, UnmatchedReason::AmbiguousAmount);
+    assert_eq!(candidates, ["INV-A", "INV-B", "INV-C"]);
+}
+
+#[test]
+fn short_within_tolerance_of_the_reference_and_equal_to_another_item_is_a_task() {
+    let mut h = debtor_with_items(&[("INV-A", "100"), ("INV-B", "98")]);
+    let (reason, candidates) = unmatched(&h.on("2025-01-10", from_d1("P1", "98", "INV-A")));
+    assert_eq!(reason, UnmatchedReason::AmbiguousAmount);
+    assert_eq!(candidates, ["INV-A", "INV-B"]);
+}
+
+#[test]
+fn a_round_amount_below_the_reference_equal_to_another_item_is_a_task() {
+    // 40.00 is a part of INV-A as much as all of INV-B.
+    let mut h = debtor_with_items(&[("INV-A", "100"), ("INV-B", "40")]);
+    let (reason, candidates) = unmatched(&h.on("2025-01-10", from_d1("P1", "40", "INV-A")));
+    assert_eq!(reason, UnmatchedReason::AmbiguousAmount);
+    assert_eq!(candidates, ["INV-A", "INV-B"]);
+}
+
+#[test]
+fn partial_and_short_payments_with_a_reference_stay_on_the_referenced_item() {
+    let mut h = debtor_with_items(&[("INV-A", "100"), ("INV-B", "80")]);
+    let (_, rule, allocations, _) = applied(&h.on("2025-01-10", from_d1("P1", "40", "INV-A")));
+    assert_eq!(rule, MatchRule::InvoiceNumberInText);
+    assert_eq!(allocations, [("INV-A".into(), "40".into())]);
+    assert_eq!(h.open("INV-A"), dec("60"));
+    let (_, _, allocations, _) = applied(&h.on("2025-01-11", from_d1("P2", "78.25", "INV-B")));
+    assert_eq!(allocations, [("INV-B".into(), "78.25".into())]);
+    assert_eq!(h.open("INV-B"), dec("0"), "the rest is written off");
+}
+
+#[test]
+fn a_named_subset_that_adds_up_is_paid_and_the_other_number_ignored() {
+    let mut h = debtor_with_items(&[("INV-1001", "100"), ("INV-1002", "80")]);
+    let (_, _, allocations, unapplied) =
+        applied(&h.on("2025-01-10", from_d1("P1", "80", "INV-1001 INV-1002")));
+    assert_eq!(allocations, [("INV-1002".into(), "80".into())]);
+    assert_eq!(unapplied, "0");
+}
+
+#[test]
+fn another_debtors_invoice_named_exactly_is_paid_only_when_the_amount_pays_it() {
+    let mut h = ledger_with_two_debtors();
+    h.on("2025-01-02", inv("INV-9", "D2", "70", "2025-02-01"));
+    // From D1's account, naming D2's invoice, a different amount: D1's credit.
+    let (debtor, rule, allocations, _) = applied(&h.on("2025-01-10", from_d1("P1", "65", "INV-9")));
+    assert_eq!(
+        (debtor.as_str(), rule),
+        ("D1", MatchRule::PayerKnownUnapplied)
+    );
+    assert!(allocations.is_empty());
+    // The exact amount: a payment for a related debtor.
+    let (debtor, rule, allocations, _) = applied(&h.on("2025-01-11", from_d1("P2", "70", "INV-9")));
+    assert_eq!(
+        (debtor.as_str(), rule),
+        ("D2", MatchRule::InvoiceNumberInText)
+    );
+    assert_eq!(allocations, [("INV-9".into(), "70".into())]);
+    // D1's IBAN stays D1's.
+    let mut p = payment("P3", "5");
+    p.counterparty_iban = Some("NL91ABNA0417164300".into());
+    assert_eq!(applied(&h.on("2025-01-12", paid(p))).0, "D1");
+}
+
+#[test]
+fn disputed_items_are_not_paid_by_amount_alone() {
+    let mut h = debtor_with_items(&[("A", "50"), ("B", "50")]);
+    h.on(
+        "2025-01-03",
+        events::InputEvent::DisputeOpened(events::DisputeOpened {
+            dispute_id: "X1".into(),
+            debtor_id: "D1".into(),
+            invoice_number: "A".into(),
+            amount: None,
+            reason: "damaged".into(),
+        }),
+    );
+    let mut p = payment("P1", "50");
+    p.counterparty_iban = Some("NL91ABNA0417164300".into());
+    let (_, rule, allocations, _) = applied(&h.on("2025-01-10", paid(p)));
+    assert_eq!(rule, MatchRule::PayerAndAmount);
+    assert_eq!(allocations[0].0, "B");
+}
+
+#[test]
+fn a_distinctive_name_with_the_exact_amount_identifies_the_payer() {
+    let mut h = Harness::new();
+    let mut master = debtor("D1", "1000", &[]);
+    if let events::InputEvent::DebtorUpdated(d) = &mut master {
+        d.name = "Jansen Bloemen B.V.".into();
+    }
+    h.on("2025-01-01", master);
+    h.on("2025-01-02", inv("A", "D1", "120.40", "2025-02-01"));
+    h.on("2025-01-02", inv("B", "D1", "80", "2025-02-01"));
+    let mut p = payment("P1", "120.40");
+    p.counterparty_name = Some("JANSEN BLOEMEN B.V.".into());
+    p.counterparty_iban = Some("DE89370400440532013000".into());
+    let (debtor, rule, allocations, _) = applied(&h.on("2025-01-10", paid(p.clone())));
+    assert_eq!((debtor.as_str(), rule), ("D1", MatchRule::NameAndAmount));
+    assert_eq!(allocations[0].0, "A");
+    assert!(
+        h.ledger.debtor("D1").unwrap().learnt_ibans.is_empty(),
+        "a name does not teach an IBAN"
+    );
+    // A name alone never keeps money as credit: no item of the amount, a task.
+    p.payment_id = "P2".into();
+    p.amount = dec("33");
+    let (reason, _) = unmatched(&h.on("2025-01-11", paid(p)));
+    assert_eq!(reason, UnmatchedReason::UnknownPayer);
+}
+
+#[test]
+fn a_common_personal_name_identifies_nobody() {
+    let mut h = Harness::new();
+    let mut master = debtor("D1", "1000", &[]);
+    if let events::InputEvent::DebtorUpdated(d) = &mut master {
+        d.name = "J. de Vries".into();
+    }
+    h.on("2025-01-01", master);
+    h.on("2025-01-02", inv("A", "D1", "45.95", "2025-02-01"));
+    let mut p = payment("P1", "45.95");
+    p.counterparty_name = Some("J. de Vries".into());
+    let (reason, _) = unmatched(&h.on("2025-01-10", paid(p)));
+    assert_eq!(reason, UnmatchedReason::UnknownPayer);
 }

@@ -108,3 +108,36 @@ fn reopened_item_already_past_due_turns_overdue_in_the_same_call() {
     assert_eq!(h.ledger.standing("D1").unwrap().overdue_balance, dec("100"));
     assert_eq!(h.ledger.standing("D1").unwrap().max_days_past_due, 14);
 }
+
+#[test]
+fn a_return_naming_the_end_to_end_id_reverses_the_original_once() {
+    let mut h = Harness::new();
+    h.on("2025-01-01", inv("A", "D1", "100", "2025-02-01"));
+    let mut p = payment("TX-1", "100");
+    p.method = events::PaymentMethod::DirectDebit;
+    p.debtor_id = Some("D1".into());
+    p.remittance_text = Some("A".into());
+    p.end_to_end_id = Some("A-1".into());
+    h.on("2025-01-10", paid(p));
+    assert_eq!(
+        h.ledger
+            .payment_by_end_to_end_id("A-1")
+            .map(|p| p.payment_id.as_str()),
+        Some("TX-1")
+    );
+    let effects = h.on("2025-01-12", reversal("A-1", "100", "MD06"));
+    let LedgerEffect::PaymentReversed { payment_id, .. } = &effects[0] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(payment_id, "TX-1");
+    assert_eq!(h.open("A"), dec("100"));
+    // The same return again, by either id, changes nothing.
+    for id in ["A-1", "TX-1"] {
+        let effects = h.on("2025-01-13", reversal(id, "100", "MD06"));
+        assert!(
+            matches!(&effects[..], [LedgerEffect::DuplicateIgnored { key, .. }] if key == "TX-1"),
+            "{effects:?}"
+        );
+    }
+    assert_eq!(h.open("A"), dec("100"));
+}

@@ -7,5 +7,6 @@ mod bad_input;
 mod cli;
 mod end_to_end;
 mod fixture;
+mod import;
 mod restart;
 mod setup;

@@ -3,6 +3,7 @@
 mod support;
 
 mod behaviours;
+mod cash_application;
 mod config;
 mod contract;
 mod determinism;

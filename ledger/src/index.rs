@@ -1,0 +1,93 @@
+//! [`HashIndex`]: a hash map for the ledger's large lookup tables (items by number,
+//! references, digit cores, IBANs, accounts) that serialises exactly like an ordered map.
+//!
+//! With a million items an ordered map costs some twenty string comparisons and cache
+//! misses per lookup; a hash map one hash and one comparison. Its iteration order is
+//! arbitrary, so nothing the ledger outputs may depend on it: the ledger only looks up
+//! (`get`, `get_mut`, `entry`, `insert`, `remove`), the serialised form (checkpoints) is
+//! written in key order, and [`HashIndex::sorted`] gives the entries in key order where an
+//! order is needed. Equality does not depend on order.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::ops::{Deref, DerefMut};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A hash map that serialises in key order (the same JSON as a `BTreeMap`).
+#[derive(Clone, Debug)]
+pub(crate) struct HashIndex<K, V>(HashMap<K, V>);
+
+impl<K, V> Default for HashIndex<K, V> {
+    fn default() -> Self {
+        HashIndex(HashMap::new())
+    }
+}
+
+impl<K: Eq + Hash, V: PartialEq> PartialEq for HashIndex<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<K: Eq + Hash, V: Eq> Eq for HashIndex<K, V> {}
+
+impl<K, V> Deref for HashIndex<K, V> {
+    type Target = HashMap<K, V>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<K, V> DerefMut for HashIndex<K, V> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<K: Ord, V> HashIndex<K, V> {
+    /// The entries in key order.
+    pub(crate) fn sorted(&self) -> Vec<(&K, &V)> {
+        let mut entries: Vec<(&K, &V)> = self.0.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        entries
+    }
+}
+
+impl<K: Ord + Serialize, V: Serialize> Serialize for HashIndex<K, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.sorted())
+    }
+}
+
+impl<'de, K, V> Deserialize<'de> for HashIndex<K, V>
+where
+    K: Deserialize<'de> + Eq + Hash,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        HashMap::deserialize(deserializer).map(HashIndex)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    #[test]
+    fn serialises_like_an_ordered_map_and_round_trips() {
+        let mut index: HashIndex<String, u32> = HashIndex::default();
+        let mut ordered = BTreeMap::new();
+        for i in (0..200_u32).rev() {
+            index.insert(format!("k{i}"), i);
+            ordered.insert(format!("k{i}"), i);
+        }
+        let json = serde_json::to_string(&index).unwrap_or_default();
+        assert_eq!(json, serde_json::to_string(&ordered).unwrap_or_default());
+        let back: Result<HashIndex<String, u32>, _> = serde_json::from_str(&json);
+        assert_eq!(back.ok(), Some(index));
+    }
+}

@@ -1,0 +1,97 @@
+//! Which open items have a given open amount (the candidates listed on a payment nobody
+//! could match), kept cheap for the common case.
+//!
+//! Two indices by (currency, amount), each to (debtor id, invoice number): one by the
+//! invoice amount, written once when the invoice is issued; one by the open amount, only
+//! for items whose open amount differs from their invoice amount (partly paid, credited,
+//! reopened in part). A payment that settles an item in full touches neither. A lookup
+//! reads both and keeps the entries of the first index whose item is still open at that
+//! amount, so it costs O(k) in the items ever issued with that amount; it runs only for
+//! exceptions.
+
+use std::collections::BTreeSet;
+
+use events::Currency;
+use rust_decimal::Decimal;
+
+use crate::index::HashIndex;
+use crate::items::OpenItem;
+
+type Entries = BTreeSet<(String, String)>;
+
+/// The two indices.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct OpenAmountIndex {
+    by_invoice_amount: HashIndex<(Currency, Decimal), Entries>,
+    by_changed_open_amount: HashIndex<(Currency, Decimal), Entries>,
+}
+
+fn member(item: &OpenItem) -> (String, String) {
+    (item.debtor_id.clone(), item.invoice_number.clone())
+}
+
+impl OpenAmountIndex {
+    /// A new item (open at its invoice amount).
+    pub(crate) fn issued(&mut self, item: &OpenItem) {
+        self.by_invoice_amount
+            .entry((item.currency, item.amount))
+            .or_default()
+            .insert(member(item));
+        if item.is_open() && item.open_amount != item.amount {
+            self.changed(item, Decimal::ZERO);
+        }
+    }
+
+    /// `item`'s open amount changed from `old` (already set on the item).
+    pub(crate) fn changed(&mut self, item: &OpenItem, old: Decimal) {
+        let was_indexed = old > Decimal::ZERO && old != item.amount;
+        let is_indexed = item.open_amount > Decimal::ZERO && item.open_amount != item.amount;
+        if was_indexed {
+            let key = (item.currency, old);
+            if let Some(entries) = self.by_changed_open_amount.get_mut(&key) {
+                entries.remove(&member(item));
+                if entries.is_empty() {
+                    self.by_changed_open_amount.remove(&key);
+                }
+            }
+        }
+        if is_indexed {
+            self.by_changed_open_amount
+                .entry((item.currency, item.open_amount))
+                .or_default()
+                .insert(member(item));
+        }
+    }
+
+    /// Debtors with an open item of exactly `amount` in `currency`, in debtor id order, at
+    /// most `limit`. `item` looks an item up by invoice number.
+    pub(crate) fn debtors<'a>(
+        &self,
+        currency: Currency,
+        amount: Decimal,
+        limit: usize,
+        item: impl Fn(&str) -> Option<&'a OpenItem>,
+    ) -> Vec<String> {
+        let key = (currency, amount);
+        let mut debtors: BTreeSet<&str> = self
+            .by_changed_open_amount
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .map(|(debtor, _)| debtor.as_str())
+            .collect();
+        // Entries come in debtor order: once `limit` debtors are found, a new one cannot
+        // be among the first `limit`.
+        let mut found: BTreeSet<&str> = BTreeSet::new();
+        for (debtor, invoice) in self.by_invoice_amount.get(&key).into_iter().flatten() {
+            if found.len() >= limit && found.last() != Some(&debtor.as_str()) {
+                break;
+            }
+            if item(invoice).is_some_and(|i| i.open_amount == amount) {
+                found.insert(debtor);
+            }
+        }
+        debtors.extend(found);
+        debtors.into_iter().take(limit).map(str::to_owned).collect()
+    }
+}
