@@ -254,6 +254,7 @@ impl PipelineMetrics {
 /// Counts what the ledger did with payments: matches by rule, exceptions by reason.
 pub fn observe_ledger(metrics: &PipelineMetrics, effect: &ledger::LedgerEffect) {
     use ledger::LedgerEffect as E;
+    let exception = |reason: &str| metrics.exceptions.with_label_values(&[reason]).inc();
     match effect {
         E::PaymentApplied { rule, .. } => {
             metrics
@@ -261,24 +262,15 @@ pub fn observe_ledger(metrics: &PipelineMetrics, effect: &ledger::LedgerEffect) 
                 .with_label_values(&[rule.as_str()])
                 .inc();
         }
-        E::PaymentUnmatched { .. } => {
-            metrics
-                .exceptions
-                .with_label_values(&["unmatched_payment"])
-                .inc();
+        E::PaymentUnmatched { reason, .. } => {
+            metrics.payments_to_people.inc();
+            exception(reason.as_str());
         }
         E::CurrencyMismatch { .. } => {
-            metrics
-                .exceptions
-                .with_label_values(&["currency_mismatch"])
-                .inc();
+            metrics.payments_to_people.inc();
+            exception("currency_mismatch");
         }
-        E::ReversalUnknown { .. } => {
-            metrics
-                .exceptions
-                .with_label_values(&["unknown_reversal"])
-                .inc();
-        }
+        E::ReversalUnknown { .. } => exception("unknown_reversal"),
         _ => {}
     }
 }
@@ -287,15 +279,7 @@ pub fn observe_ledger(metrics: &PipelineMetrics, effect: &ledger::LedgerEffect) 
 pub fn refresh_ledger_gauges(metrics: &PipelineMetrics, ledger: &ledger::Ledger) {
     use rust_decimal::prelude::ToPrimitive;
     let matched = sum_counter_vec(&metrics.payments_matched);
-    let payment_exceptions = metrics
-        .exceptions
-        .with_label_values(&["unmatched_payment"])
-        .get()
-        + metrics
-            .exceptions
-            .with_label_values(&["currency_mismatch"])
-            .get();
-    let all = matched + payment_exceptions;
+    let all = matched + metrics.payments_to_people.get();
     if all > 0 {
         metrics.auto_match_ratio.set(matched as f64 / all as f64);
     }

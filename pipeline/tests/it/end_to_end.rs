@@ -31,6 +31,37 @@ async fn simulated_events_come_back_as_exactly_the_outputs_of_the_stages() {
     assert_same_outputs(&nats.outputs().await, &expected);
     assert_eq!(metrics.events_total(), events.len() as u64);
     assert_eq!(metrics.dead_letters_total(), 0);
+
+    // Cash application metrics agree with the published tasks and payments.
+    let payments = events
+        .iter()
+        .filter(|e| e.event.kind() == events::EventKind::PaymentReceived)
+        .count() as u64;
+    let payment_tasks = expected
+        .iter()
+        .filter(|o| {
+            matches!(&o.output, events::Output::Task(t)
+                if matches!(t.kind, events::TaskKind::UnmatchedPayment | events::TaskKind::CurrencyMismatch))
+        })
+        .count() as u64;
+    assert_eq!(metrics.payments_to_people.get(), payment_tasks);
+    let matched: u64 = ledger::MatchRule::ALL
+        .iter()
+        .map(|r| {
+            metrics
+                .payments_matched
+                .with_label_values(&[r.as_str()])
+                .get()
+        })
+        .sum();
+    assert_eq!(
+        matched + payment_tasks,
+        payments,
+        "every payment counted once"
+    );
+    let ratio = metrics.auto_match_ratio.get();
+    assert!((ratio - matched as f64 / payments as f64).abs() < 1e-12);
+    assert!(ratio > 0.98, "auto-match ratio {ratio}");
     worker.stop().await.expect("stops cleanly");
 }
 
