@@ -22,6 +22,11 @@ need_tools() {
     exit 1
   fi
   command -v nats-server >/dev/null || apt_install nats-server
+  # prometheus and promtool: the monitoring tests check the dashboards and rules with them.
+  # Without recommends, so no node exporter comes along.
+  if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+    apt_install --no-install-recommends prometheus
+  fi
   if ! command -v cc >/dev/null; then apt_install build-essential; fi
 }
 

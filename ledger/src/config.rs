@@ -18,6 +18,12 @@ pub const DEFAULT_COMBINATION_MAX_STEPS: usize = 100_000;
 /// Largest `combination_max_items` accepted.
 pub const MAX_COMBINATION_ITEMS: usize = 64;
 
+/// Default window of the portfolio KPIs (DSO, CEI, cure rate), in days.
+pub const DEFAULT_KPI_WINDOW_DAYS: u32 = 30;
+
+/// Longest KPI window accepted, in days (a year).
+pub const MAX_KPI_WINDOW_DAYS: u32 = 365;
+
 /// What to do with the small rest of an item a payment left open within the bank-cost
 /// tolerance.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -123,6 +129,9 @@ pub struct LedgerConfig {
     /// Identify a payer whose IBAN is unknown by a distinctive name that exactly one
     /// debtor has (used only with an exact amount of one of its open items).
     pub identify_payer_by_name: bool,
+    /// Window of the portfolio KPIs that look back (DSO, CEI, cure rate), in days of event
+    /// time; the ledger keeps one day-end snapshot per day of it (see [`crate::kpis`]).
+    pub kpi_window_days: u32,
 }
 
 impl Default for LedgerConfig {
@@ -137,6 +146,7 @@ impl Default for LedgerConfig {
             combination_max_items: DEFAULT_COMBINATION_MAX_ITEMS,
             combination_max_steps: DEFAULT_COMBINATION_MAX_STEPS,
             identify_payer_by_name: true,
+            kpi_window_days: DEFAULT_KPI_WINDOW_DAYS,
         }
     }
 }
@@ -182,6 +192,15 @@ impl LedgerConfig {
         }
         if self.combination_max_steps == 0 {
             return invalid("combination_max_steps", "must be at least 1".to_owned());
+        }
+        if !(1..=MAX_KPI_WINDOW_DAYS).contains(&self.kpi_window_days) {
+            return invalid(
+                "kpi_window_days",
+                format!(
+                    "{} is outside 1..={MAX_KPI_WINDOW_DAYS}",
+                    self.kpi_window_days
+                ),
+            );
         }
         Ok(())
     }
@@ -255,6 +274,29 @@ mod tests {
             ..LedgerConfig::default()
         };
         assert_eq!(field(c), "combination_max_steps");
+        for days in [0, MAX_KPI_WINDOW_DAYS + 1] {
+            let c = LedgerConfig {
+                kpi_window_days: days,
+                ..LedgerConfig::default()
+            };
+            assert_eq!(field(c), "kpi_window_days");
+        }
+        for days in [1, MAX_KPI_WINDOW_DAYS] {
+            let c = LedgerConfig {
+                kpi_window_days: days,
+                ..LedgerConfig::default()
+            };
+            assert_eq!(c.validate(), Ok(()));
+        }
+    }
+
+    #[test]
+    fn a_config_without_the_kpi_window_gets_the_default() {
+        let c: Result<LedgerConfig, _> =
+            serde_json::from_str(r#"{"grace_days_before_overdue": 3}"#);
+        let c = c.unwrap_or_default();
+        assert_eq!(c.grace_days_before_overdue, 3);
+        assert_eq!(c.kpi_window_days, DEFAULT_KPI_WINDOW_DAYS);
     }
 
     #[test]

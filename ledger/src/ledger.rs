@@ -14,6 +14,7 @@ use crate::effects::LedgerEffect;
 use crate::ibans::IbanDirectory;
 use crate::index::HashIndex;
 use crate::items::OpenItem;
+use crate::kpis::{KpiHistory, KpiIndex};
 use crate::names::NameDirectory;
 use crate::open_amounts::OpenAmountIndex;
 use crate::payments::PaymentRecord;
@@ -68,6 +69,12 @@ pub struct Ledger {
     /// Open promises by (promised date, promise id).
     pub(crate) promise_index: BTreeSet<(NaiveDate, String)>,
     pub(crate) totals: LedgerTotals,
+    /// Day-end snapshots for the KPIs that look back over a window.
+    pub(crate) kpi_history: KpiHistory,
+    /// Open amounts by due date, overdue total and overdue debtors, for the KPIs. Rebuilt
+    /// on loading (from the items and `kpi_history`).
+    #[serde(skip_serializing)]
+    pub(crate) kpi_index: KpiIndex,
     /// Debtors whose balances changed during the current call (empty between calls).
     #[serde(skip_serializing)]
     pub(crate) touched: BTreeSet<String>,
@@ -95,6 +102,8 @@ impl Ledger {
             due_index: BTreeSet::new(),
             promise_index: BTreeSet::new(),
             totals: LedgerTotals::default(),
+            kpi_history: KpiHistory::empty_ledger(),
+            kpi_index: KpiIndex::default(),
             touched: BTreeSet::new(),
         }
     }
@@ -102,10 +111,18 @@ impl Ledger {
     /// Time passes: the event-time clock moves to `now` (never backwards; an earlier `now`
     /// changes nothing). Returns the effects of items turning overdue, promises broken,
     /// exposure changes and the standings that changed. Costs O(log n + k) for k items and
-    /// promises that fall due.
+    /// promises that fall due; when the date changes, also a day-end snapshot for the
+    /// KPIs (O(debtors whose overdue state changed that day)).
     pub fn advance_to(&mut self, now: DateTime<Utc>) -> Vec<LedgerEffect> {
         if self.clock.is_some_and(|c| now < c) {
             return Vec::new();
+        }
+        if let Some(previous) = self.clock {
+            // The UTC date (`naive_utc`: a field read, unlike `date_naive`).
+            let (day, today) = (previous.naive_utc().date(), now.naive_utc().date());
+            if today > day {
+                self.record_day_end(day, today);
+            }
         }
         self.clock = Some(now);
         let mut effects = Vec::new();
@@ -256,9 +273,13 @@ impl Ledger {
             let delta = new_open - old;
             item.open_amount = new_open;
             self.open_amounts.changed(item, old);
+            self.kpi_index.open_moved(item.due_date, delta);
             account.open_balance += delta;
             if item.overdue {
+                let before = account.overdue_balance;
                 account.overdue_balance += delta;
+                self.kpi_index
+                    .overdue_moved(debtor, before, account.overdue_balance);
             }
             if new_open > Decimal::ZERO {
                 item.settled_on = None;
@@ -281,7 +302,7 @@ impl Ledger {
     }
 
     /// Rebuilds the indices a checkpoint does not hold (they follow from the items, the
-    /// master data and the payments).
+    /// master data and the payments) and the KPIs' running values.
     fn rebuild_derived_indices(&mut self) {
         self.by_digits.clear();
         self.open_amounts = OpenAmountIndex::default();
@@ -296,6 +317,7 @@ impl Ledger {
                 self.open_amounts.issued(item);
             }
         }
+        self.kpi_index = KpiIndex::of(self.accounts.values(), &self.kpi_history);
         for (payment_id, record) in &self.payments {
             if let Some(e2e) = &record.end_to_end_id {
                 self.end_to_end.record(e2e, payment_id);
@@ -352,6 +374,9 @@ struct LedgerState {
     due_index: BTreeSet<(NaiveDate, String)>,
     promise_index: BTreeSet<(NaiveDate, String)>,
     totals: LedgerTotals,
+    /// Absent from checkpoints written before the KPIs: no history.
+    #[serde(default)]
+    kpi_history: KpiHistory,
 }
 
 impl From<LedgerState> for Ledger {
@@ -375,6 +400,8 @@ impl From<LedgerState> for Ledger {
             due_index: s.due_index,
             promise_index: s.promise_index,
             totals: s.totals,
+            kpi_history: s.kpi_history,
+            kpi_index: KpiIndex::default(),
             touched: BTreeSet::new(),
         };
         ledger.rebuild_derived_indices();

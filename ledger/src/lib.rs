@@ -21,6 +21,9 @@
 //!   `open_amounts`: which debtors have an open item of an amount (exception candidates);
 //!   `overdue`: the due-date index that turns items overdue as the clock moves;
 //!   [`aging`]: days-past-due buckets; `exposure`: open balance against the limit.
+//! - [`kpis`]: portfolio KPIs ([`Ledger::kpis`]: open balance, aging, DSO, CEI, cure
+//!   rate, exposure) from running totals and day-end snapshots that `advance_to` records
+//!   when the clock's date changes.
 //! - [`effects`]: the [`LedgerEffect`]s every call returns; [`standing`]: a debtor's
 //!   balances for scoring; [`totals`]: money totals and their conservation equations;
 //!   [`config`]: [`LedgerConfig`] and [`LedgerError`].
@@ -43,6 +46,7 @@ mod ibans;
 mod index;
 mod invoices;
 pub mod items;
+pub mod kpis;
 mod ledger;
 mod master_data;
 pub mod matching;
@@ -66,6 +70,7 @@ pub use config::{
 };
 pub use effects::{IgnoredReason, LedgerEffect};
 pub use items::OpenItem;
+pub use kpis::PortfolioKpis;
 pub use ledger::Ledger;
 pub use matching::{MatchRule, UnmatchedReason};
 pub use payments::{Allocation, AllocationKind, PaymentRecord, PaymentStatus};

@@ -40,7 +40,10 @@ impl Ledger {
                 continue;
             }
             item.overdue = true;
+            let before = account.overdue_balance;
             account.overdue_balance += item.open_amount;
+            self.kpi_index
+                .overdue_moved(debtor_id, before, account.overdue_balance);
             self.touched.insert(debtor_id.clone());
             effects.push(LedgerEffect::ItemOverdue {
                 debtor_id: debtor_id.clone(),

@@ -5,7 +5,7 @@
 //! fixed sets (event kind, dead-letter reason, output family and kind), never a debtor id.
 
 use prometheus::{
-    Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
 };
 
 /// Input events accepted, by kind.
@@ -44,6 +44,21 @@ pub const LEDGER_AUTO_MATCH_RATIO: &str = "creditstream_ledger_auto_match_ratio"
 pub const LEDGER_UNAPPLIED_CASH: &str = "creditstream_ledger_unapplied_cash";
 /// Cash received that waits in exceptions (unmatched payments; major units).
 pub const LEDGER_UNMATCHED_CASH: &str = "creditstream_ledger_unmatched_cash";
+/// Receivables: the sum of open items (major units).
+pub const PORTFOLIO_OPEN_BALANCE: &str = "creditstream_portfolio_open_balance";
+/// Open items by aging bucket (major units).
+pub const PORTFOLIO_AGING_BALANCE: &str = "creditstream_portfolio_aging_balance";
+/// Days sales outstanding over the KPI window, in seconds (Prometheus' base unit; divide
+/// by 86400 for days — Grafana's `s` unit shows it in days).
+pub const PORTFOLIO_DSO_SECONDS: &str = "creditstream_portfolio_dso_seconds";
+/// Collection effectiveness index over the KPI window (0..1).
+pub const PORTFOLIO_CEI_RATIO: &str = "creditstream_portfolio_cei_ratio";
+/// Share of debtors overdue at the window start that are current now (0..1).
+pub const PORTFOLIO_CURE_RATE_RATIO: &str = "creditstream_portfolio_cure_rate_ratio";
+/// Sum of open balance above the credit limit over debtors above it (major units).
+pub const PORTFOLIO_EXPOSURE_ABOVE_LIMIT: &str = "creditstream_portfolio_exposure_above_limit";
+/// Debtors whose open balance is above their credit limit.
+pub const PORTFOLIO_DEBTORS_ABOVE_LIMIT: &str = "creditstream_portfolio_debtors_above_limit";
 /// Event-time watermark (Unix seconds).
 pub const CLOCK_WATERMARK_SECONDS: &str = "creditstream_clock_watermark_timestamp_seconds";
 
@@ -88,6 +103,20 @@ pub struct PipelineMetrics {
     pub unapplied_cash: Gauge,
     /// See [`LEDGER_UNMATCHED_CASH`].
     pub unmatched_cash: Gauge,
+    /// See [`PORTFOLIO_OPEN_BALANCE`].
+    pub open_balance: Gauge,
+    /// See [`PORTFOLIO_AGING_BALANCE`].
+    pub aging_balance: GaugeVec,
+    /// See [`PORTFOLIO_DSO_SECONDS`].
+    pub dso: Gauge,
+    /// See [`PORTFOLIO_CEI_RATIO`].
+    pub cei: Gauge,
+    /// See [`PORTFOLIO_CURE_RATE_RATIO`].
+    pub cure_rate: Gauge,
+    /// See [`PORTFOLIO_EXPOSURE_ABOVE_LIMIT`].
+    pub exposure_above_limit: Gauge,
+    /// See [`PORTFOLIO_DEBTORS_ABOVE_LIMIT`].
+    pub debtors_above_limit: IntGauge,
 }
 
 impl PipelineMetrics {
@@ -176,6 +205,47 @@ impl PipelineMetrics {
             LEDGER_UNMATCHED_CASH,
             "Cash waiting in exceptions (unmatched payments), in major currency units.",
         )?;
+        let open_balance = Gauge::new(
+            PORTFOLIO_OPEN_BALANCE,
+            "Receivables: the sum of open items, in major currency units.",
+        )?;
+        let aging_balance = GaugeVec::new(
+            Opts::new(
+                PORTFOLIO_AGING_BALANCE,
+                "Open items by days past due (current, 1_30, 31_60, 61_90, over_90), in major currency units.",
+            ),
+            &["bucket"],
+        )?;
+        let dso = Gauge::new(
+            PORTFOLIO_DSO_SECONDS,
+            "Days sales outstanding (receivables / credit sales of the KPI window x its length), in seconds.",
+        )?;
+        let cei = Gauge::new(
+            PORTFOLIO_CEI_RATIO,
+            "Collection effectiveness index over the KPI window (0..1).",
+        )?;
+        let cure_rate = Gauge::new(
+            PORTFOLIO_CURE_RATE_RATIO,
+            "Share of the debtors overdue at the start of the KPI window that are current now (0..1).",
+        )?;
+        let exposure_above_limit = Gauge::new(
+            PORTFOLIO_EXPOSURE_ABOVE_LIMIT,
+            "Open balance above the credit limit, summed over the debtors above it, in major currency units.",
+        )?;
+        let debtors_above_limit = IntGauge::new(
+            PORTFOLIO_DEBTORS_ABOVE_LIMIT,
+            "Debtors whose open balance is above their credit limit.",
+        )?;
+        for bucket in AGING_BUCKETS {
+            aging_balance.with_label_values(&[bucket]);
+        }
+        registry.register(Box::new(open_balance.clone()))?;
+        registry.register(Box::new(aging_balance.clone()))?;
+        registry.register(Box::new(dso.clone()))?;
+        registry.register(Box::new(cei.clone()))?;
+        registry.register(Box::new(cure_rate.clone()))?;
+        registry.register(Box::new(exposure_above_limit.clone()))?;
+        registry.register(Box::new(debtors_above_limit.clone()))?;
         registry.register(Box::new(payments_matched.clone()))?;
         registry.register(Box::new(exceptions.clone()))?;
         registry.register(Box::new(payments_to_people.clone()))?;
@@ -231,6 +301,13 @@ impl PipelineMetrics {
             auto_match_ratio,
             unapplied_cash,
             unmatched_cash,
+            open_balance,
+            aging_balance,
+            dso,
+            cei,
+            cure_rate,
+            exposure_above_limit,
+            debtors_above_limit,
         })
     }
 
@@ -290,6 +367,45 @@ pub fn refresh_ledger_gauges(metrics: &PipelineMetrics, ledger: &ledger::Ledger)
     metrics
         .unmatched_cash
         .set(totals.unmatched.to_f64().unwrap_or(0.0));
+}
+
+/// Values of the `bucket` label of [`PORTFOLIO_AGING_BALANCE`].
+pub const AGING_BUCKETS: [&str; 5] = ["current", "1_30", "31_60", "61_90", "over_90"];
+
+/// Sets the portfolio gauges from the ledger's KPIs. A KPI without a value yet (no
+/// history) leaves its gauge at its last value (0 at start).
+pub fn refresh_portfolio_gauges(metrics: &PipelineMetrics, kpis: &ledger::PortfolioKpis) {
+    use rust_decimal::prelude::ToPrimitive;
+    let f = |d: rust_decimal::Decimal| d.to_f64().unwrap_or(0.0);
+    metrics.open_balance.set(f(kpis.open_balance));
+    let a = &kpis.aging;
+    for (bucket, amount) in AGING_BUCKETS.iter().zip([
+        a.current,
+        a.days_1_30,
+        a.days_31_60,
+        a.days_61_90,
+        a.over_90,
+    ]) {
+        metrics
+            .aging_balance
+            .with_label_values(&[bucket])
+            .set(f(amount));
+    }
+    if let Some(days) = kpis.dso_days {
+        metrics.dso.set(f(days) * 86_400.0);
+    }
+    if let Some(v) = kpis.cei {
+        metrics.cei.set(f(v));
+    }
+    if let Some(v) = kpis.cure_rate {
+        metrics.cure_rate.set(f(v));
+    }
+    metrics
+        .exposure_above_limit
+        .set(f(kpis.exposure_above_limit));
+    metrics
+        .debtors_above_limit
+        .set(kpis.debtors_above_limit as i64);
 }
 
 fn sum_counter_vec(vec: &IntCounterVec) -> u64 {

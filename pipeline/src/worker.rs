@@ -425,6 +425,8 @@ impl Worker {
                 .observe(started.elapsed().as_secs_f64());
             self.metrics.checkpoint_bytes.set(bytes as i64);
         }
+        // The portfolio KPIs cost a pass over the debtors: once per checkpoint, not per batch.
+        crate::metrics::refresh_portfolio_gauges(&self.metrics, &self.stages.ledger().kpis());
         last.ack()
             .await
             .map_err(|e| PipelineError::js("acking input", e))?;

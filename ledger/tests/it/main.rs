@@ -9,6 +9,7 @@ mod credit_notes;
 mod disputes;
 mod exposure;
 mod invoices;
+mod kpis;
 mod matching;
 mod overdue;
 mod promises;

@@ -116,6 +116,11 @@ fn ops(max: usize) -> impl Strategy<Value = Vec<Op>> {
     proptest::collection::vec(op(), 0..max)
 }
 
+/// Random event sequences of up to `max` events, as the properties here use them.
+pub(crate) fn event_sequences(max: usize) -> impl Strategy<Value = Vec<Envelope>> {
+    ops(max).prop_map(|ops| envelopes(&ops))
+}
+
 fn dec(s: &str) -> Decimal {
     s.parse().unwrap_or_default()
 }
@@ -291,7 +296,7 @@ fn envelopes(ops: &[Op]) -> Vec<Envelope> {
 }
 
 /// Advance then apply, like the pipeline.
-fn step(ledger: &mut Ledger, e: &Envelope) -> Vec<LedgerEffect> {
+pub(crate) fn step(ledger: &mut Ledger, e: &Envelope) -> Vec<LedgerEffect> {
     let mut effects = ledger.advance_to(e.event_time);
     effects.extend(ledger.apply(e));
     effects

@@ -8,5 +8,6 @@ mod cli;
 mod end_to_end;
 mod fixture;
 mod import;
+mod monitoring;
 mod restart;
 mod setup;
