@@ -16,18 +16,23 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
+have() { command -v "$1" >/dev/null || [ -x "/usr/sbin/$1" ]; }
+
 need_tools() {
   if ! command -v cargo >/dev/null; then
     echo "cargo is missing: install Rust with rustup (https://rustup.rs), then run this again." >&2
     exit 1
   fi
-  command -v nats-server >/dev/null || apt_install nats-server
+  have nats-server || apt_install nats-server
+  if ! command -v cc >/dev/null; then apt_install build-essential; fi
+}
+
+need_test_tools() {
   # prometheus and promtool: the monitoring tests check the dashboards and rules with them.
   # Without recommends, so no node exporter comes along.
-  if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
+  if ! have prometheus || ! have promtool; then
     apt_install --no-install-recommends prometheus
   fi
-  if ! command -v cc >/dev/null; then apt_install build-essential; fi
 }
 
 cmd="${1:-}"
@@ -41,6 +46,7 @@ case "$cmd" in
     ;;
   test)
     need_tools
+    need_test_tools
     say "cargo fmt --check"
     cargo fmt --all -- --check
     say "cargo clippy"

@@ -129,7 +129,10 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
             "still running; metrics at http://{}/metrics — Ctrl-C to stop",
             http.addr
         );
-        let _ = tokio::signal::ctrl_c().await;
+        crate::shutdown::requested().await;
+        handle.stop().await?;
+        http.task.abort();
+        return Err(PipelineError::Interrupted);
     }
     handle.stop().await?;
     http.task.abort();

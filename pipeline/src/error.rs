@@ -72,6 +72,9 @@ pub enum PipelineError {
     /// Input a user gave (a file) that cannot be used; the message names what and where.
     #[error("{0}")]
     InvalidInput(String),
+    /// Stopped by Ctrl-C or SIGTERM before finishing.
+    #[error("interrupted")]
+    Interrupted,
     /// A broken invariant inside creditstream (a bug).
     #[error("internal error: {0}")]
     Internal(String),
@@ -89,6 +92,7 @@ impl PipelineError {
             | PipelineError::Setup(_)
             | PipelineError::InvalidOption { .. }
             | PipelineError::InvalidInput(_)
+            | PipelineError::Interrupted
             | PipelineError::Simulator(_) => ErrorClass::User,
             PipelineError::Connect { .. }
             | PipelineError::JetStream { .. }

@@ -23,6 +23,7 @@ pub mod natsd;
 pub mod progress;
 pub mod publish;
 pub mod run;
+pub mod shutdown;
 pub mod simulate;
 pub mod stages;
 pub mod worker;

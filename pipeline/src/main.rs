@@ -30,14 +30,33 @@ fn main() -> ExitCode {
     };
     let result: Result<(), PipelineError> = runtime.block_on(async {
         match cli.command {
-            Command::Demo(args) => pipeline::demo::run(args).await,
+            // `run` stops gracefully on its own (checkpoint, ack) when asked to.
             Command::Run(args) => pipeline::run::run(args).await,
-            Command::Simulate(args) => pipeline::simulate::run(args).await,
-            Command::ImportStatement(args) => pipeline::import::run(args).await,
+            // The others stop at once; dropping them stops a private nats-server too.
+            command => {
+                let work = async move {
+                    match command {
+                        Command::Demo(args) => pipeline::demo::run(args).await,
+                        Command::Simulate(args) => pipeline::simulate::run(args).await,
+                        Command::ImportStatement(args) => pipeline::import::run(args).await,
+                        Command::Run(_) => Ok(()),
+                    }
+                };
+                tokio::select! {
+                    // A signal wins over work that ends in the same instant.
+                    biased;
+                    _ = pipeline::shutdown::requested() => {
+                        eprintln!("stopped by a signal");
+                        Err(PipelineError::Interrupted)
+                    }
+                    r = work => r,
+                }
+            }
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(PipelineError::Interrupted) => ExitCode::from(130),
         Err(e) => {
             eprintln!("error: {e}");
             match e.class() {

@@ -49,7 +49,7 @@ pub async fn run(args: RunArgs) -> Result<(), PipelineError> {
             Err(e) => return Err(e),
         };
         let interrupted = tokio::select! {
-            _ = tokio::signal::ctrl_c() => true,
+            _ = crate::shutdown::requested() => true,
             r = handle.wait() => match r {
                 Ok(()) => false,
                 Err(e) if e.class() == ErrorClass::Transient => {
@@ -84,7 +84,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Sleeps for `delay`; true when Ctrl-C came first.
 async fn wait_or_interrupt(delay: Duration) -> bool {
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => true,
+        _ = crate::shutdown::requested() => true,
         _ = tokio::time::sleep(delay) => false,
     }
 }

@@ -243,3 +243,51 @@ async fn simulate_publishes_every_event_into_the_input_stream() {
         "the same events as the JSON lines"
     );
 }
+
+#[test]
+fn a_terminated_demo_stops_its_private_nats_server() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let mut child = creditstream()
+        .args(["demo", "--debtors", "5", "--months", "1", "--keep-running"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read stderr until the demo says it keeps running; remember the server's address.
+    let mut url = None;
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("started nats-server at ") {
+            url = rest.split_whitespace().next().map(str::to_owned);
+        }
+        if line.starts_with("still running") {
+            break;
+        }
+    }
+    let url = url.expect("the demo names its server");
+    let addr = url.trim_start_matches("nats://").to_owned();
+    assert!(
+        std::net::TcpStream::connect(&addr).is_ok(),
+        "server up while the demo runs"
+    );
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130), "interrupted");
+    // The server goes with it (the port stops accepting within a bounded time).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(&addr).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "nats-server still running after the demo ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(lines);
+}

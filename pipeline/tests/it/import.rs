@@ -8,7 +8,7 @@ use crate::fixture::Nats;
 
 fn shared(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data")
+        .join("../testdata")
         .join(path)
 }
 

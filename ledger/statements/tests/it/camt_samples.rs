@@ -1,4 +1,4 @@
-//! The camt.053 / camt.054 samples of `shared/data/camt`, against the figures of its
+//! The camt.053 / camt.054 samples of `testdata/camt`, against the figures of its
 //! `SOURCE.txt`.
 
 use chrono::NaiveDate;

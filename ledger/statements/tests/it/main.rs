@@ -1,6 +1,6 @@
 //! Integration tests of the statement import: one binary, a module per concept.
 //!
-//! The public samples live in `shared/data/camt` and `shared/data/mt940` (their
+//! The public samples live in `testdata/camt` and `testdata/mt940` (their
 //! `SOURCE.txt` lists the figures asserted here); this crate's own fixtures, for what the
 //! samples do not show, in `tests/fixtures`; the readable import plans in `tests/golden`.
 

@@ -1,4 +1,4 @@
-//! The MT940 samples of `shared/data/mt940`, against the figures of its `SOURCE.txt`, and
+//! The MT940 samples of `testdata/mt940`, against the figures of its `SOURCE.txt`, and
 //! the dialects they show.
 
 use chrono::NaiveDate;

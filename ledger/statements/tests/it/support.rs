@@ -6,7 +6,7 @@ use events::{InputEvent, PaymentReceived, PaymentReversed};
 use rust_decimal::Decimal;
 use statements::{ImportPlan, StatementFile};
 
-/// The camt samples of `shared/data/camt`.
+/// The camt samples of `testdata/camt`.
 pub const CAMT_SAMPLES: &[&str] = &[
     "camt_parser_053_valid_example.xml",
     "camt_parser_053_valid_example_with_debit.xml",
@@ -20,7 +20,7 @@ pub const CAMT_SAMPLES: &[&str] = &[
     "genkgo-camt_camt054.v4.xml",
 ];
 
-/// The MT940 samples of `shared/data/mt940`.
+/// The MT940 samples of `testdata/mt940`.
 pub const MT940_SAMPLES: &[&str] = &[
     "jejik-mt940_commerzbank.txt",
     "jejik-mt940_deutschebank.txt",
@@ -43,11 +43,11 @@ pub fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A file of the shared test data (`shared/data/<folder>/<name>`). The data is part of the
-/// environment: a missing file fails the test.
+/// A file of the repository's test data (`testdata/<folder>/<name>`, copies of the public
+/// samples with their licences and SOURCE.txt). A missing file fails the test.
 pub fn shared(folder: &str, name: &str) -> Vec<u8> {
     let path = manifest_dir()
-        .join("../../../shared/data")
+        .join("../../testdata")
         .join(folder)
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("shared test data {}: {e}", path.display()))
