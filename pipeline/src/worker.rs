@@ -208,6 +208,26 @@ pub async fn start(
     })
 }
 
+/// Aborts a task when dropped, also when the worker itself is aborted.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Sets the consumer-lag gauge from the server's view of the consumer, every second.
+async fn watch_lag(consumer: jetstream::consumer::PullConsumer, metrics: Arc<PipelineMetrics>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Ok(info) = consumer.get_info().await {
+            metrics.consumer_lag.set(info.num_pending as i64);
+        }
+    }
+}
+
 struct Worker {
     js: jetstream::Context,
     config: WorkerConfig,
@@ -244,18 +264,32 @@ impl Worker {
             .await
             .map_err(|e| PipelineError::js("pulling input", e))?;
         let mut batches = messages.ready_chunks(self.config.batch_max);
-        let mut lag_timer = tokio::time::interval(Duration::from_secs(1));
+        // The lag is read by a task of its own, so that a worker stuck in a batch still
+        // shows a growing lag (the stalled-pipeline alert relies on it).
+        let _lag = AbortOnDrop(tokio::spawn(watch_lag(
+            consumer.clone(),
+            self.metrics.clone(),
+        )));
+        self.stage_loop(&mut batches, &mut stop).await
+    }
+
+    async fn stage_loop(
+        &mut self,
+        batches: &mut (
+                 impl futures::Stream<
+            Item = Vec<
+                Result<jetstream::Message, async_nats::jetstream::consumer::pull::MessagesError>,
+            >,
+        > + Unpin
+             ),
+        stop: &mut tokio::sync::oneshot::Receiver<()>,
+    ) -> Result<(), PipelineError> {
         loop {
             tokio::select! {
                 biased;
-                _ = &mut stop => {
+                _ = &mut *stop => {
                     self.checkpoint().await?;
                     return Ok(());
-                }
-                _ = lag_timer.tick() => {
-                    if let Ok(info) = consumer.get_info().await {
-                        self.metrics.consumer_lag.set(info.num_pending as i64);
-                    }
                 }
                 next = tokio::time::timeout(self.config.idle, batches.next()) => match next {
                     Err(_quiet) => {
