@@ -180,14 +180,7 @@ fn print_summary(
         (events + dead) as f64 / secs.max(1e-9)
     );
     println!("  ledger   {} debtors", status.debtors);
-    let matched: u64 = label_counts(
-        registry,
-        metrics::LEDGER_PAYMENTS_MATCHED_TOTAL,
-        "rule",
-        None,
-    )
-    .values()
-    .sum();
+    let matched = metrics.payments_matched_total();
     let to_people = metrics.payments_to_people.get();
     if matched + to_people > 0 {
         println!(

@@ -313,18 +313,17 @@ impl PipelineMetrics {
 
     /// Total input events accepted.
     pub fn events_total(&self) -> u64 {
-        events::EventKind::ALL
-            .iter()
-            .map(|k| self.events.with_label_values(&[k.as_str()]).get())
-            .sum()
+        sum_counter_vec(&self.events)
     }
 
     /// Total dead letters.
     pub fn dead_letters_total(&self) -> u64 {
-        events::DeadLetterReason::ALL
-            .iter()
-            .map(|r| self.dead_letters.with_label_values(&[r.as_str()]).get())
-            .sum()
+        sum_counter_vec(&self.dead_letters)
+    }
+
+    /// Total payments applied automatically, over all rules.
+    pub fn payments_matched_total(&self) -> u64 {
+        sum_counter_vec(&self.payments_matched)
     }
 }
 
@@ -355,7 +354,7 @@ pub fn observe_ledger(metrics: &PipelineMetrics, effect: &ledger::LedgerEffect) 
 /// Refreshes the gauges derived from the ledger after a batch.
 pub fn refresh_ledger_gauges(metrics: &PipelineMetrics, ledger: &ledger::Ledger) {
     use rust_decimal::prelude::ToPrimitive;
-    let matched = sum_counter_vec(&metrics.payments_matched);
+    let matched = metrics.payments_matched_total();
     let all = matched + metrics.payments_to_people.get();
     if all > 0 {
         metrics.auto_match_ratio.set(matched as f64 / all as f64);
