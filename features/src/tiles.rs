@@ -1,0 +1,289 @@
+//! Tiles: the per-debtor state of the windowed aggregates. Each window keeps, per debtor,
+//! one tile per hop period that had facts, oldest first, in a flat buffer of 32-bit words:
+//! `[period, value, value, ...]`. A window's value is the merge of the tiles of the periods
+//! it spans; tiles of periods a window no longer spans are dropped. Lifetime aggregates
+//! keep one tile per debtor that never expires.
+
+use crate::definitions::{AggregateType, Definitions, MAX_AGGREGATES, Merge};
+
+/// Most words a windowed tile may take (the definitions are refused beyond it).
+pub const MAX_TILE_WORDS: usize = 257;
+
+/// One aggregate value on its way in or out of a tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Value {
+    /// No value (a max or min over no facts).
+    Null,
+    /// Count or days.
+    Int(i64),
+    /// Money: Decimal128 mantissa at scale 6.
+    Money(i128),
+}
+
+impl Value {
+    /// Whether the value is a zero (adds nothing to a sum).
+    pub fn is_zero(self) -> bool {
+        matches!(self, Value::Int(0) | Value::Money(0))
+    }
+}
+
+/// Where one aggregate sits in a tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cell {
+    /// First word (after the period word for windowed tiles).
+    pub offset: usize,
+    /// How the value is kept.
+    pub kind: AggregateType,
+    /// How values combine.
+    pub merge: Merge,
+}
+
+impl Cell {
+    /// The value of an empty tile: 0 for sums, a sentinel that reads as NULL otherwise.
+    fn empty_words(self, out: &mut [u32]) {
+        let v: i128 = match (self.merge, self.kind) {
+            (Merge::Sum, _) => 0,
+            (Merge::Max, AggregateType::Money) => i128::MIN,
+            (Merge::Min, AggregateType::Money) => i128::MAX,
+            (Merge::Max, _) => i128::from(i32::MIN),
+            (Merge::Min, _) => i128::from(i32::MAX),
+        };
+        self.write(out, v);
+    }
+
+    fn read(self, words: &[u32]) -> i128 {
+        let w = &words[self.offset..];
+        match self.kind {
+            AggregateType::Count => i128::from(w[0]),
+            AggregateType::Days => i128::from(w[0] as i32),
+            AggregateType::Money => {
+                let bits = u128::from(w[0])
+                    | (u128::from(w[1]) << 32)
+                    | (u128::from(w[2]) << 64)
+                    | (u128::from(w[3]) << 96);
+                bits as i128
+            }
+        }
+    }
+
+    fn write(self, words: &mut [u32], v: i128) {
+        let w = &mut words[self.offset..];
+        match self.kind {
+            AggregateType::Count => w[0] = v.clamp(0, i128::from(u32::MAX)) as u32,
+            AggregateType::Days => {
+                w[0] = v.clamp(i128::from(i32::MIN), i128::from(i32::MAX)) as i32 as u32;
+            }
+            AggregateType::Money => {
+                let bits = v as u128;
+                w[0] = bits as u32;
+                w[1] = (bits >> 32) as u32;
+                w[2] = (bits >> 64) as u32;
+                w[3] = (bits >> 96) as u32;
+            }
+        }
+    }
+
+    fn is_sentinel(self, v: i128) -> bool {
+        match (self.merge, self.kind) {
+            (Merge::Sum, _) => false,
+            (Merge::Max, AggregateType::Money) => v == i128::MIN,
+            (Merge::Min, AggregateType::Money) => v == i128::MAX,
+            (Merge::Max, _) => v == i128::from(i32::MIN),
+            (Merge::Min, _) => v == i128::from(i32::MAX),
+        }
+    }
+
+    fn combine(self, a: i128, b: i128) -> i128 {
+        match self.merge {
+            Merge::Sum => a.saturating_add(b),
+            Merge::Max => a.max(b),
+            Merge::Min => a.min(b),
+        }
+    }
+
+    /// Merges a partial value into the tile's words.
+    pub fn merge_into(self, words: &mut [u32], value: Value) {
+        let v = match value {
+            Value::Null => return,
+            Value::Int(v) => i128::from(v),
+            Value::Money(v) => v,
+        };
+        let current = self.read(words);
+        self.write(words, self.combine(current, v));
+    }
+
+    /// Folds a tile's value into an accumulator (`None`: nothing yet).
+    fn fold(self, acc: &mut Option<i128>, words: &[u32]) {
+        let v = self.read(words);
+        if self.is_sentinel(v) {
+            return;
+        }
+        *acc = Some(acc.map_or(v, |a| self.combine(a, v)));
+    }
+
+    /// The accumulated value as the feature inputs see it.
+    fn output(self, acc: Option<i128>) -> Value {
+        match (acc, self.merge, self.kind) {
+            (None, Merge::Sum, AggregateType::Money) => Value::Money(0),
+            (None, Merge::Sum, _) => Value::Int(0),
+            (None, _, _) => Value::Null,
+            (Some(v), _, AggregateType::Money) => Value::Money(v),
+            (Some(v), _, _) => Value::Int(v as i64),
+        }
+    }
+}
+
+/// Where every aggregate sits in the tiles, from the definitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Windowed aggregates, in definition order (offsets after the period word).
+    pub windowed: Vec<Cell>,
+    /// Index of each windowed aggregate in the definitions' aggregate list.
+    pub windowed_index: Vec<usize>,
+    /// Words of one windowed tile, the period word included.
+    pub tile_words: usize,
+    /// Lifetime aggregates, in definition order.
+    pub lifetime: Vec<Cell>,
+    /// Index of each lifetime aggregate in the definitions' aggregate list.
+    pub lifetime_index: Vec<usize>,
+    /// Words of one debtor's lifetime tile.
+    pub lifetime_words: usize,
+}
+
+impl Layout {
+    /// The layout of the definitions' aggregates.
+    pub fn new(definitions: &Definitions) -> Layout {
+        let mut layout = Layout {
+            windowed: Vec::new(),
+            windowed_index: Vec::new(),
+            tile_words: 1,
+            lifetime: Vec::new(),
+            lifetime_index: Vec::new(),
+            lifetime_words: 0,
+        };
+        for (i, a) in definitions.aggregates.iter().enumerate() {
+            if a.lifetime {
+                layout.lifetime.push(Cell {
+                    offset: layout.lifetime_words,
+                    kind: a.kind,
+                    merge: a.merge,
+                });
+                layout.lifetime_index.push(i);
+                layout.lifetime_words += a.kind.words();
+            } else {
+                layout.windowed.push(Cell {
+                    offset: layout.tile_words,
+                    kind: a.kind,
+                    merge: a.merge,
+                });
+                layout.windowed_index.push(i);
+                layout.tile_words += a.kind.words();
+            }
+        }
+        layout
+    }
+
+    /// An empty lifetime tile.
+    pub fn empty_lifetime(&self) -> Vec<u32> {
+        let mut words = vec![0; self.lifetime_words];
+        for c in &self.lifetime {
+            c.empty_words(&mut words);
+        }
+        words
+    }
+
+    /// Inserts an empty windowed tile of `period` at word index `at`. Buffers grow by
+    /// one tile at a time, two when the buffer already holds several (fewer reallocations
+    /// for busy debtors, little slack for quiet ones).
+    fn insert_empty_tile(&self, tiles: &mut Vec<u32>, at: usize, period: i32) {
+        let mut words = [0_u32; MAX_TILE_WORDS];
+        let words = &mut words[..self.tile_words];
+        words[0] = period as u32;
+        for c in &self.windowed {
+            c.empty_words(words);
+        }
+        if tiles.capacity() - tiles.len() < self.tile_words {
+            let grow = if tiles.len() >= 4 * self.tile_words {
+                2
+            } else {
+                1
+            };
+            tiles.reserve_exact(grow * self.tile_words);
+        }
+        if at == tiles.len() {
+            tiles.extend_from_slice(words);
+        } else {
+            tiles.splice(at..at, words.iter().copied());
+        }
+    }
+
+    /// The tile of `period` in a debtor's buffer, made if missing; returns its word range
+    /// start.
+    pub fn tile_for(&self, tiles: &mut Vec<u32>, period: i32) -> usize {
+        let n = tiles.len() / self.tile_words;
+        // New facts almost always belong to the last tile: search from the end.
+        let mut i = n;
+        while i > 0 {
+            let start = (i - 1) * self.tile_words;
+            let p = tiles[start] as i32;
+            if p == period {
+                return start;
+            }
+            if p < period {
+                break;
+            }
+            i -= 1;
+        }
+        let at = i * self.tile_words;
+        self.insert_empty_tile(tiles, at, period);
+        at
+    }
+
+    /// Drops the tiles of periods before `first_kept`; whether any was dropped.
+    pub fn expire(&self, tiles: &mut Vec<u32>, first_kept: i32) -> bool {
+        let n = tiles.len() / self.tile_words;
+        let mut drop = 0;
+        while drop < n && (tiles[drop * self.tile_words] as i32) < first_kept {
+            drop += 1;
+        }
+        if drop == 0 {
+            return false;
+        }
+        tiles.drain(..drop * self.tile_words);
+        if tiles.capacity() >= 2 * tiles.len() + 2 * self.tile_words {
+            tiles.shrink_to_fit();
+        }
+        true
+    }
+
+    /// Period of the oldest tile.
+    pub fn first_period(&self, tiles: &[u32]) -> Option<i32> {
+        tiles.first().map(|&p| p as i32)
+    }
+
+    /// Merges the tiles of periods in `first..=last` into one value per windowed
+    /// aggregate, appended to `out`.
+    pub fn window_values(&self, tiles: &[u32], first: i32, last: i32, out: &mut Vec<Value>) {
+        let mut acc: [Option<i128>; MAX_AGGREGATES] = [None; MAX_AGGREGATES];
+        let cells = &self.windowed[..self.windowed.len().min(MAX_AGGREGATES)];
+        for tile in tiles.chunks_exact(self.tile_words) {
+            let p = tile[0] as i32;
+            if p < first || p > last {
+                continue;
+            }
+            for (c, a) in cells.iter().zip(acc.iter_mut()) {
+                c.fold(a, tile);
+            }
+        }
+        out.extend(cells.iter().zip(acc).map(|(c, a)| c.output(a)));
+    }
+
+    /// The lifetime values of one debtor's lifetime tile, appended to `out`.
+    pub fn lifetime_values(&self, words: &[u32], out: &mut Vec<Value>) {
+        for c in &self.lifetime {
+            let mut acc = None;
+            c.fold(&mut acc, words);
+            out.push(c.output(acc));
+        }
+    }
+}
