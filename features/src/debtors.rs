@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use foldhash::quality::RandomState;
+use foldhash::fast::RandomState;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 

@@ -242,6 +242,8 @@ impl FeatureStore {
         let watermark = self.state.watermark.map_or(day, |w| w.max(day));
         self.state.watermark = Some(watermark);
         let oldest = watermark - self.config.allowed_lateness_days as i32;
+        // The facts of one event are nearly always of one debtor: look it up once.
+        let mut last: Option<(&str, u32)> = None;
         for f in facts {
             if f.day < oldest {
                 self.state.late_dropped += 1;
@@ -250,7 +252,11 @@ impl FeatureStore {
             if f.day < watermark {
                 self.state.late_applied += 1;
             }
-            let slot = self.state.slots.slot(&f.debtor_id);
+            let slot = match last {
+                Some((id, slot)) if id == f.debtor_id => slot,
+                _ => self.state.slots.slot(&f.debtor_id),
+            };
+            last = Some((&f.debtor_id, slot));
             self.pending.push(slot, f);
         }
         self.pending_events += 1;

@@ -127,17 +127,49 @@ pub struct WorkerArgs {
     /// Name of this worker (its durable consumer and checkpoint).
     #[arg(long, default_value = "all")]
     pub worker_name: String,
+    /// Feature definitions (TOML: windows, aggregates and features in SQL); the built-in
+    /// ones by default. A definition that does not compile is refused at start.
+    #[arg(long, value_name = "FILE")]
+    pub feature_definitions: Option<PathBuf>,
+    /// Run the feature micro-batch when it holds this many input events...
+    #[arg(long, default_value_t = features::store::DEFAULT_BATCH_MAX_EVENTS)]
+    pub feature_batch_events: usize,
+    /// ...or when its first event has waited this many milliseconds.
+    #[arg(long, default_value_t = features::store::DEFAULT_BATCH_MAX_DELAY_MS)]
+    pub feature_batch_delay_ms: u64,
+    /// Facts up to this many days behind the event-time watermark count in the features;
+    /// older ones are counted and left out.
+    #[arg(long, default_value_t = features::store::DEFAULT_ALLOWED_LATENESS_DAYS)]
+    pub allowed_lateness_days: u32,
 }
 
 impl WorkerArgs {
     /// The checked worker configuration for `subjects`.
     pub fn config(&self, subjects: events::Subjects) -> Result<WorkerConfig, PipelineError> {
+        let feature_definitions = match &self.feature_definitions {
+            None => features::Definitions::builtin()?,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| PipelineError::Io(format!("reading {}", path.display()), e))?;
+                features::Definitions::parse(&path.display().to_string(), &text)?
+            }
+        };
+        let features = features::FeatureConfig {
+            batch_max_events: self.feature_batch_events,
+            batch_max_delay_ms: self.feature_batch_delay_ms,
+            allowed_lateness_days: self.allowed_lateness_days,
+        };
+        features.validate()?;
+        // Compile now: definitions that do not compile stop the command before it connects.
+        features::Engine::new(feature_definitions.clone())?;
         let config = WorkerConfig {
             subjects,
             name: self.worker_name.clone(),
             batch_max: self.batch_size,
             max_event_bytes: self.max_event_bytes,
             checkpoint_every: self.checkpoint_every,
+            feature_definitions,
+            features,
             ..WorkerConfig::default()
         };
         config.check()?;

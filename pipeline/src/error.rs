@@ -50,6 +50,9 @@ pub enum PipelineError {
         /// Cause.
         detail: String,
     },
+    /// The feature stage refused its definitions or failed on a batch.
+    #[error("features: {0}")]
+    Features(#[from] features::FeatureError),
     /// A checkpoint could not be written or read back.
     #[error("checkpoint {what}: {detail}")]
     Checkpoint {
@@ -98,6 +101,10 @@ impl PipelineError {
             | PipelineError::JetStream { .. }
             | PipelineError::NatsServerFailed(_)
             | PipelineError::Io(..) => ErrorClass::Transient,
+            PipelineError::Features(e) => match e {
+                features::FeatureError::Engine { .. } => ErrorClass::Internal,
+                _ => ErrorClass::User,
+            },
             PipelineError::Checkpoint { .. } | PipelineError::Internal(_) => ErrorClass::Internal,
         }
     }

@@ -59,6 +59,17 @@ pub const PORTFOLIO_CURE_RATE_RATIO: &str = "creditstream_portfolio_cure_rate_ra
 pub const PORTFOLIO_EXPOSURE_ABOVE_LIMIT: &str = "creditstream_portfolio_exposure_above_limit";
 /// Debtors whose open balance is above their credit limit.
 pub const PORTFOLIO_DEBTORS_ABOVE_LIMIT: &str = "creditstream_portfolio_debtors_above_limit";
+/// Time to run one feature micro-batch (partial aggregates, merge, windows).
+pub const FEATURES_FLUSH_SECONDS: &str = "creditstream_features_flush_duration_seconds";
+/// Input events per feature micro-batch.
+pub const FEATURES_BATCH_SIZE: &str = "creditstream_features_batch_size_events";
+/// Debtors whose features changed (new facts or a window slid), summed over batches.
+pub const FEATURES_DEBTORS_CHANGED_TOTAL: &str = "creditstream_features_debtors_changed_total";
+/// Facts behind the watermark, by outcome (`applied` within the allowed lateness,
+/// `dropped` beyond it).
+pub const FEATURES_LATE_FACTS_TOTAL: &str = "creditstream_features_late_facts_total";
+/// Bytes of per-debtor feature state (tiles, lifetime values, timers, ids).
+pub const FEATURES_STATE_BYTES: &str = "creditstream_features_state_bytes";
 /// Event-time watermark (Unix seconds).
 pub const CLOCK_WATERMARK_SECONDS: &str = "creditstream_clock_watermark_timestamp_seconds";
 
@@ -117,6 +128,16 @@ pub struct PipelineMetrics {
     pub exposure_above_limit: Gauge,
     /// See [`PORTFOLIO_DEBTORS_ABOVE_LIMIT`].
     pub debtors_above_limit: IntGauge,
+    /// See [`FEATURES_FLUSH_SECONDS`].
+    pub features_flush_seconds: Histogram,
+    /// See [`FEATURES_BATCH_SIZE`].
+    pub features_batch_size: Histogram,
+    /// See [`FEATURES_DEBTORS_CHANGED_TOTAL`].
+    pub features_debtors_changed: IntCounter,
+    /// See [`FEATURES_LATE_FACTS_TOTAL`].
+    pub features_late_facts: IntCounterVec,
+    /// See [`FEATURES_STATE_BYTES`].
+    pub features_state_bytes: IntGauge,
 }
 
 impl PipelineMetrics {
@@ -239,6 +260,42 @@ impl PipelineMetrics {
         for bucket in AGING_BUCKETS {
             aging_balance.with_label_values(&[bucket]);
         }
+        let features_flush_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                FEATURES_FLUSH_SECONDS,
+                "Time to run one feature micro-batch: partial aggregates, merge into state, windows.",
+            )
+            .buckets(prometheus::exponential_buckets(0.0001, 2.5, 12)?),
+        )?;
+        let features_batch_size = Histogram::with_opts(
+            HistogramOpts::new(FEATURES_BATCH_SIZE, "Input events per feature micro-batch.")
+                .buckets(vec![
+                    1.0, 10.0, 100.0, 1000.0, 2500.0, 5000.0, 10000.0, 25000.0, 100000.0,
+                ]),
+        )?;
+        let features_debtors_changed = IntCounter::new(
+            FEATURES_DEBTORS_CHANGED_TOTAL,
+            "Debtors whose features changed (new facts or a window slid), summed over micro-batches.",
+        )?;
+        let features_late_facts = IntCounterVec::new(
+            Opts::new(
+                FEATURES_LATE_FACTS_TOTAL,
+                "Facts dated before the event-time watermark: applied within the allowed lateness, dropped beyond it.",
+            ),
+            &["outcome"],
+        )?;
+        for outcome in ["applied", "dropped"] {
+            features_late_facts.with_label_values(&[outcome]);
+        }
+        let features_state_bytes = IntGauge::new(
+            FEATURES_STATE_BYTES,
+            "Bytes of per-debtor feature state (tiles, lifetime values, timers, debtor ids).",
+        )?;
+        registry.register(Box::new(features_flush_seconds.clone()))?;
+        registry.register(Box::new(features_batch_size.clone()))?;
+        registry.register(Box::new(features_debtors_changed.clone()))?;
+        registry.register(Box::new(features_late_facts.clone()))?;
+        registry.register(Box::new(features_state_bytes.clone()))?;
         registry.register(Box::new(open_balance.clone()))?;
         registry.register(Box::new(aging_balance.clone()))?;
         registry.register(Box::new(dso.clone()))?;
@@ -308,6 +365,11 @@ impl PipelineMetrics {
             cure_rate,
             exposure_above_limit,
             debtors_above_limit,
+            features_flush_seconds,
+            features_batch_size,
+            features_debtors_changed,
+            features_late_facts,
+            features_state_bytes,
         })
     }
 
@@ -425,4 +487,26 @@ pub fn render(registry: &Registry) -> String {
         return String::new();
     }
     String::from_utf8(out).unwrap_or_default()
+}
+
+/// Records one feature micro-batch: its size, time, the debtors it changed, and the late
+/// facts counted so far by the store (`late` = applied, dropped totals).
+pub fn observe_feature_flush(
+    metrics: &PipelineMetrics,
+    report: &features::FlushReport,
+    seconds: f64,
+    late: (u64, u64),
+) {
+    metrics.features_batch_size.observe(report.events as f64);
+    metrics.features_flush_seconds.observe(seconds);
+    metrics
+        .features_debtors_changed
+        .inc_by(report.changed.len() as u64);
+    for (outcome, total) in [("applied", late.0), ("dropped", late.1)] {
+        let counter = metrics.features_late_facts.with_label_values(&[outcome]);
+        let seen = counter.get();
+        if total > seen {
+            counter.inc_by(total - seen);
+        }
+    }
 }

@@ -1,11 +1,17 @@
-//! The domain stages in data-flow order, without I/O: ledger → (features → models, not
+//! The domain stages in data-flow order, without I/O: ledger → features → (models, not
 //! built yet) → decisions. The worker feeds it decoded events; tests and replays call it
 //! directly, which is how a replay gives the same outputs as the live run.
+//!
+//! Features gather in micro-batches: a batch is flushed when it holds
+//! `batch_max_events` events (here) or when its first event has waited
+//! `batch_max_delay_ms` (the worker's timer, [`Stages::flush_features`]), and always
+//! before a checkpoint, so a checkpoint never leaves facts behind.
 
 use decisions::{DecisionConfig, Decisions};
 use events::{Envelope, OutputEnvelope};
+use features::{Definitions, FeatureConfig, FeatureError, FeatureState, FeatureStore, FlushReport};
 use ledger::{Ledger, LedgerConfig, LedgerEffect};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What one event caused.
 #[derive(Debug, Clone)]
@@ -14,12 +20,52 @@ pub struct Processed {
     pub outputs: Vec<OutputEnvelope>,
     /// Ledger effects, in order.
     pub effects: Vec<LedgerEffect>,
+    /// The feature micro-batch, when this event filled it.
+    pub features: Option<FlushReport>,
+}
+
+/// The feature store inside the stages: its state goes into checkpoints, its compiled
+/// definitions are rebuilt on load.
+#[derive(Debug)]
+pub struct FeatureStage(FeatureStore);
+
+impl FeatureStage {
+    fn builtin(state: FeatureState) -> Result<FeatureStage, FeatureError> {
+        let store =
+            FeatureStore::with_state(Definitions::builtin()?, FeatureConfig::default(), state)?;
+        Ok(FeatureStage(store))
+    }
+}
+
+impl Default for FeatureStage {
+    fn default() -> Self {
+        // The built-in definitions are part of the build; a test proves they compile.
+        FeatureStage::builtin(FeatureState::default())
+            .expect("the built-in feature definitions compile")
+    }
+}
+
+impl Serialize for FeatureStage {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.state().serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for FeatureStage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let state = FeatureState::deserialize(d)?;
+        FeatureStage::builtin(state).map_err(serde::de::Error::custom)
+    }
 }
 
 /// The state of every stage; serialised whole into checkpoints.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Stages {
     ledger: Ledger,
+    /// Checkpoints written before the feature stage existed have none: features then
+    /// start empty.
+    #[serde(default)]
+    features: FeatureStage,
     decisions: Decisions,
     events: u64,
 }
@@ -31,33 +77,72 @@ impl Default for Stages {
 }
 
 impl Stages {
-    /// Fresh stages.
+    /// Fresh stages, with the built-in feature definitions.
     pub fn new(ledger: LedgerConfig, decisions: DecisionConfig) -> Self {
         Stages {
             ledger: Ledger::new(ledger),
+            features: FeatureStage::default(),
             decisions: Decisions::new(decisions),
             events: 0,
         }
     }
 
-    /// Runs one validated event through every stage and returns the outputs it causes.
-    /// Time passes first (the event moves the event-time clock), then the event applies.
-    pub fn process(&mut self, event: &Envelope) -> Vec<OutputEnvelope> {
-        self.process_with_effects(event).outputs
+    /// Replaces the feature definitions and configuration, keeping the feature state
+    /// when it fits the definitions' windows (otherwise features start over). Refuses
+    /// definitions that do not compile.
+    pub fn configure_features(
+        &mut self,
+        definitions: Definitions,
+        config: FeatureConfig,
+    ) -> Result<(), FeatureError> {
+        let state = self.features.0.state().clone();
+        self.features = FeatureStage(FeatureStore::with_state(definitions, config, state)?);
+        Ok(())
     }
 
-    /// Like [`Stages::process`], also returning what changed in the ledger (for metrics).
-    pub fn process_with_effects(&mut self, event: &Envelope) -> Processed {
+    /// Runs one validated event through every stage and returns the outputs it causes.
+    /// Time passes first (the event moves the event-time clock), then the event applies.
+    pub fn process(&mut self, event: &Envelope) -> Result<Vec<OutputEnvelope>, FeatureError> {
+        Ok(self.process_with_effects(event)?.outputs)
+    }
+
+    /// Like [`Stages::process`], also returning what changed in the ledger and the
+    /// feature batch the event completed (for metrics).
+    pub fn process_with_effects(&mut self, event: &Envelope) -> Result<Processed, FeatureError> {
         let mut effects = self.ledger.advance_to(event.event_time);
         effects.extend(self.ledger.apply(event));
         self.events += 1;
+        self.features.0.observe(event, &effects, &self.ledger);
+        let features = if self.features.0.batch_full() {
+            Some(self.features.0.flush()?)
+        } else {
+            None
+        };
         let outputs = self.decisions.decide(event, &effects, &self.ledger);
-        Processed { outputs, effects }
+        Ok(Processed {
+            outputs,
+            effects,
+            features,
+        })
+    }
+
+    /// Flushes the feature micro-batch (time is up, or a checkpoint comes); `None` when
+    /// it is empty.
+    pub fn flush_features(&mut self) -> Result<Option<FlushReport>, FeatureError> {
+        if self.features.0.pending_events() == 0 {
+            return Ok(None);
+        }
+        self.features.0.flush().map(Some)
     }
 
     /// The ledger, read-only.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
+    }
+
+    /// The feature store, read-only.
+    pub fn features(&self) -> &FeatureStore {
+        &self.features.0
     }
 
     /// Events processed since the stages were created.

@@ -37,6 +37,10 @@ pub struct WorkerConfig {
     pub checkpoint_interval: Duration,
     /// How long without input counts as quiet.
     pub idle: Duration,
+    /// Feature definitions (checked and compiled at start).
+    pub feature_definitions: features::Definitions,
+    /// Feature micro-batching and lateness.
+    pub features: features::FeatureConfig,
 }
 
 impl Default for WorkerConfig {
@@ -49,6 +53,9 @@ impl Default for WorkerConfig {
             checkpoint_every: 20_000,
             checkpoint_interval: Duration::from_secs(2),
             idle: Duration::from_millis(100),
+            feature_definitions: features::Definitions::builtin()
+                .expect("the built-in feature definitions parse"),
+            features: features::FeatureConfig::default(),
         }
     }
 }
@@ -169,10 +176,11 @@ pub async fn start(
     config.check()?;
     broker::ensure_streams(&js, &config.subjects).await?;
     let checkpoints = CheckpointStore::open(&js, config.subjects.prefix(), &config.name).await?;
-    let (stages, sequence) = match checkpoints.load().await? {
+    let (mut stages, sequence) = match checkpoints.load().await? {
         Some(c) => (c.stages, c.sequence),
         None => (Stages::default(), 0),
     };
+    stages.configure_features(config.feature_definitions.clone(), config.features.clone())?;
     let durable = format!("{}-worker-{}", config.subjects.prefix(), config.name);
     let max_ack_pending = i64::try_from(config.checkpoint_every.saturating_mul(2))
         .unwrap_or(i64::MAX)
@@ -196,6 +204,7 @@ pub async fn start(
         checkpointed: sequence,
         unacked: None,
         pending: Vec::new(),
+        features_waiting_since: None,
         since_checkpoint: 0,
         last_checkpoint: Instant::now(),
         status: status_tx,
@@ -244,6 +253,8 @@ struct Worker {
     /// all are awaited before a checkpoint, so no input is acked before its outputs are
     /// stored.
     pending: Vec<PublishAckFuture>,
+    /// When the oldest event of the feature micro-batch arrived.
+    features_waiting_since: Option<Instant>,
     since_checkpoint: u64,
     last_checkpoint: Instant,
     status: watch::Sender<WorkerStatus>,
@@ -293,6 +304,7 @@ impl Worker {
                 }
                 next = tokio::time::timeout(self.config.idle, batches.next()) => match next {
                     Err(_quiet) => {
+                        self.flush_features()?;
                         if self.unacked.is_some() {
                             self.checkpoint().await?;
                         }
@@ -353,7 +365,13 @@ impl Worker {
                         .events
                         .with_label_values(&[event.event.kind().as_str()])
                         .inc();
-                    let processed = self.stages.process_with_effects(&event);
+                    let flush_started = Instant::now();
+                    let processed = self.stages.process_with_effects(&event)?;
+                    if let Some(report) = &processed.features {
+                        self.observe_features(report, flush_started);
+                    } else if self.features_waiting_since.is_none() {
+                        self.features_waiting_since = Some(Instant::now());
+                    }
                     for effect in &processed.effects {
                         crate::metrics::observe_ledger(&self.metrics, effect);
                     }
@@ -413,6 +431,13 @@ impl Worker {
             self.sequence = sequence;
             self.unacked = Some(message);
         }
+        let delay = Duration::from_millis(self.config.features.batch_max_delay_ms);
+        if self
+            .features_waiting_since
+            .is_some_and(|t| t.elapsed() >= delay)
+        {
+            self.flush_features()?;
+        }
         if self.pending.len() >= MAX_PENDING_ACKS {
             self.settle().await?;
         }
@@ -436,6 +461,27 @@ impl Worker {
         Ok(())
     }
 
+    /// Runs the feature micro-batch now (time is up, the input is quiet, or a checkpoint
+    /// comes).
+    fn flush_features(&mut self) -> Result<(), PipelineError> {
+        let started = Instant::now();
+        if let Some(report) = self.stages.flush_features()? {
+            self.observe_features(&report, started);
+        }
+        self.features_waiting_since = None;
+        Ok(())
+    }
+
+    fn observe_features(&mut self, report: &features::FlushReport, started: Instant) {
+        crate::metrics::observe_feature_flush(
+            &self.metrics,
+            report,
+            started.elapsed().as_secs_f64(),
+            self.stages.features().late_facts(),
+        );
+        self.features_waiting_since = None;
+    }
+
     /// Waits until the server has stored every output published so far.
     async fn settle(&mut self) -> Result<(), PipelineError> {
         for ack in self.pending.drain(..) {
@@ -446,6 +492,8 @@ impl Worker {
     }
 
     async fn checkpoint(&mut self) -> Result<(), PipelineError> {
+        // The checkpointed state holds every fact of the events it covers.
+        self.flush_features()?;
         self.settle().await?;
         let Some(last) = self.unacked.take() else {
             return Ok(());
@@ -461,6 +509,9 @@ impl Worker {
         }
         // The portfolio KPIs cost a pass over the debtors: once per checkpoint, not per batch.
         crate::metrics::refresh_portfolio_gauges(&self.metrics, &self.stages.ledger().kpis());
+        self.metrics
+            .features_state_bytes
+            .set(self.stages.features().state_bytes() as i64);
         last.ack()
             .await
             .map_err(|e| PipelineError::js("acking input", e))?;

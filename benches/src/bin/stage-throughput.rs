@@ -47,9 +47,9 @@ fn main() {
     let mut stages = Stages::default();
     let mut outputs = 0_usize;
     for e in &decoded {
-        outputs += stages.process(e).len();
+        outputs += stages.process(e).expect("stages run").len();
     }
-    report("stages (ledger → decisions)", decoded.len(), t);
+    report("stages (ledger → features → decisions)", decoded.len(), t);
     println!(
         "portfolio: {debtors} debtors, {months} months, {} events, {:.0} bytes/event on the wire, {outputs} outputs",
         events.len(),

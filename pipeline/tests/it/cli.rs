@@ -291,3 +291,48 @@ fn a_terminated_demo_stops_its_private_nats_server() {
     }
     drop(lines);
 }
+
+#[test]
+fn feature_definitions_that_do_not_compile_are_refused_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("features.toml");
+    let text = features::definitions::DEFAULT_DEFINITIONS.replace(
+        "sql = \"today - last_payment_day\"",
+        "sql = \"today - no_such_column\"",
+    );
+    std::fs::write(&path, text).unwrap();
+    let out = creditstream()
+        .args([
+            "demo",
+            "--debtors",
+            "5",
+            "--months",
+            "1",
+            "--feature-definitions",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("feature `days_since_last_payment` does not compile"),
+        "names the feature: {stderr}"
+    );
+    assert!(
+        stderr.contains("features.toml:"),
+        "names the file and line: {stderr}"
+    );
+    assert!(
+        stderr.contains("no_such_column"),
+        "quotes DataFusion: {stderr}"
+    );
+
+    let out = creditstream()
+        .args(["demo", "--debtors", "5", "--feature-batch-events", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("batch_max_events"), "{stderr}");
+}

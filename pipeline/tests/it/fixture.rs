@@ -160,7 +160,7 @@ pub fn expected_outputs(events: &[Envelope]) -> Vec<OutputEnvelope> {
             // Through the wire form, exactly as the worker sees it.
             let decoded = Envelope::decode(&e.to_json(), events::DEFAULT_MAX_EVENT_BYTES)
                 .expect("simulated events are valid");
-            stages.process(&decoded)
+            stages.process(&decoded).expect("features run")
         })
         .collect()
 }

@@ -39,6 +39,16 @@ async fn live_metrics_of_a_fed_worker_pass_promtool_check_metrics() {
         out.status,
         output_text(&out)
     );
+    // The feature stage ran in the worker: the portfolio's 100 debtors got features and
+    // the checkpoint holds their state.
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} not in /metrics"))
+    };
+    assert!(value("creditstream_features_debtors_changed_total") >= 100.0);
+    assert!(value("creditstream_features_state_bytes") > 0.0);
+    assert!(value("creditstream_features_flush_duration_seconds_count") >= 1.0);
     live.stop().await;
 }
 
