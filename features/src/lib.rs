@@ -16,6 +16,8 @@
 //!   read from the ledger at the moment of scoring; [`inputs`]: the feature inputs batch.
 //! - [`reference`]: the same features by a full recomputation over all facts, the yardstick
 //!   of the streaming store in tests and checks.
+//! - [`training`]: point-in-time training sets: one row per invoice at its issue, features
+//!   as known then, a label observed later.
 //!
 //! Data flows: (event, ledger effects, ledger) → facts → micro-batch → DataFusion partial
 //! aggregates (debtor, day) → tiles → window values + standing → feature expressions →
@@ -31,6 +33,7 @@ pub mod reference;
 pub mod standing;
 pub mod store;
 pub mod tiles;
+pub mod training;
 
 pub use debtors::DebtorSlots;
 pub use definitions::{Aggregate, AggregateType, Definitions, Feature, Merge, Window};
@@ -39,3 +42,4 @@ pub use error::FeatureError;
 pub use facts::{Fact, FactBuilder, FactKind, day_date, day_number, facts_of, facts_schema};
 pub use standing::{StandingInputs, StandingSource};
 pub use store::{FeatureConfig, FeatureState, FeatureStore, FlushReport};
+pub use training::{LabelOptions, TrainingSetBuilder, TrainingSummary};

@@ -145,6 +145,10 @@ pub struct FeatureStore {
     state: FeatureState,
     pending: FactBuilder,
     pending_events: usize,
+    /// Per slot: the batch generation of its latest pending fact.
+    pending_mark: Vec<u32>,
+    /// Generation of the current micro-batch (starts at 1).
+    generation: u32,
 }
 
 impl FeatureStore {
@@ -179,6 +183,8 @@ impl FeatureStore {
             state,
             pending: FactBuilder::new(),
             pending_events: 0,
+            pending_mark: Vec::new(),
+            generation: 1,
         };
         store.ensure_slots();
         Ok(store)
@@ -258,6 +264,11 @@ impl FeatureStore {
             };
             last = Some((&f.debtor_id, slot));
             self.pending.push(slot, f);
+            let s = slot as usize;
+            if self.pending_mark.len() <= s {
+                self.pending_mark.resize(s + 1, 0);
+            }
+            self.pending_mark[s] = self.generation;
         }
         self.pending_events += 1;
     }
@@ -279,6 +290,7 @@ impl FeatureStore {
     pub fn flush(&mut self) -> Result<FlushReport, FeatureError> {
         let facts = self.pending.finish()?;
         let events = std::mem::take(&mut self.pending_events);
+        self.generation = self.generation.wrapping_add(1).max(1);
         self.ensure_slots();
         let partials = self.engine.partial_aggregates(facts.clone())?;
         let mut changed = Vec::new();
@@ -431,6 +443,44 @@ impl FeatureStore {
         changed
     }
 
+    /// A builder of feature inputs for this store's definitions.
+    pub fn inputs_builder(&self) -> InputsBuilder {
+        InputsBuilder::new(
+            self.engine.inputs_schema().clone(),
+            self.engine.definitions().windows.len(),
+        )
+    }
+
+    /// Appends the feature inputs of one debtor (by slot) on `today` to `builder`, with
+    /// its standing from `standing` at this moment.
+    pub fn push_inputs(
+        &self,
+        builder: &mut InputsBuilder,
+        slot: u32,
+        today: i32,
+        standing: &dyn StandingSource,
+    ) {
+        let definitions = self.engine.definitions();
+        let mut values = Vec::with_capacity(64);
+        let s = slot as usize;
+        for (w, window) in definitions.windows.iter().enumerate() {
+            let last = window.period(today);
+            let first = last - window.periods() as i32 + 1;
+            let tiles = self.state.tiers[w].get(s).map_or(&[][..], |t| t.as_slice());
+            self.layout.window_values(tiles, first, last, &mut values);
+        }
+        let lw = self.layout.lifetime_words;
+        match self.state.lifetime.get(s * lw..(s + 1) * lw) {
+            Some(words) => self.layout.lifetime_values(words, &mut values),
+            None => self
+                .layout
+                .lifetime_values(&self.layout.empty_lifetime(), &mut values),
+        }
+        let id = self.state.slots.id(slot);
+        let standing = standing.standing(id, day_date(today), &definitions.windows);
+        builder.push(today, &values, &standing);
+    }
+
     /// The feature inputs of debtors (by slot) on `today`.
     pub fn inputs(
         &self,
@@ -438,34 +488,23 @@ impl FeatureStore {
         today: i32,
         standing: &dyn StandingSource,
     ) -> Result<RecordBatch, FeatureError> {
-        let definitions = self.engine.definitions();
-        let mut builder = InputsBuilder::new(
-            self.engine.inputs_schema().clone(),
-            definitions.windows.len(),
-        );
-        let date = day_date(today);
-        let mut values = Vec::new();
-        let lw = self.layout.lifetime_words;
+        let mut builder = self.inputs_builder();
         for &slot in slots {
-            let s = slot as usize;
-            values.clear();
-            for (w, window) in definitions.windows.iter().enumerate() {
-                let last = window.period(today);
-                let first = last - window.periods() as i32 + 1;
-                let tiles = self.state.tiers[w].get(s).map_or(&[][..], |t| t.as_slice());
-                self.layout.window_values(tiles, first, last, &mut values);
-            }
-            match self.state.lifetime.get(s * lw..(s + 1) * lw) {
-                Some(words) => self.layout.lifetime_values(words, &mut values),
-                None => self
-                    .layout
-                    .lifetime_values(&self.layout.empty_lifetime(), &mut values),
-            }
-            let id = self.state.slots.id(slot);
-            let standing = standing.standing(id, date, &definitions.windows);
-            builder.push(today, &values, &standing);
+            self.push_inputs(&mut builder, slot, today, standing);
         }
         builder.finish()
+    }
+
+    /// The slot of a debtor, giving it one (with empty history) if it has none.
+    pub fn slot(&mut self, debtor_id: &str) -> u32 {
+        let slot = self.state.slots.slot(debtor_id);
+        self.ensure_slots();
+        slot
+    }
+
+    /// Whether facts of the debtor wait in the micro-batch.
+    pub fn is_pending(&self, slot: u32) -> bool {
+        self.pending_mark.get(slot as usize) == Some(&self.generation)
     }
 
     /// The features of debtors (by slot) on `today`: `debtor_id`, `as_of`, then each

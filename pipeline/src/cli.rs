@@ -37,6 +37,9 @@ pub enum Command {
     /// the import with the file, entry and line named. A file (or statement) imported before
     /// publishes nothing new.
     ImportStatement(ImportArgs),
+    /// Write a point-in-time training set from the event archive: one row per invoice at
+    /// its issue, with the debtor's features as known then and whether it was paid late.
+    Dataset(crate::dataset::DatasetArgs),
 }
 
 /// How to reach NATS.
@@ -141,19 +144,17 @@ pub struct WorkerArgs {
     /// older ones are counted and left out.
     #[arg(long, default_value_t = features::store::DEFAULT_ALLOWED_LATENESS_DAYS)]
     pub allowed_lateness_days: u32,
+    /// Archive every valid input event to Parquet files in this directory, partitioned by
+    /// day (the input of `creditstream dataset`).
+    #[arg(long, value_name = "DIR")]
+    pub archive_dir: Option<PathBuf>,
 }
 
 impl WorkerArgs {
     /// The checked worker configuration for `subjects`.
     pub fn config(&self, subjects: events::Subjects) -> Result<WorkerConfig, PipelineError> {
-        let feature_definitions = match &self.feature_definitions {
-            None => features::Definitions::builtin()?,
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| PipelineError::Io(format!("reading {}", path.display()), e))?;
-                features::Definitions::parse(&path.display().to_string(), &text)?
-            }
-        };
+        let feature_definitions =
+            crate::dataset::load_definitions(self.feature_definitions.as_ref())?;
         let features = features::FeatureConfig {
             batch_max_events: self.feature_batch_events,
             batch_max_delay_ms: self.feature_batch_delay_ms,
@@ -170,6 +171,7 @@ impl WorkerArgs {
             checkpoint_every: self.checkpoint_every,
             feature_definitions,
             features,
+            archive_dir: self.archive_dir.clone(),
             ..WorkerConfig::default()
         };
         config.check()?;

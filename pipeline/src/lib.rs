@@ -11,9 +11,11 @@
 //! - [`metrics`] and [`http`]: the metric catalogue and `/metrics`;
 //! - [`demo`], [`run`], [`simulate`], [`import`]: the sub-commands.
 
+pub mod archive;
 pub mod broker;
 pub mod checkpoint;
 pub mod cli;
+pub mod dataset;
 pub mod demo;
 pub mod error;
 pub mod http;

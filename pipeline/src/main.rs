@@ -39,6 +39,7 @@ fn main() -> ExitCode {
                         Command::Demo(args) => pipeline::demo::run(args).await,
                         Command::Simulate(args) => pipeline::simulate::run(args).await,
                         Command::ImportStatement(args) => pipeline::import::run(args).await,
+                        Command::Dataset(args) => pipeline::dataset::run(args).await,
                         Command::Run(_) => Ok(()),
                     }
                 };

@@ -41,6 +41,8 @@ pub struct WorkerConfig {
     pub feature_definitions: features::Definitions,
     /// Feature micro-batching and lateness.
     pub features: features::FeatureConfig,
+    /// Where to archive input events (Parquet), if anywhere.
+    pub archive_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for WorkerConfig {
@@ -56,6 +58,7 @@ impl Default for WorkerConfig {
             feature_definitions: features::Definitions::builtin()
                 .expect("the built-in feature definitions parse"),
             features: features::FeatureConfig::default(),
+            archive_dir: None,
         }
     }
 }
@@ -181,6 +184,10 @@ pub async fn start(
         None => (Stages::default(), 0),
     };
     stages.configure_features(config.feature_definitions.clone(), config.features.clone())?;
+    let archive = match &config.archive_dir {
+        Some(dir) => Some(crate::archive::Archive::open(dir)?),
+        None => None,
+    };
     let durable = format!("{}-worker-{}", config.subjects.prefix(), config.name);
     let max_ack_pending = i64::try_from(config.checkpoint_every.saturating_mul(2))
         .unwrap_or(i64::MAX)
@@ -205,6 +212,7 @@ pub async fn start(
         unacked: None,
         pending: Vec::new(),
         features_waiting_since: None,
+        archive,
         since_checkpoint: 0,
         last_checkpoint: Instant::now(),
         status: status_tx,
@@ -255,6 +263,8 @@ struct Worker {
     pending: Vec<PublishAckFuture>,
     /// When the oldest event of the feature micro-batch arrived.
     features_waiting_since: Option<Instant>,
+    /// Input events archived at each checkpoint.
+    archive: Option<crate::archive::Archive>,
     since_checkpoint: u64,
     last_checkpoint: Instant,
     status: watch::Sender<WorkerStatus>,
@@ -365,6 +375,9 @@ impl Worker {
                         .events
                         .with_label_values(&[event.event.kind().as_str()])
                         .inc();
+                    if let Some(archive) = &mut self.archive {
+                        archive.push(sequence, &event, &message.payload);
+                    }
                     let flush_started = Instant::now();
                     let processed = self.stages.process_with_effects(&event)?;
                     if let Some(report) = &processed.features {
@@ -492,8 +505,14 @@ impl Worker {
     }
 
     async fn checkpoint(&mut self) -> Result<(), PipelineError> {
-        // The checkpointed state holds every fact of the events it covers.
+        // The checkpointed state holds every fact of the events it covers, and the archive
+        // every event.
         self.flush_features()?;
+        if let Some(archive) = &mut self.archive
+            && archive.pending() > 0
+        {
+            archive.write()?;
+        }
         self.settle().await?;
         let Some(last) = self.unacked.take() else {
             return Ok(());

@@ -7,3 +7,4 @@ mod properties;
 mod simulated;
 mod streaming;
 mod support;
+mod training;

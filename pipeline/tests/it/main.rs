@@ -5,6 +5,7 @@
 
 mod bad_input;
 mod cli;
+mod dataset;
 mod end_to_end;
 mod fixture;
 mod import;

@@ -1,0 +1,331 @@
+//! Point-in-time training sets: one row per invoice at its issue, with the features as
+//! they were known at that moment and a label observed later.
+//!
+//! Events are taken in log order and run through the same ledger and feature store as the
+//! stream. When an invoice arrives, its debtor's features are captured *before* the
+//! invoice is applied: only events earlier in the log count, and the debtor's facts still
+//! waiting in the micro-batch are flushed first. The label comes from what the ledger saw
+//! afterwards:
+//! - `late` is true when the invoice was paid off more than `late_days` after its due date,
+//!   or was still unpaid `horizon_days` after it (or at the end of the log, if that is
+//!   already more than `late_days` after it);
+//! - rows whose outcome the log cannot tell yet (unpaid, and the log ends within
+//!   `late_days` of the due date) have no label (NULL) and are counted.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Decimal128Array, Int32Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use events::{Envelope, InputEvent};
+use ledger::{Ledger, LedgerConfig, LedgerEffect};
+use serde::{Deserialize, Serialize};
+
+use crate::definitions::Definitions;
+use crate::error::FeatureError;
+use crate::facts::{
+    MONEY_PRECISION, MONEY_SCALE, day_number, facts_of, money_mantissa, money_type,
+};
+use crate::inputs::InputsBuilder;
+use crate::store::{FeatureConfig, FeatureStore};
+
+/// Default days after the due date beyond which a payment counts as late.
+pub const DEFAULT_LATE_DAYS: u32 = 30;
+/// Default days after the due date at which an unpaid invoice counts as late.
+pub const DEFAULT_HORIZON_DAYS: u32 = 90;
+/// Rows evaluated together.
+const CHUNK_ROWS: usize = 65_536;
+
+/// How labels are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabelOptions {
+    /// Paid off more than this many days after the due date: late.
+    pub late_days: u32,
+    /// Still unpaid this many days after the due date: late (at least `late_days`).
+    pub horizon_days: u32,
+}
+
+impl Default for LabelOptions {
+    fn default() -> Self {
+        LabelOptions {
+            late_days: DEFAULT_LATE_DAYS,
+            horizon_days: DEFAULT_HORIZON_DAYS,
+        }
+    }
+}
+
+impl LabelOptions {
+    /// Refuses inconsistent options, naming the field.
+    pub fn validate(&self) -> Result<(), FeatureError> {
+        let bad = |field, reason: String| Err(FeatureError::InvalidConfig { field, reason });
+        if self.late_days > 3660 {
+            return bad(
+                "late_days",
+                format!("{} is outside 0..=3660", self.late_days),
+            );
+        }
+        if self.horizon_days < self.late_days || self.horizon_days > 3660 {
+            return bad(
+                "horizon_days",
+                format!(
+                    "{} is outside {}..=3660 (at least late_days)",
+                    self.horizon_days, self.late_days
+                ),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// One captured invoice, before its label is known.
+struct Row {
+    invoice_number: String,
+    issued_at: i64,
+    due: i32,
+    amount: i128,
+}
+
+/// What a finished training set holds besides its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TrainingSummary {
+    /// Input events read.
+    pub events: u64,
+    /// Rows (invoices).
+    pub rows: u64,
+    /// Rows labelled late.
+    pub late: u64,
+    /// Rows the log cannot label yet.
+    pub unlabelled: u64,
+}
+
+/// Builds a training set from events in log order.
+pub struct TrainingSetBuilder {
+    ledger: Ledger,
+    store: FeatureStore,
+    options: LabelOptions,
+    inputs: InputsBuilder,
+    rows: Vec<Row>,
+    debtors: Vec<String>,
+    /// Feature batches of earlier chunks, with their rows.
+    done: Vec<(RecordBatch, Vec<Row>)>,
+    settled: HashMap<String, NaiveDate>,
+    last_day: i32,
+    events: u64,
+}
+
+impl TrainingSetBuilder {
+    /// A builder with these definitions, ledger configuration and label options.
+    pub fn new(
+        definitions: Definitions,
+        ledger: LedgerConfig,
+        options: LabelOptions,
+    ) -> Result<TrainingSetBuilder, FeatureError> {
+        options.validate()?;
+        let store = FeatureStore::new(definitions, FeatureConfig::default())?;
+        let inputs = store.inputs_builder();
+        Ok(TrainingSetBuilder {
+            ledger: Ledger::new(ledger),
+            store,
+            options,
+            inputs,
+            rows: Vec::new(),
+            debtors: Vec::new(),
+            done: Vec::new(),
+            settled: HashMap::new(),
+            last_day: i32::MIN,
+            events: 0,
+        })
+    }
+
+    /// Takes the next event of the log.
+    pub fn push(&mut self, event: &Envelope) -> Result<(), FeatureError> {
+        self.events += 1;
+        let day = day_number(event.event_time.date_naive());
+        self.last_day = self.last_day.max(day);
+        let advanced = self.ledger.advance_to(event.event_time);
+        if let InputEvent::InvoiceIssued(invoice) = &event.event {
+            // Time passing (overdue items, broken promises) is known before the invoice.
+            let facts = facts_of(event, &advanced, &self.ledger);
+            self.store.observe_facts(day, &facts);
+            let slot = self.store.slot(&invoice.debtor_id);
+            if self.store.is_pending(slot) {
+                self.store.flush()?;
+            }
+            if self.ledger.item(&invoice.invoice_number).is_none() {
+                self.store
+                    .push_inputs(&mut self.inputs, slot, day, &self.ledger);
+                self.rows.push(Row {
+                    invoice_number: invoice.invoice_number.clone(),
+                    issued_at: event.event_time.timestamp_micros(),
+                    due: day_number(invoice.due_date),
+                    amount: money_mantissa(invoice.amount),
+                });
+                self.debtors.push(invoice.debtor_id.clone());
+            }
+            let effects = self.ledger.apply(event);
+            self.record(&effects);
+            let facts = facts_of(event, &effects, &self.ledger);
+            self.store.observe_facts(day, &facts);
+        } else {
+            let mut effects = advanced;
+            effects.extend(self.ledger.apply(event));
+            self.record(&effects);
+            let facts = facts_of(event, &effects, &self.ledger);
+            self.store.observe_facts(day, &facts);
+        }
+        if self.store.batch_full() {
+            self.store.flush()?;
+        }
+        if self.rows.len() >= CHUNK_ROWS {
+            self.evaluate_chunk()?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, effects: &[LedgerEffect]) {
+        for e in effects {
+            match e {
+                LedgerEffect::ItemSettled {
+                    invoice_number,
+                    settled_on,
+                    ..
+                } => {
+                    self.settled
+                        .entry(invoice_number.clone())
+                        .or_insert(*settled_on);
+                }
+                // A reversal re-opens the item: its settlement no longer stands.
+                LedgerEffect::PaymentReversed { reopened, .. } => {
+                    for a in reopened {
+                        self.settled.remove(&a.invoice_number);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn evaluate_chunk(&mut self) -> Result<(), FeatureError> {
+        let inputs = std::mem::replace(&mut self.inputs, self.store.inputs_builder()).finish()?;
+        let ids: StringArray = self.debtors.drain(..).map(Some).collect();
+        let as_of = Date32Array::from_iter_values(
+            inputs
+                .column(0)
+                .as_any()
+                .downcast_ref::<Int32Array>()
+                .map(|a| a.values().to_vec())
+                .unwrap_or_default(),
+        );
+        let features = self
+            .store
+            .engine()
+            .evaluate(Arc::new(ids), Arc::new(as_of), &inputs)?;
+        self.done.push((features, std::mem::take(&mut self.rows)));
+        Ok(())
+    }
+
+    /// The schema of the training set: invoice, debtor, issue time, due date, amount, the
+    /// features, then `days_late` and the label `late`.
+    pub fn schema(&self) -> SchemaRef {
+        training_schema(self.store.engine().output_schema())
+    }
+
+    /// Labels every row and returns the training set in batches.
+    pub fn finish(mut self) -> Result<(Vec<RecordBatch>, TrainingSummary), FeatureError> {
+        if !self.rows.is_empty() {
+            self.evaluate_chunk()?;
+        }
+        let schema = self.schema();
+        let mut summary = TrainingSummary {
+            events: self.events,
+            ..TrainingSummary::default()
+        };
+        let mut out = Vec::new();
+        for (features, rows) in self.done {
+            let mut late = Vec::with_capacity(rows.len());
+            let mut days_late = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let settled = self.settled.get(&r.invoice_number).map(|d| day_number(*d));
+                let (label, days) = label(r.due, settled, self.last_day, self.options);
+                summary.rows += 1;
+                match label {
+                    Some(true) => summary.late += 1,
+                    None => summary.unlabelled += 1,
+                    Some(false) => {}
+                }
+                late.push(label);
+                days_late.push(days);
+            }
+            let mut columns: Vec<ArrayRef> = vec![
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.invoice_number.as_str()),
+                )),
+                features.column(0).clone(),
+                Arc::new(
+                    TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.issued_at))
+                        .with_timezone("UTC"),
+                ),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.due))),
+                Arc::new(
+                    Decimal128Array::from_iter_values(rows.iter().map(|r| r.amount))
+                        .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
+                        .map_err(FeatureError::arrow("building the training set"))?,
+                ),
+            ];
+            columns.extend(features.columns()[2..].iter().cloned());
+            columns.push(Arc::new(Int32Array::from(days_late)));
+            columns.push(Arc::new(BooleanArray::from(late)));
+            out.push(
+                RecordBatch::try_new(schema.clone(), columns)
+                    .map_err(FeatureError::arrow("building the training set"))?,
+            );
+        }
+        Ok((out, summary))
+    }
+}
+
+/// The label of an invoice due on `due`, settled on `settled` (if ever), in a log that
+/// ends on `last_day`: (late, days late as observed up to the horizon).
+pub fn label(
+    due: i32,
+    settled: Option<i32>,
+    last_day: i32,
+    options: LabelOptions,
+) -> (Option<bool>, Option<i32>) {
+    let late_days = options.late_days as i32;
+    let horizon = due + options.horizon_days as i32;
+    match settled {
+        Some(day) if day <= horizon => {
+            let days = (day - due).max(0);
+            (Some(days > late_days), Some(days))
+        }
+        // Paid after the horizon: it was unpaid at the horizon.
+        Some(_) => (Some(true), Some(options.horizon_days as i32)),
+        None if last_day >= horizon => (Some(true), Some(options.horizon_days as i32)),
+        None if last_day - due > late_days => (Some(true), None),
+        None => (None, None),
+    }
+}
+
+/// The training set's schema from the features' output schema.
+pub fn training_schema(features: &SchemaRef) -> SchemaRef {
+    let mut fields = vec![
+        Field::new("invoice_number", DataType::Utf8, false),
+        Field::new("debtor_id", DataType::Utf8, false),
+        Field::new(
+            "issued_at",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("due_date", DataType::Date32, false),
+        Field::new("amount", money_type(), false),
+    ];
+    fields.extend(features.fields()[2..].iter().map(|f| f.as_ref().clone()));
+    fields.push(Field::new("days_late", DataType::Int32, true));
+    fields.push(Field::new("late", DataType::Boolean, true));
+    Arc::new(Schema::new(fields))
+}

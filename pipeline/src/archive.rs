@@ -1,0 +1,153 @@
+//! The event archive: every valid input event, as received, in Parquet files partitioned
+//! by event-time day (`day=YYYY-MM-DD/part-<first>-<last>.parquet`, Hive style), for
+//! training sets and for other tools (DuckDB, pandas, polars read it as it is).
+//!
+//! The worker adds events as it processes them and writes the files before each
+//! checkpoint, so everything a checkpoint covers is archived. A crash between the two
+//! archives some events twice; readers drop repeats by `sequence` (the dataset command
+//! does).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    RecordBatch, StringBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use events::Envelope;
+
+use crate::error::PipelineError;
+
+/// The archive's columns.
+pub fn archive_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("sequence", DataType::UInt64, false),
+        Field::new("event_id", DataType::Utf8, false),
+        Field::new(
+            "event_time",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("debtor_id", DataType::Utf8, true),
+        Field::new("payload", DataType::Utf8, false),
+    ]))
+}
+
+#[derive(Default)]
+struct DayBuffer {
+    sequence: UInt64Builder,
+    event_id: StringBuilder,
+    event_time: TimestampMicrosecondBuilder,
+    kind: StringBuilder,
+    debtor_id: StringBuilder,
+    payload: StringBuilder,
+    first: u64,
+    last: u64,
+    rows: usize,
+}
+
+/// Events waiting to be written, by day.
+pub struct Archive {
+    dir: PathBuf,
+    days: BTreeMap<NaiveDate, DayBuffer>,
+}
+
+impl Archive {
+    /// An archive in `dir` (created if missing).
+    pub fn open(dir: &Path) -> Result<Archive, PipelineError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| PipelineError::Io(format!("creating archive {}", dir.display()), e))?;
+        Ok(Archive {
+            dir: dir.to_owned(),
+            days: BTreeMap::new(),
+        })
+    }
+
+    /// Adds a valid event with its stream sequence and the bytes it arrived as.
+    pub fn push(&mut self, sequence: u64, event: &Envelope, payload: &[u8]) {
+        let day = event.event_time.date_naive();
+        let b = self.days.entry(day).or_default();
+        if b.rows == 0 {
+            b.first = sequence;
+        }
+        b.last = sequence;
+        b.rows += 1;
+        b.sequence.append_value(sequence);
+        b.event_id.append_value(&event.event_id);
+        b.event_time
+            .append_value(event.event_time.timestamp_micros());
+        b.kind.append_value(event.event.kind().as_str());
+        b.debtor_id.append_option(event.event.debtor_id());
+        b.payload.append_value(String::from_utf8_lossy(payload));
+    }
+
+    /// Events waiting.
+    pub fn pending(&self) -> usize {
+        self.days.values().map(|b| b.rows).sum()
+    }
+
+    /// Writes the waiting events, one file per day; returns the files written.
+    pub fn write(&mut self) -> Result<Vec<PathBuf>, PipelineError> {
+        let mut written = Vec::new();
+        for (day, mut b) in std::mem::take(&mut self.days) {
+            let dir = self.dir.join(format!("day={day}"));
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| PipelineError::Io(format!("creating {}", dir.display()), e))?;
+            let path = dir.join(format!("part-{:020}-{:020}.parquet", b.first, b.last));
+            let batch = RecordBatch::try_new(
+                archive_schema(),
+                vec![
+                    Arc::new(b.sequence.finish()),
+                    Arc::new(b.event_id.finish()),
+                    Arc::new(b.event_time.finish().with_timezone("UTC")),
+                    Arc::new(b.kind.finish()),
+                    Arc::new(b.debtor_id.finish()),
+                    Arc::new(b.payload.finish()),
+                ],
+            )
+            .map_err(|e| PipelineError::Internal(format!("archive batch: {e}")))?;
+            write_parquet(&path, &batch)?;
+            written.push(path);
+        }
+        Ok(written)
+    }
+}
+
+/// Writes one batch to a Parquet file (snappy), atomically: a temporary file renamed.
+pub fn write_parquet(path: &Path, batch: &RecordBatch) -> Result<(), PipelineError> {
+    write_parquet_batches(path, batch.schema(), std::slice::from_ref(batch))
+}
+
+/// Writes batches to a Parquet file (snappy), atomically: a temporary file renamed.
+pub fn write_parquet_batches(
+    path: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<(), PipelineError> {
+    let tmp = path.with_extension("parquet.tmp");
+    let io =
+        |what: &str, e: std::io::Error| PipelineError::Io(format!("{what} {}", path.display()), e);
+    let file = std::fs::File::create(&tmp).map_err(|e| io("creating", e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let parquet = |e: datafusion::parquet::errors::ParquetError| {
+        PipelineError::Io(
+            format!("writing {}", path.display()),
+            std::io::Error::other(e.to_string()),
+        )
+    };
+    let mut writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(parquet)?;
+    for b in batches {
+        writer.write(b).map_err(parquet)?;
+    }
+    writer.close().map_err(parquet)?;
+    std::fs::rename(&tmp, path).map_err(|e| io("renaming into", e))?;
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! The event archive written by a running worker, read back by a second Parquet reader,
+//! and `creditstream dataset` over it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+use datafusion::parquet::record::Field;
+use features::{Definitions, LabelOptions, TrainingSetBuilder};
+
+use crate::fixture::*;
+
+fn parquet_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(parquet_files(&path));
+        } else if path.extension().is_some_and(|e| e == "parquet") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every row of a Parquet file as (column, value as text) pairs, by the parquet crate's
+/// record reader (not the Arrow reader DataFusion uses).
+fn rows(path: &Path) -> Vec<Vec<(String, String)>> {
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    reader
+        .get_row_iter(None)
+        .unwrap()
+        .map(|row| {
+            row.unwrap()
+                .get_column_iter()
+                .map(|(name, field)| {
+                    let text = match field {
+                        Field::Str(s) => s.clone(),
+                        Field::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    (name.clone(), text)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn cell<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
+    &row.iter().find(|(n, _)| n == name).unwrap().1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_archives_every_event_by_day_and_dataset_builds_a_training_set_from_it() {
+    let nats = Nats::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let mut config = nats.worker_config();
+    config.archive_dir = Some(archive.clone());
+    let (mut worker, _metrics) = nats.start_worker(config).await;
+    let events = portfolio(60, 4, 11);
+    let last = nats.publish(&events).await;
+    worker
+        .wait_for(PATIENCE, |s| s.checkpointed_sequence >= last)
+        .await
+        .unwrap();
+    worker.stop().await.unwrap();
+
+    // A second reader sees every event once, in its day's partition, as it was sent.
+    let files = parquet_files(&archive);
+    assert!(
+        files.len() >= 100,
+        "one file per day at least: {}",
+        files.len()
+    );
+    let mut seen = Vec::new();
+    for f in &files {
+        let day = f
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        for row in rows(f) {
+            let event =
+                events::Envelope::decode(cell(&row, "payload").as_bytes(), usize::MAX).unwrap();
+            assert_eq!(day, format!("day={}", event.event_time.date_naive()));
+            assert_eq!(cell(&row, "event_id"), event.event_id);
+            assert_eq!(cell(&row, "kind"), event.event.kind().as_str());
+            seen.push(event.event_id);
+        }
+    }
+    let mut expected: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
+    seen.sort();
+    expected.sort();
+    assert_eq!(seen, expected);
+
+    // The training set from the archive is the one built in-process from the same log.
+    let out = dir.path().join("training/set.parquet");
+    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
+        .args(["dataset", "--archive"])
+        .arg(&archive)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("{} events read", events.len())),
+        "{stdout}"
+    );
+
+    let mut builder = TrainingSetBuilder::new(
+        Definitions::builtin().unwrap(),
+        ledger::LedgerConfig::default(),
+        LabelOptions::default(),
+    )
+    .unwrap();
+    for e in &events {
+        builder.push(e).unwrap();
+    }
+    let (batches, summary) = builder.finish().unwrap();
+    let written = rows(&out);
+    assert_eq!(written.len() as u64, summary.rows);
+    assert!(
+        stdout.contains(&format!("{} invoices written", summary.rows)),
+        "{stdout}"
+    );
+    let mut i = 0;
+    for batch in &batches {
+        let invoices = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::StringArray>()
+            .unwrap();
+        for r in 0..batch.num_rows() {
+            assert_eq!(cell(&written[i], "invoice_number"), invoices.value(r));
+            i += 1;
+        }
+    }
+    let late = written.iter().filter(|r| cell(r, "late") == "true").count() as u64;
+    assert_eq!(late, summary.late);
+    assert!(late > 0);
+}
+
+#[test]
+fn dataset_refuses_a_missing_archive_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_creditstream"))
+        .args(["dataset", "--archive"])
+        .arg(dir.path().join("nowhere"))
+        .arg("--out")
+        .arg(dir.path().join("x.parquet"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("not an archive directory"), "{stderr}");
+}
