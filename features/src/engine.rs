@@ -12,11 +12,14 @@ use datafusion::arrow::compute::can_cast_types;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::common::DFSchema;
+use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::physical_plan::{ExecutionPlan, collect};
+use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, collect,
+};
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::definitions::{Aggregate, AggregateType, Definitions, Feature};
@@ -42,6 +45,97 @@ impl PartitionStream for BatchSlot {
             futures::stream::iter(batch.map(Ok)),
         ))
     }
+}
+
+/// The leaf that replaces the planned scan of `facts`: it hands out the slot's batch,
+/// projected to the scan's columns, without DataFusion's cooperative-scheduling wrapper.
+/// That wrapper asks the async runtime for a budget; inside a runtime's task whose budget
+/// is spent (the caller is itself busy in a task) the plan, run here to completion in the
+/// caller's thread, would never get one.
+#[derive(Debug)]
+struct SlotExec {
+    slot: Arc<BatchSlot>,
+    schema: SchemaRef,
+    properties: Arc<PlanProperties>,
+}
+
+impl DisplayAs for SlotExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "FactsBatchExec")
+    }
+}
+
+impl ExecutionPlan for SlotExec {
+    fn name(&self) -> &str {
+        "FactsBatchExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> datafusion::error::Result<TreeNodeRecursion>,
+    ) -> datafusion::error::Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    #[allow(deprecated)]
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn execute(
+        &self,
+        _partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let schema = self.schema.clone();
+        let batch = self.slot.batch.lock().map(|mut b| b.take()).unwrap_or(None);
+        let batch = match batch {
+            Some(b) => {
+                let indices = schema
+                    .fields()
+                    .iter()
+                    .map(|f| b.schema().index_of(f.name()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Some(b.project(&indices)?)
+            }
+            None => None,
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            futures::stream::iter(batch.map(Ok)),
+        )))
+    }
+}
+
+/// The planned partial aggregates with the scan of `facts` replaced by [`SlotExec`].
+fn without_cooperative_scan(
+    plan: Arc<dyn ExecutionPlan>,
+    slot: &Arc<BatchSlot>,
+) -> datafusion::error::Result<Arc<dyn ExecutionPlan>> {
+    plan.transform_up(|node| {
+        if node.is::<StreamingTableExec>() {
+            let leaf: Arc<dyn ExecutionPlan> = Arc::new(SlotExec {
+                slot: slot.clone(),
+                schema: node.schema(),
+                properties: node.properties().clone(),
+            });
+            Ok(Transformed::yes(leaf))
+        } else {
+            Ok(Transformed::no(node))
+        }
+    })
+    .data()
 }
 
 /// The type a windowed or lifetime aggregate has among the feature inputs.
@@ -145,6 +239,8 @@ impl Engine {
             df.create_physical_plan().await
         })
         .map_err(FeatureError::engine("planning the partial aggregates"))?;
+        let partial = without_cooperative_scan(partial, &slot)
+            .map_err(FeatureError::engine("planning the partial aggregates"))?;
 
         let inputs = inputs_schema(&definitions);
         let df_schema = DFSchema::try_from(inputs.as_ref().clone())

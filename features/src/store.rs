@@ -288,6 +288,16 @@ impl FeatureStore {
     /// Runs the micro-batch: partial aggregates by DataFusion, merged into the tiles; then
     /// windows slide to the watermark.
     pub fn flush(&mut self) -> Result<FlushReport, FeatureError> {
+        self.flush_with(|_| {})
+    }
+
+    /// Like [`FeatureStore::flush`], calling `merged` once the batch is merged and before
+    /// the windows slide to the watermark (training sets read debtors there as of earlier
+    /// days of the batch).
+    pub fn flush_with(
+        &mut self,
+        merged: impl FnOnce(&FeatureStore),
+    ) -> Result<FlushReport, FeatureError> {
         let facts = self.pending.finish()?;
         let events = std::mem::take(&mut self.pending_events);
         self.generation = self.generation.wrapping_add(1).max(1);
@@ -304,6 +314,7 @@ impl FeatureStore {
         for &slot in &changed {
             self.schedule(slot);
         }
+        merged(self);
         if let Some(w) = self.state.watermark {
             changed.extend(self.advance_to(w));
             changed.sort_unstable();
@@ -451,6 +462,26 @@ impl FeatureStore {
         )
     }
 
+    /// The windowed and lifetime aggregate values of one debtor (by slot) on `today`, in
+    /// the order of the feature inputs, appended to `out`.
+    pub fn values(&self, slot: u32, today: i32, out: &mut Vec<Value>) {
+        let definitions = self.engine.definitions();
+        let s = slot as usize;
+        for (w, window) in definitions.windows.iter().enumerate() {
+            let last = window.period(today);
+            let first = last - window.periods() as i32 + 1;
+            let tiles = self.state.tiers[w].get(s).map_or(&[][..], |t| t.as_slice());
+            self.layout.window_values(tiles, first, last, out);
+        }
+        let lw = self.layout.lifetime_words;
+        match self.state.lifetime.get(s * lw..(s + 1) * lw) {
+            Some(words) => self.layout.lifetime_values(words, out),
+            None => self
+                .layout
+                .lifetime_values(&self.layout.empty_lifetime(), out),
+        }
+    }
+
     /// Appends the feature inputs of one debtor (by slot) on `today` to `builder`, with
     /// its standing from `standing` at this moment.
     pub fn push_inputs(
@@ -460,24 +491,11 @@ impl FeatureStore {
         today: i32,
         standing: &dyn StandingSource,
     ) {
-        let definitions = self.engine.definitions();
         let mut values = Vec::with_capacity(64);
-        let s = slot as usize;
-        for (w, window) in definitions.windows.iter().enumerate() {
-            let last = window.period(today);
-            let first = last - window.periods() as i32 + 1;
-            let tiles = self.state.tiers[w].get(s).map_or(&[][..], |t| t.as_slice());
-            self.layout.window_values(tiles, first, last, &mut values);
-        }
-        let lw = self.layout.lifetime_words;
-        match self.state.lifetime.get(s * lw..(s + 1) * lw) {
-            Some(words) => self.layout.lifetime_values(words, &mut values),
-            None => self
-                .layout
-                .lifetime_values(&self.layout.empty_lifetime(), &mut values),
-        }
+        self.values(slot, today, &mut values);
         let id = self.state.slots.id(slot);
-        let standing = standing.standing(id, day_date(today), &definitions.windows);
+        let windows = &self.engine.definitions().windows;
+        let standing = standing.standing(id, day_date(today), windows);
         builder.push(today, &values, &standing);
     }
 

@@ -12,7 +12,7 @@
 //! - rows whose outcome the log cannot tell yet (unpaid, and the log ends within
 //!   `late_days` of the due date) have no label (NULL) and are counted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -28,10 +28,12 @@ use serde::{Deserialize, Serialize};
 use crate::definitions::Definitions;
 use crate::error::FeatureError;
 use crate::facts::{
-    MONEY_PRECISION, MONEY_SCALE, day_number, facts_of, money_mantissa, money_type,
+    Fact, MONEY_PRECISION, MONEY_SCALE, day_number, facts_of, money_mantissa, money_type,
 };
 use crate::inputs::InputsBuilder;
+use crate::standing::{StandingInputs, StandingSource};
 use crate::store::{FeatureConfig, FeatureStore};
+use crate::tiles::Value;
 
 /// Default days after the due date beyond which a payment counts as late.
 pub const DEFAULT_LATE_DAYS: u32 = 30;
@@ -102,14 +104,37 @@ pub struct TrainingSummary {
     pub unlabelled: u64,
 }
 
+/// One invoice's capture: its standing as of its arrival, its aggregates once known.
+struct Capture {
+    slot: u32,
+    today: i32,
+    standing: StandingInputs,
+    values: Option<Vec<Value>>,
+}
+
 /// Builds a training set from events in log order.
+///
+/// An invoice whose debtor has facts waiting in the micro-batch is not flushed for on its
+/// own: its capture is deferred to the next flush (served after the merge, before the
+/// windows slide), and the debtor's later facts are held back until then, so the capture
+/// sees exactly the facts before the invoice. Only a second invoice of a debtor already
+/// waiting forces a flush.
 pub struct TrainingSetBuilder {
     ledger: Ledger,
     store: FeatureStore,
     options: LabelOptions,
     inputs: InputsBuilder,
+    /// Rows of the current chunk, in log order.
     rows: Vec<Row>,
     debtors: Vec<String>,
+    /// Captures of the rows not yet in `inputs` (the first is row `pushed`).
+    waiting: VecDeque<Capture>,
+    pushed: usize,
+    /// Deferred captures (indices into `waiting`, counted from the chunk start).
+    deferred: Vec<usize>,
+    /// Debtors with a deferred capture, and the facts held back for them.
+    frozen: HashSet<u32>,
+    held: Vec<(i32, Vec<Fact>)>,
     /// Feature batches of earlier chunks, with their rows.
     done: Vec<(RecordBatch, Vec<Row>)>,
     settled: HashMap<String, NaiveDate>,
@@ -134,6 +159,11 @@ impl TrainingSetBuilder {
             inputs,
             rows: Vec::new(),
             debtors: Vec::new(),
+            waiting: VecDeque::new(),
+            pushed: 0,
+            deferred: Vec::new(),
+            frozen: HashSet::new(),
+            held: Vec::new(),
             done: Vec::new(),
             settled: HashMap::new(),
             last_day: i32::MIN,
@@ -150,14 +180,34 @@ impl TrainingSetBuilder {
         if let InputEvent::InvoiceIssued(invoice) = &event.event {
             // Time passing (overdue items, broken promises) is known before the invoice.
             let facts = facts_of(event, &advanced, &self.ledger);
-            self.store.observe_facts(day, &facts);
+            self.observe(day, facts);
             let slot = self.store.slot(&invoice.debtor_id);
-            if self.store.is_pending(slot) {
-                self.store.flush()?;
+            if self.frozen.contains(&slot) {
+                self.flush()?;
             }
             if self.ledger.item(&invoice.invoice_number).is_none() {
-                self.store
-                    .push_inputs(&mut self.inputs, slot, day, &self.ledger);
+                let windows = &self.store.definitions().windows;
+                let standing = StandingSource::standing(
+                    &self.ledger,
+                    &invoice.debtor_id,
+                    event.event_time.date_naive(),
+                    windows,
+                );
+                let mut capture = Capture {
+                    slot,
+                    today: day,
+                    standing,
+                    values: None,
+                };
+                if self.store.is_pending(slot) {
+                    self.frozen.insert(slot);
+                    self.deferred.push(self.pushed + self.waiting.len());
+                } else {
+                    let mut values = Vec::new();
+                    self.store.values(slot, day, &mut values);
+                    capture.values = Some(values);
+                }
+                self.waiting.push_back(capture);
                 self.rows.push(Row {
                     invoice_number: invoice.invoice_number.clone(),
                     issued_at: event.event_time.timestamp_micros(),
@@ -165,25 +215,81 @@ impl TrainingSetBuilder {
                     amount: money_mantissa(invoice.amount),
                 });
                 self.debtors.push(invoice.debtor_id.clone());
+                self.push_ready();
             }
             let effects = self.ledger.apply(event);
             self.record(&effects);
             let facts = facts_of(event, &effects, &self.ledger);
-            self.store.observe_facts(day, &facts);
+            self.observe(day, facts);
         } else {
             let mut effects = advanced;
             effects.extend(self.ledger.apply(event));
             self.record(&effects);
             let facts = facts_of(event, &effects, &self.ledger);
-            self.store.observe_facts(day, &facts);
+            self.observe(day, facts);
         }
         if self.store.batch_full() {
-            self.store.flush()?;
+            self.flush()?;
         }
-        if self.rows.len() >= CHUNK_ROWS {
+        if self.pushed >= CHUNK_ROWS {
             self.evaluate_chunk()?;
         }
         Ok(())
+    }
+
+    /// Facts of one event: those of debtors with a deferred capture are held back.
+    fn observe(&mut self, day: i32, facts: Vec<Fact>) {
+        if self.frozen.is_empty() {
+            self.store.observe_facts(day, &facts);
+            return;
+        }
+        let (held, now): (Vec<Fact>, Vec<Fact>) = facts.into_iter().partition(|f| {
+            self.store
+                .slots()
+                .get(&f.debtor_id)
+                .is_some_and(|s| self.frozen.contains(&s))
+        });
+        self.store.observe_facts(day, &now);
+        if !held.is_empty() {
+            self.held.push((day, held));
+        }
+    }
+
+    /// Runs the micro-batch, serves the deferred captures, lets the held-back facts in.
+    fn flush(&mut self) -> Result<(), FeatureError> {
+        let deferred = std::mem::take(&mut self.deferred);
+        let pushed = self.pushed;
+        let waiting = &mut self.waiting;
+        self.store.flush_with(|store| {
+            for i in deferred {
+                if let Some(c) = waiting.get_mut(i - pushed) {
+                    let mut values = Vec::new();
+                    store.values(c.slot, c.today, &mut values);
+                    c.values = Some(values);
+                }
+            }
+        })?;
+        self.frozen.clear();
+        for (day, facts) in std::mem::take(&mut self.held) {
+            self.store.observe_facts(day, &facts);
+        }
+        self.push_ready();
+        Ok(())
+    }
+
+    /// Moves the captures that are complete, in row order, into the inputs.
+    fn push_ready(&mut self) {
+        while self.waiting.front().is_some_and(|c| c.values.is_some()) {
+            if let Some(c) = self.waiting.pop_front() {
+                self.inputs.push(
+                    c.today,
+                    c.values.as_deref().unwrap_or_default(),
+                    &c.standing,
+                );
+                self.pushed += 1;
+            }
+        }
+        // Deferred indices count from the chunk start; they stay valid while rows wait.
     }
 
     fn record(&mut self, effects: &[LedgerEffect]) {
@@ -209,9 +315,14 @@ impl TrainingSetBuilder {
         }
     }
 
+    /// Evaluates the features of the rows pushed so far.
     fn evaluate_chunk(&mut self) -> Result<(), FeatureError> {
+        let n = self.pushed;
+        if n == 0 {
+            return Ok(());
+        }
         let inputs = std::mem::replace(&mut self.inputs, self.store.inputs_builder()).finish()?;
-        let ids: StringArray = self.debtors.drain(..).map(Some).collect();
+        let ids: StringArray = self.debtors.drain(..n).map(Some).collect();
         let as_of = Date32Array::from_iter_values(
             inputs
                 .column(0)
@@ -224,7 +335,13 @@ impl TrainingSetBuilder {
             .store
             .engine()
             .evaluate(Arc::new(ids), Arc::new(as_of), &inputs)?;
-        self.done.push((features, std::mem::take(&mut self.rows)));
+        let rows: Vec<Row> = self.rows.drain(..n).collect();
+        self.done.push((features, rows));
+        // Deferred captures count from the chunk start, which moved by `n`.
+        for d in &mut self.deferred {
+            *d -= n;
+        }
+        self.pushed = 0;
         Ok(())
     }
 
@@ -236,9 +353,8 @@ impl TrainingSetBuilder {
 
     /// Labels every row and returns the training set in batches.
     pub fn finish(mut self) -> Result<(Vec<RecordBatch>, TrainingSummary), FeatureError> {
-        if !self.rows.is_empty() {
-            self.evaluate_chunk()?;
-        }
+        self.flush()?;
+        self.evaluate_chunk()?;
         let schema = self.schema();
         let mut summary = TrainingSummary {
             events: self.events,
