@@ -41,8 +41,10 @@ case "$cmd" in
   demo)
     need_tools
     say "building creditstream (release)"
-    cargo build --release --locked -p pipeline --bin creditstream
-    exec cargo run --quiet --release --locked -p pipeline --bin creditstream -- demo "$@"
+    # --workspace: the same feature set as the test suite, so one build serves both.
+    cargo build --release --locked --workspace --bin creditstream
+    target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+    exec "${target_dir:-target}/release/creditstream" demo "$@"
     ;;
   test)
     need_tools

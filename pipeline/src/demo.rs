@@ -180,6 +180,12 @@ fn print_summary(
         (events + dead) as f64 / secs.max(1e-9)
     );
     println!("  ledger   {} debtors", status.debtors);
+    println!(
+        "  features {} micro-batches, {} debtor updates, {:.0} KB of window state",
+        metrics.features_flush_seconds.get_sample_count(),
+        metrics.features_debtors_changed.get(),
+        metrics.features_state_bytes.get() as f64 / 1024.0
+    );
     let matched = metrics.payments_matched_total();
     let to_people = metrics.payments_to_people.get();
     if matched + to_people > 0 {
