@@ -433,6 +433,27 @@ impl Definitions {
         })
     }
 
+    /// What the per-debtor state depends on: windows and aggregates (not features, which
+    /// are computed on read). States of equal layouts are interchangeable.
+    pub fn state_layout(&self) -> String {
+        let windows: Vec<String> = self
+            .windows
+            .iter()
+            .map(|w| format!("{}:{}:{}", w.name, w.days, w.hop_days))
+            .collect();
+        let aggregates: Vec<String> = self
+            .aggregates
+            .iter()
+            .map(|a| {
+                format!(
+                    "{}:{:?}:{:?}:{}:{}",
+                    a.name, a.kind, a.merge, a.lifetime, a.sql
+                )
+            })
+            .collect();
+        format!("{}|{}", windows.join(","), aggregates.join(","))
+    }
+
     /// Aggregates kept per window.
     pub fn windowed(&self) -> impl Iterator<Item = &Aggregate> {
         self.aggregates.iter().filter(|a| !a.lifetime)

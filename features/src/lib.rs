@@ -14,7 +14,7 @@
 //!   aggregates → tiles; windows slide with the event-time watermark; features on demand.
 //! - [`standing`]: the standing columns (balances, overdue by age, limit, rating, type),
 //!   read from the ledger at the moment of scoring; [`inputs`]: the feature inputs batch.
-//! - [`reference`]: the same features by a full recomputation over all facts, the yardstick
+//! - [`mod@reference`]: the same features by a full recomputation over all facts, the yardstick
 //!   of the streaming store in tests and checks.
 //! - [`training`]: point-in-time training sets: one row per invoice at its issue, features
 //!   as known then, a label observed later.

@@ -89,6 +89,10 @@ impl FeatureConfig {
 /// rebuilt from the definitions at start).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeatureState {
+    /// What the tiles were laid out for ([`Definitions::state_layout`]); a state of other
+    /// windows or aggregates is not read.
+    #[serde(default)]
+    layout: String,
     slots: DebtorSlots,
     /// `tiers[window][slot]`: the debtor's tiles of that window.
     tiers: Vec<Vec<Vec<u32>>>,
@@ -169,10 +173,12 @@ impl FeatureStore {
         config.validate()?;
         let layout = Layout::new(&definitions);
         let windows = definitions.windows.len();
-        if state.tiers.len() != windows {
-            // A state from other definitions cannot be read; start over for features
-            // (the log rebuilds them on replay).
+        let fingerprint = definitions.state_layout();
+        if state.layout != fingerprint {
+            // A state laid out for other windows or aggregates cannot be read; features
+            // start over (a replay of the log rebuilds them).
             state = FeatureState::default();
+            state.layout = fingerprint;
         }
         state.tiers.resize_with(windows, Vec::new);
         let engine = Engine::new(definitions)?;

@@ -27,13 +27,13 @@ pub struct Processed {
 /// The feature store inside the stages: its state goes into checkpoints, its compiled
 /// definitions are rebuilt on load.
 #[derive(Debug)]
-pub struct FeatureStage(FeatureStore);
+pub struct FeatureStage(FeatureStore, Option<FeatureState>);
 
 impl FeatureStage {
     fn builtin(state: FeatureState) -> Result<FeatureStage, FeatureError> {
         let store =
             FeatureStore::with_state(Definitions::builtin()?, FeatureConfig::default(), state)?;
-        Ok(FeatureStage(store))
+        Ok(FeatureStage(store, None))
     }
 }
 
@@ -54,7 +54,11 @@ impl Serialize for FeatureStage {
 impl<'de> Deserialize<'de> for FeatureStage {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let state = FeatureState::deserialize(d)?;
-        FeatureStage::builtin(state).map_err(serde::de::Error::custom)
+        // Kept aside too: the worker configures its own definitions next, and the state
+        // must survive when it was laid out for those rather than the built-in ones.
+        let mut stage = FeatureStage::builtin(state.clone()).map_err(serde::de::Error::custom)?;
+        stage.1 = Some(state);
+        Ok(stage)
     }
 }
 
@@ -95,8 +99,11 @@ impl Stages {
         definitions: Definitions,
         config: FeatureConfig,
     ) -> Result<(), FeatureError> {
-        let state = self.features.0.state().clone();
-        self.features = FeatureStage(FeatureStore::with_state(definitions, config, state)?);
+        let state = match self.features.1.take() {
+            Some(restored) => restored,
+            None => self.features.0.state().clone(),
+        };
+        self.features = FeatureStage(FeatureStore::with_state(definitions, config, state)?, None);
         Ok(())
     }
 

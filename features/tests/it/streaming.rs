@@ -317,3 +317,44 @@ fn golden_small_portfolio() {
     let golden = std::fs::read_to_string(path).expect("golden file (UPDATE_GOLDEN=1 writes it)");
     assert_eq!(table, golden, "features differ from {path}");
 }
+
+#[test]
+fn a_checkpointed_state_resumes_and_a_state_of_other_aggregates_is_not_read() {
+    let mut h = Harness::new();
+    h.at("2025-01-01", debtor("D1", "1000", DebtorType::Business));
+    h.on(
+        "2025-01-02",
+        inv("I1", "D1", "100", "2025-01-02", "2025-01-31"),
+    );
+    h.on(
+        "2025-02-10",
+        pay("P1", "D1", "I1", "100", "2025-02-10", PaymentMethod::Card),
+    );
+    h.flush();
+    let before = h.features(&["D1"], "2025-02-10");
+    let json = serde_json::to_string(h.store.state()).unwrap();
+    let state: features::FeatureState = serde_json::from_str(&json).unwrap();
+
+    let resumed = features::FeatureStore::with_state(
+        features::Definitions::builtin().unwrap(),
+        FeatureConfig::default(),
+        state.clone(),
+    )
+    .unwrap();
+    let slot = resumed.slots().get("D1").unwrap();
+    let after = resumed
+        .features(&[slot], day("2025-02-10"), &h.ledger)
+        .unwrap();
+    assert_same(&after, &before);
+    assert_eq!(text(&after, "max_days_late_30d", 0), "10");
+
+    // Other aggregates lay tiles out differently: such a state starts over.
+    let text = features::definitions::DEFAULT_DEFINITIONS.replace(
+        "sql = \"count(*) FILTER (WHERE kind = 'reversal')\"",
+        "sql = \"count(*) FILTER (WHERE kind = 'reversal' AND amount > 0)\"",
+    );
+    let other = features::Definitions::parse("other.toml", &text).unwrap();
+    let restarted =
+        features::FeatureStore::with_state(other, FeatureConfig::default(), state).unwrap();
+    assert_eq!(restarted.slots().len(), 0);
+}

@@ -4,7 +4,7 @@
 //! `GROUP BY debtor` over the same fact batches, planned per batch as a user would), and
 //! measures the state kept per debtor.
 //!
-//! `cargo run --release -p benches --bin features -- [DEBTORS] [MONTHS] [STATE_DEBTORS]`
+//! `cargo run --release -p benches --bin feature-stage -- [DEBTORS] [MONTHS] [STATE_DEBTORS]`
 //!
 //! The portfolio (default 20 000 debtors, 12 months) is simulated and run through the
 //! ledger once, untimed, to get each event's facts. For the state measurement the same
@@ -112,7 +112,7 @@ fn main() {
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("error: {why}\nusage: features [DEBTORS] [MONTHS] [STATE_DEBTORS]");
+    eprintln!("error: {why}\nusage: feature-stage [DEBTORS] [MONTHS] [STATE_DEBTORS]");
     std::process::exit(2);
 }
 
