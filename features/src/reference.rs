@@ -8,15 +8,15 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, Date32Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int64Type, UInt32Type};
+use datafusion::arrow::datatypes::{Decimal128Type, Int64Type, UInt32Type};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 use crate::debtors::DebtorSlots;
 use crate::definitions::{Aggregate, AggregateType, Merge};
-use crate::engine::Engine;
+use crate::engine::{Engine, input_type};
 use crate::error::FeatureError;
-use crate::facts::{day_date, facts_schema, money_type};
+use crate::facts::{day_date, facts_schema};
 use crate::inputs::InputsBuilder;
 use crate::standing::StandingSource;
 use crate::tiles::Value;
@@ -55,12 +55,8 @@ fn run(
         let debtors = batch.column(0).as_primitive::<UInt32Type>().clone();
         let mut columns = Vec::new();
         for (i, a) in aggregates.iter().enumerate() {
-            let wanted = match a.kind {
-                AggregateType::Money => money_type(),
-                _ => DataType::Int64,
-            };
             columns.push(
-                cast(batch.column(1 + i), &wanted)
+                cast(batch.column(1 + i), &input_type(a.kind))
                     .map_err(FeatureError::arrow("recomputing aggregates"))?,
             );
         }

@@ -10,16 +10,16 @@ use datafusion::arrow::array::{
     Array, AsArray, Date32Array, Decimal128Array, Int64Array, RecordBatch, StringArray,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Decimal128Type, Int32Type, Int64Type, UInt32Type};
+use datafusion::arrow::datatypes::{Decimal128Type, Int32Type, Int64Type, UInt32Type};
 use events::Envelope;
 use ledger::{Ledger, LedgerEffect};
 use serde::{Deserialize, Serialize};
 
 use crate::debtors::DebtorSlots;
 use crate::definitions::{AggregateType, Definitions, Merge};
-use crate::engine::Engine;
+use crate::engine::{Engine, input_type};
 use crate::error::FeatureError;
-use crate::facts::{FactBuilder, day_date, day_number, facts_of, money_type};
+use crate::facts::{FactBuilder, day_date, day_number, facts_of};
 use crate::inputs::InputsBuilder;
 use crate::standing::StandingSource;
 use crate::tiles::{Cell, Layout, Value};
@@ -342,19 +342,13 @@ impl FeatureStore {
         let mut columns: Vec<AggregateColumn> = Vec::with_capacity(aggregates.len());
         for (i, a) in aggregates.iter().enumerate() {
             let column = batch.column(2 + i);
+            let kept = cast(column, &input_type(a.kind))
+                .map_err(FeatureError::arrow("casting aggregates"))?;
             columns.push(match a.kind {
-                AggregateType::Money => AggregateColumn::Money(
-                    cast(column, &money_type())
-                        .map_err(FeatureError::arrow("casting aggregates"))?
-                        .as_primitive::<Decimal128Type>()
-                        .clone(),
-                ),
-                _ => AggregateColumn::Int(
-                    cast(column, &DataType::Int64)
-                        .map_err(FeatureError::arrow("casting aggregates"))?
-                        .as_primitive::<Int64Type>()
-                        .clone(),
-                ),
+                AggregateType::Money => {
+                    AggregateColumn::Money(kept.as_primitive::<Decimal128Type>().clone())
+                }
+                _ => AggregateColumn::Int(kept.as_primitive::<Int64Type>().clone()),
             });
         }
         let watermark = self.state.watermark.unwrap_or(i32::MIN);

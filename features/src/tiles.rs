@@ -40,15 +40,18 @@ pub struct Cell {
 
 impl Cell {
     /// The value of an empty tile: 0 for sums, a sentinel that reads as NULL otherwise.
-    fn empty_words(self, out: &mut [u32]) {
-        let v: i128 = match (self.merge, self.kind) {
+    fn empty(self) -> i128 {
+        match (self.merge, self.kind) {
             (Merge::Sum, _) => 0,
             (Merge::Max, AggregateType::Money) => i128::MIN,
             (Merge::Min, AggregateType::Money) => i128::MAX,
             (Merge::Max, _) => i128::from(i32::MIN),
             (Merge::Min, _) => i128::from(i32::MAX),
-        };
-        self.write(out, v);
+        }
+    }
+
+    fn empty_words(self, out: &mut [u32]) {
+        self.write(out, self.empty());
     }
 
     fn read(self, words: &[u32]) -> i128 {
@@ -84,13 +87,7 @@ impl Cell {
     }
 
     fn is_sentinel(self, v: i128) -> bool {
-        match (self.merge, self.kind) {
-            (Merge::Sum, _) => false,
-            (Merge::Max, AggregateType::Money) => v == i128::MIN,
-            (Merge::Min, AggregateType::Money) => v == i128::MAX,
-            (Merge::Max, _) => v == i128::from(i32::MIN),
-            (Merge::Min, _) => v == i128::from(i32::MAX),
-        }
+        self.merge != Merge::Sum && v == self.empty()
     }
 
     fn combine(self, a: i128, b: i128) -> i128 {

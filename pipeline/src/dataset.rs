@@ -83,10 +83,7 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     let archive = args.archive.to_string_lossy().into_owned();
     let df_err = |what: &'static str| {
         move |e: datafusion::error::DataFusionError| {
-            PipelineError::InvalidInput(format!(
-                "{what} {archive_name}: {e}",
-                archive_name = "the archive"
-            ))
+            PipelineError::InvalidInput(format!("{what} the archive: {e}"))
         }
     };
     ctx.register_parquet("archive", &archive, options)
