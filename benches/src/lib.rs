@@ -5,3 +5,41 @@
 //!   (no broker), on a simulated portfolio.
 //! - `matching`: cash application alone: payments drawn like the default noise mix,
 //!   matched against a ledger of a million open items (payments/s on one core).
+//! - `feature-stage`: the feature stage alone at 1k, 10k and 100k-event micro-batches,
+//!   beside the bare DataFusion aggregate; `dataset`: `creditstream dataset` over a
+//!   simulated archive.
+//! - `model-training`: our side of `benches/models/compare.sh`, the side-by-side with
+//!   scikit-learn.
+//!
+//! Shared set-up of the harnesses lives here.
+
+use std::path::Path;
+
+use pipeline::archive::Archive;
+use simulator::{SimConfig, Simulator};
+
+/// Simulates `debtors` over `months` (the simulator's defaults otherwise) and writes every
+/// event to a Parquet archive in `dir`, as the worker does; returns the number of events.
+pub fn archive_simulation(dir: &Path, debtors: u32, months: u32) -> u64 {
+    let config = SimConfig {
+        debtors,
+        months,
+        ..SimConfig::default()
+    }
+    .check()
+    .unwrap_or_else(|e| {
+        eprintln!("error: {e}");
+        std::process::exit(2)
+    });
+    let mut archive = Archive::open(dir).expect("archive");
+    let mut events = 0_u64;
+    for e in Simulator::new(config) {
+        events += 1;
+        archive.push(events, &e, &e.to_json());
+        if archive.pending() >= 500_000 {
+            archive.write().expect("archive write");
+        }
+    }
+    archive.write().expect("archive write");
+    events
+}

@@ -406,6 +406,11 @@ impl TrainingSetBuilder {
 
 /// The label of an invoice due on `due`, settled on `settled` (if ever), in a log that
 /// ends on `last_day`: (late, days late as observed up to the horizon).
+///
+/// An invoice is labelled only once the log runs more than `late_days` past its due date:
+/// before that, the on-time payers among the invoices due then are known but the late ones
+/// are not yet, and labelling only the first would make the latest period look better than
+/// it is.
 pub fn label(
     due: i32,
     settled: Option<i32>,
@@ -414,15 +419,16 @@ pub fn label(
 ) -> (Option<bool>, Option<i32>) {
     let late_days = options.late_days as i32;
     let horizon = due + options.horizon_days as i32;
+    let decided = last_day - due > late_days;
     match settled {
         Some(day) if day <= horizon => {
             let days = (day - due).max(0);
-            (Some(days > late_days), Some(days))
+            (decided.then_some(days > late_days), Some(days))
         }
         // Paid after the horizon: it was unpaid at the horizon.
         Some(_) => (Some(true), Some(options.horizon_days as i32)),
         None if last_day >= horizon => (Some(true), Some(options.horizon_days as i32)),
-        None if last_day - due > late_days => (Some(true), None),
+        None if decided => (Some(true), None),
         None => (None, None),
     }
 }

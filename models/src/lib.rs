@@ -5,22 +5,36 @@
 //! - [`scaling`]: feature standardisation learnt on the training rows.
 //! - [`logistic`]: the default risk model, logistic regression fitted by Newton's method
 //!   behind linfa's `Fit` trait.
+//! - [`boosting`]: the challenger, histogram gradient-boosted trees grown leaf-wise.
 //! - [`calibration`]: Platt scaling on held-out rows, so a probability means what it says.
 //! - [`classes`]: risk classes (A–E) from calibrated probabilities, cut-offs configurable.
 //! - [`metrics`]: AUC, KS, Brier score, log-loss, calibration tables, ROC curves.
+//! - [`table`]: Arrow batches → time-ordered, encoded training rows (numbers, one
+//!   indicator per text category) and the encoding's schema hash.
+//! - [`training`]: a training run (time-ordered split: fit, calibrate, validate) that
+//!   produces an [`artifact`]: encoding, model, calibrator, classes and registry metadata.
 //!
-//! Data flows: feature rows (rows × features, `f64`, NaN = missing) and late labels →
-//! scaler + fitted model → raw probability → calibrator → probability → risk class.
+//! Data flows: Arrow batches → encoded feature rows (rows × features, `f64`, NaN =
+//! missing) and late labels → scaler + fitted model → raw probability → calibrator →
+//! probability → risk class.
 
+pub mod artifact;
+pub mod boosting;
 pub mod calibration;
 pub mod classes;
 pub mod error;
 pub mod logistic;
 pub mod metrics;
 pub mod scaling;
+pub mod table;
+pub mod training;
 
+pub use artifact::{ModelArtifact, ModelMetadata, RiskModel, RiskScore};
+pub use boosting::{BoostedTrees, BoostingParams};
 pub use calibration::Calibrator;
 pub use classes::RiskClasses;
 pub use error::ModelError;
 pub use logistic::{ClassWeight, LogisticModel, LogisticParams, ValidLogisticParams};
 pub use scaling::StandardScaler;
+pub use table::{FeatureEncoding, TrainingTable};
+pub use training::{ModelKind, TrainingConfig, train};

@@ -236,13 +236,17 @@ impl LogisticModel {
         let raw = Array1::from(raw);
         let mut z = x.dot(&raw);
         for (i, z) in z.iter_mut().enumerate() {
-            *z = if z.is_nan() {
-                // A missing value: score the row the slow way, missing as the mean.
-                let row = x.row(i).to_vec();
-                self.probability(&row)
-            } else {
-                sigmoid(*z + intercept)
-            };
+            if z.is_nan() {
+                // A missing value: counted as its training mean.
+                *z = x
+                    .row(i)
+                    .iter()
+                    .zip(&raw)
+                    .zip(&self.scaler.mean)
+                    .map(|((&v, c), m)| c * if v.is_nan() { *m } else { v })
+                    .sum();
+            }
+            *z = sigmoid(*z + intercept);
         }
         Ok(z)
     }

@@ -40,6 +40,9 @@ pub enum Command {
     /// Write a point-in-time training set from the event archive: one row per invoice at
     /// its issue, with the debtor's features as known then and whether it was paid late.
     Dataset(crate::dataset::DatasetArgs),
+    /// Train a late-payer risk model on a training set: fitted on the earliest rows,
+    /// calibrated on the next, validated on the latest (never split at random across time).
+    Train(crate::train::TrainArgs),
 }
 
 /// How to reach NATS.

@@ -53,6 +53,9 @@ pub enum PipelineError {
     /// The feature stage refused its definitions or failed on a batch.
     #[error("features: {0}")]
     Features(#[from] features::FeatureError),
+    /// A model could not be trained, read or applied.
+    #[error("model: {0}")]
+    Model(#[from] models::ModelError),
     /// A checkpoint could not be written or read back.
     #[error("checkpoint {what}: {detail}")]
     Checkpoint {
@@ -96,7 +99,8 @@ impl PipelineError {
             | PipelineError::InvalidOption { .. }
             | PipelineError::InvalidInput(_)
             | PipelineError::Interrupted
-            | PipelineError::Simulator(_) => ErrorClass::User,
+            | PipelineError::Simulator(_)
+            | PipelineError::Model(_) => ErrorClass::User,
             PipelineError::Connect { .. }
             | PipelineError::JetStream { .. }
             | PipelineError::NatsServerFailed(_)

@@ -9,7 +9,8 @@
 //!   publish outputs, [`checkpoint`], ack;
 //! - [`stages`]: ledger → decisions, pure, also used by replays and tests;
 //! - [`metrics`] and [`http`]: the metric catalogue and `/metrics`;
-//! - [`demo`], [`run`], [`simulate`], [`import`]: the sub-commands.
+//! - [`demo`], [`run`], [`simulate`], [`import`], [`dataset`], [`train`]: the
+//!   sub-commands; [`archive`]: the Parquet event archive.
 
 pub mod archive;
 pub mod broker;
@@ -28,6 +29,7 @@ pub mod run;
 pub mod shutdown;
 pub mod simulate;
 pub mod stages;
+pub mod train;
 pub mod worker;
 
 pub use error::{ErrorClass, PipelineError};

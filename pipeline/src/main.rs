@@ -40,6 +40,11 @@ fn main() -> ExitCode {
                         Command::Simulate(args) => pipeline::simulate::run(args).await,
                         Command::ImportStatement(args) => pipeline::import::run(args).await,
                         Command::Dataset(args) => pipeline::dataset::run(args).await,
+                        Command::Train(args) => {
+                            tokio::task::spawn_blocking(move || pipeline::train::run(args))
+                                .await
+                                .map_err(|e| PipelineError::Internal(e.to_string()))?
+                        }
                         Command::Run(_) => Ok(()),
                     }
                 };

@@ -8,9 +8,7 @@
 
 use std::time::Instant;
 
-use pipeline::archive::Archive;
 use pipeline::dataset::DatasetArgs;
-use simulator::{SimConfig, Simulator};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -20,27 +18,11 @@ fn main() {
     };
     let debtors = parse(args.next(), 280_000);
     let months = parse(args.next(), 12);
-    let config = SimConfig {
-        debtors,
-        months,
-        ..SimConfig::default()
-    }
-    .check()
-    .unwrap_or_else(|e| usage(&e.to_string()));
     let dir = tempfile::tempdir().expect("temporary directory");
     let archive_dir = dir.path().join("archive");
 
     let t = Instant::now();
-    let mut archive = Archive::open(&archive_dir).expect("archive");
-    let mut events = 0_u64;
-    for e in Simulator::new(config) {
-        events += 1;
-        archive.push(events, &e, &e.to_json());
-        if archive.pending() >= 500_000 {
-            archive.write().expect("archive write");
-        }
-    }
-    archive.write().expect("archive write");
+    let events = benches::archive_simulation(&archive_dir, debtors, months);
     let bytes = dir_bytes(&archive_dir);
     println!(
         "archive: {debtors} debtors, {months} months, {events} events, {:.0} MB of Parquet, written in {:.1}s",

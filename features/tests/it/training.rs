@@ -83,6 +83,10 @@ fn labels_follow_late_days_and_horizon() {
     assert_eq!(label(100, None, 131, o), (Some(true), None));
     // Unpaid, the log ends within 30 days of the due date: unknown.
     assert_eq!(label(100, None, 120, o), (None, None));
+    // Paid on time, but the log ends within 30 days of the due date: not labelled yet
+    // either (the late invoices due then are not known yet).
+    assert_eq!(label(100, Some(105), 120, o), (None, Some(5)));
+    assert_eq!(label(100, Some(105), 131, o), (Some(false), Some(5)));
     let bad = LabelOptions {
         late_days: 30,
         horizon_days: 10,

@@ -12,3 +12,4 @@ mod import;
 mod monitoring;
 mod restart;
 mod setup;
+mod train;

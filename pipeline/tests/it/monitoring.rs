@@ -166,7 +166,7 @@ fn dashboards_are_importable_grafana_json_on_the_prometheus_input() {
 
         let panels = d["panels"].as_array().expect("panels");
         let mut ids = BTreeSet::new();
-        let mut boxes = Vec::new();
+        let mut boxes: Vec<(String, (u64, u64, u64, u64))> = Vec::new();
         for p in panels {
             let title = p["title"].as_str().unwrap_or("?");
             assert!(
