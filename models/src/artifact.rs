@@ -12,7 +12,7 @@ use crate::classes::RiskClasses;
 use crate::error::ModelError;
 use crate::logistic::LogisticModel;
 use crate::metrics::Evaluation;
-use crate::table::FeatureEncoding;
+use crate::table::{FeatureEncoding, TimeKind};
 
 /// The artifact format this crate writes and reads.
 pub const ARTIFACT_FORMAT: u32 = 1;
@@ -33,6 +33,22 @@ impl RiskModel {
         match self {
             RiskModel::Logistic(m) => m.probability(row),
             RiskModel::BoostedTrees(m) => m.probability(row),
+        }
+    }
+
+    /// How much each encoded feature matters to the model, normalised to sum to 1:
+    /// for the logistic regression the size of its standardised coefficient, for trees
+    /// its share of the split gain.
+    pub fn importance(&self) -> Vec<f64> {
+        match self {
+            RiskModel::Logistic(m) => {
+                let total: f64 = m.coefficients.iter().map(|c| c.abs()).sum();
+                m.coefficients
+                    .iter()
+                    .map(|c| if total > 0.0 { c.abs() / total } else { 0.0 })
+                    .collect()
+            }
+            RiskModel::BoostedTrees(m) => m.feature_importance(),
         }
     }
 
@@ -71,6 +87,8 @@ pub struct ModelMetadata {
     pub feature_schema_hash: String,
     /// The time column the split used.
     pub time_column: String,
+    /// What the time column's integers count (for showing the spans as dates).
+    pub time_kind: TimeKind,
     /// Rows the model was fitted on.
     pub training: TimeSpan,
     /// Held-out rows the calibrator was fitted on.
@@ -79,6 +97,9 @@ pub struct ModelMetadata {
     pub validation: TimeSpan,
     /// Late share of the training rows.
     pub training_base_rate: f64,
+    /// Mean of each encoded feature over the training rows (missing values left out),
+    /// shown as the typical value in explanations.
+    pub feature_means: Vec<f64>,
     /// Metrics of the calibrated probabilities on the validation rows.
     pub metrics: Evaluation,
 }

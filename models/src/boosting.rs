@@ -191,6 +191,9 @@ pub enum Node {
         right: usize,
         /// Loss reduction of the split (for feature importance).
         gain: f64,
+        /// The value this node would have as a leaf (for explanations: what each split
+        /// on a row's path changes).
+        value: f64,
     },
     /// A leaf: its contribution to the log-odds (learning rate applied).
     Leaf {
@@ -234,6 +237,41 @@ impl Tree {
     }
 }
 
+impl Tree {
+    /// Adds to `out` what each split on the row's path changed (the child's value minus
+    /// the node's); returns the root's value. The root's value plus `out`'s sum is the
+    /// tree's value for the row.
+    pub fn add_contributions(&self, row: &[f64], out: &mut [f64]) -> f64 {
+        let root = match &self.nodes[0] {
+            Node::Leaf { value } | Node::Split { value, .. } => *value,
+        };
+        let mut i = 0;
+        while let Node::Split {
+            feature,
+            threshold,
+            missing_left,
+            left,
+            right,
+            value,
+            ..
+        } = &self.nodes[i]
+        {
+            let v = row[*feature];
+            let go_left = if v.is_nan() {
+                *missing_left
+            } else {
+                v <= *threshold
+            };
+            i = if go_left { *left } else { *right };
+            let child = match &self.nodes[i] {
+                Node::Leaf { value } | Node::Split { value, .. } => *value,
+            };
+            out[*feature] += child - value;
+        }
+        root
+    }
+}
+
 /// A fitted boosted-tree model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BoostedTrees {
@@ -272,6 +310,18 @@ impl BoostedTrees {
                 self.probability(&row)
             })
             .collect())
+    }
+
+    /// Each feature's contribution to the log-odds of a row (the changes of the splits on
+    /// its paths through the trees), and the part no feature explains (baseline and the
+    /// roots' values): the two add up to the row's log-odds.
+    pub fn contributions(&self, row: &[f64]) -> (Vec<f64>, f64) {
+        let mut out = vec![0.0; self.features];
+        let mut base = self.baseline;
+        for t in &self.trees {
+            base += t.add_contributions(row, &mut out);
+        }
+        (out, base)
     }
 
     /// Total split gain per feature, normalised to sum to 1 (0s for a model of stumps
@@ -542,6 +592,7 @@ impl ValidBoostingParams {
                 left: left_node,
                 right: left_node + 1,
                 gain: c.gain,
+                value: -self.learning_rate * leaf.g / (leaf.h + self.l2_regularization),
             };
             for (range, hist, node) in [
                 (

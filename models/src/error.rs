@@ -11,6 +11,18 @@ pub enum ModelError {
         /// Why the value is refused.
         reason: String,
     },
+    /// A configuration file (credit-limit policy) refused at load.
+    #[error("{file}{}: {field}: {reason}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Config {
+        /// The file.
+        file: String,
+        /// The line, when known.
+        line: Option<usize>,
+        /// The field.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// The training or evaluation data cannot be used as given.
     #[error("unusable data: {0}")]
     Data(String),

@@ -8,9 +8,13 @@
 //! - [`boosting`]: the challenger, histogram gradient-boosted trees grown leaf-wise.
 //! - [`calibration`]: Platt scaling on held-out rows, so a probability means what it says.
 //! - [`classes`]: risk classes (A–E) from calibrated probabilities, cut-offs configurable.
+//! - [`limits`]: the credit-limit policy (TOML): risk class × typical invoicing, bureau
+//!   rating, floors and caps per debtor type, bounded change, rounding; with its reasons.
 //! - [`metrics`]: AUC, KS, Brier score, log-loss, calibration tables, ROC curves.
 //! - [`table`]: Arrow batches → time-ordered, encoded training rows (numbers, one
 //!   indicator per text category) and the encoding's schema hash.
+//! - [`report`]: a model judged on labelled rows, as text and as an HTML page with charts.
+//! - [`mod@explain`]: why a row scored as it did, column by column, in words.
 //! - [`training`]: a training run (time-ordered split: fit, calibrate, validate) that
 //!   produces an [`artifact`]: encoding, model, calibrator, classes and registry metadata.
 //!
@@ -23,8 +27,11 @@ pub mod boosting;
 pub mod calibration;
 pub mod classes;
 pub mod error;
+pub mod explain;
+pub mod limits;
 pub mod logistic;
 pub mod metrics;
+pub mod report;
 pub mod scaling;
 pub mod table;
 pub mod training;
@@ -34,7 +41,10 @@ pub use boosting::{BoostedTrees, BoostingParams};
 pub use calibration::Calibrator;
 pub use classes::RiskClasses;
 pub use error::ModelError;
+pub use explain::{Explanation, explain};
+pub use limits::{LimitInputs, LimitPolicy, LimitRecommendation};
 pub use logistic::{ClassWeight, LogisticModel, LogisticParams, ValidLogisticParams};
+pub use report::ModelReport;
 pub use scaling::StandardScaler;
-pub use table::{FeatureEncoding, TrainingTable};
+pub use table::{FeatureEncoding, TimeKind, TrainingTable};
 pub use training::{ModelKind, TrainingConfig, train};

@@ -296,6 +296,57 @@ fn times(a: &ArrayRef, name: &str) -> Result<Vec<Option<i64>>, ModelError> {
     })
 }
 
+/// What the integers of a time column count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeKind {
+    /// Plain integers (an order, no calendar).
+    #[default]
+    Integer,
+    /// Days since 1970-01-01.
+    Days,
+    /// Seconds since 1970-01-01 00:00 UTC.
+    Seconds,
+    /// Milliseconds since the epoch.
+    Milliseconds,
+    /// Microseconds since the epoch.
+    Microseconds,
+    /// Nanoseconds since the epoch.
+    Nanoseconds,
+}
+
+impl TimeKind {
+    fn of(t: &DataType) -> TimeKind {
+        match t {
+            DataType::Date32 => TimeKind::Days,
+            DataType::Timestamp(TimeUnit::Second, _) => TimeKind::Seconds,
+            DataType::Timestamp(TimeUnit::Millisecond, _) => TimeKind::Milliseconds,
+            DataType::Timestamp(TimeUnit::Microsecond, _) => TimeKind::Microseconds,
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => TimeKind::Nanoseconds,
+            _ => TimeKind::Integer,
+        }
+    }
+
+    /// A time value as people read it: a date, a UTC time or the integer.
+    pub fn format(self, v: i64) -> String {
+        let at = |secs: i64, nanos: u32| {
+            chrono::DateTime::from_timestamp(secs, nanos).map_or_else(
+                || v.to_string(),
+                |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            )
+        };
+        match self {
+            TimeKind::Integer => v.to_string(),
+            TimeKind::Days => chrono::DateTime::from_timestamp(v.saturating_mul(86_400), 0)
+                .map_or_else(|| v.to_string(), |t| t.format("%Y-%m-%d").to_string()),
+            TimeKind::Seconds => at(v, 0),
+            TimeKind::Milliseconds => at(v.div_euclid(1_000), 0),
+            TimeKind::Microseconds => at(v.div_euclid(1_000_000), 0),
+            TimeKind::Nanoseconds => at(v.div_euclid(1_000_000_000), 0),
+        }
+    }
+}
+
 /// Labelled rows in time order, encoded for the models.
 #[derive(Debug, Clone)]
 pub struct TrainingTable {
@@ -307,6 +358,8 @@ pub struct TrainingTable {
     pub labels: Vec<bool>,
     /// The time of each row (the time column's integer value), ascending.
     pub time: Vec<i64>,
+    /// What the time integers count.
+    pub time_kind: TimeKind,
     /// Rows left out because their label (or time) is not known.
     pub unlabelled: usize,
 }
@@ -332,6 +385,28 @@ impl TrainingTable {
             }
         }
         let encoding = FeatureEncoding::learn(schema, batches, &leave_out)?;
+        TrainingTable::with_encoding(schema, batches, label, time, encoding)
+    }
+
+    /// Reads labelled rows encoded by a given encoding (a trained model's), to evaluate it
+    /// on new rows.
+    pub fn with_encoding(
+        schema: &Schema,
+        batches: &[RecordBatch],
+        label: &str,
+        time: &str,
+        encoding: FeatureEncoding,
+    ) -> Result<TrainingTable, ModelError> {
+        for needed in [label, time] {
+            if schema.field_with_name(needed).is_err() {
+                return Err(ModelError::Data(format!(
+                    "the table has no column {needed}"
+                )));
+            }
+        }
+        let time_kind = schema
+            .field_with_name(time)
+            .map_or(TimeKind::Integer, |f| TimeKind::of(f.data_type()));
         let mut parts = Vec::new();
         let mut rows: Vec<(i64, usize, usize, bool)> = Vec::new();
         let mut unlabelled = 0;
@@ -365,6 +440,7 @@ impl TrainingTable {
             x,
             labels: rows.iter().map(|r| r.3).collect(),
             time: rows.iter().map(|r| r.0).collect(),
+            time_kind,
             unlabelled,
         })
     }
@@ -404,6 +480,11 @@ impl TrainingTable {
             )));
         }
         Ok(ranges)
+    }
+
+    /// The rows at or after `time` (the table is in time order).
+    pub fn from_time(&self, time: i64) -> Range<usize> {
+        self.time.partition_point(|&t| t < time)..self.rows()
     }
 
     /// The features and labels of a range of rows.

@@ -15,6 +15,7 @@ use crate::classes::RiskClasses;
 use crate::error::ModelError;
 use crate::logistic::{ClassWeight, LogisticParams};
 use crate::metrics::evaluate;
+use crate::scaling::StandardScaler;
 use crate::table::TrainingTable;
 
 /// Bands of the calibration table in evaluations.
@@ -91,6 +92,7 @@ pub fn train(
     progress(Step::Fit);
     let (x, y) = table.part(parts[0].clone());
     let training_base_rate = y.iter().filter(|&&l| l).count() as f64 / y.len() as f64;
+    let feature_means = StandardScaler::fit(x)?.mean;
     let data = DatasetBase::new(x, ndarray::Array1::from(y.to_vec()));
     let (model, trainer) = match config.kind {
         ModelKind::Logistic => {
@@ -141,10 +143,12 @@ pub fn train(
             trainer: format!("{trainer}; {} features", model.features()),
             feature_schema_hash: table.encoding.schema_hash(),
             time_column: time_column.to_owned(),
+            time_kind: table.time_kind,
             training: span(&parts[0]),
             calibration: span(&parts[1]),
             validation: span(&parts[2]),
             training_base_rate,
+            feature_means,
             metrics,
         },
         encoding: table.encoding.clone(),

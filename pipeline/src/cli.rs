@@ -43,6 +43,12 @@ pub enum Command {
     /// Train a late-payer risk model on a training set: fitted on the earliest rows,
     /// calibrated on the next, validated on the latest (never split at random across time).
     Train(crate::train::TrainArgs),
+    /// Judge a trained model on labelled rows: AUC, KS, Brier score, log-loss, risk classes
+    /// and calibration, and an HTML report with charts (--report).
+    Evaluate(crate::evaluate::EvaluateArgs),
+    /// Explain a debtor's score: each feature's push on the odds of paying late, in words,
+    /// for the debtor's latest row in a training set.
+    Explain(crate::explain::ExplainArgs),
 }
 
 /// How to reach NATS.

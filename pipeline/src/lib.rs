@@ -9,8 +9,8 @@
 //!   publish outputs, [`checkpoint`], ack;
 //! - [`stages`]: ledger → decisions, pure, also used by replays and tests;
 //! - [`metrics`] and [`http`]: the metric catalogue and `/metrics`;
-//! - [`demo`], [`run`], [`simulate`], [`import`], [`dataset`], [`train`]: the
-//!   sub-commands; [`archive`]: the Parquet event archive.
+//! - [`demo`], [`run`], [`simulate`], [`import`], [`dataset`], [`train`],
+//!   [`evaluate`], [`explain`]: the sub-commands; [`archive`]: the Parquet event archive.
 
 pub mod archive;
 pub mod broker;
@@ -19,6 +19,8 @@ pub mod cli;
 pub mod dataset;
 pub mod demo;
 pub mod error;
+pub mod evaluate;
+pub mod explain;
 pub mod http;
 pub mod import;
 pub mod metrics;

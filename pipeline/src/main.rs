@@ -45,6 +45,16 @@ fn main() -> ExitCode {
                                 .await
                                 .map_err(|e| PipelineError::Internal(e.to_string()))?
                         }
+                        Command::Evaluate(args) => {
+                            tokio::task::spawn_blocking(move || pipeline::evaluate::run(args))
+                                .await
+                                .map_err(|e| PipelineError::Internal(e.to_string()))?
+                        }
+                        Command::Explain(args) => {
+                            tokio::task::spawn_blocking(move || pipeline::explain::run(args))
+                                .await
+                                .map_err(|e| PipelineError::Internal(e.to_string()))?
+                        }
                         Command::Run(_) => Ok(()),
                     }
                 };

@@ -3,6 +3,7 @@
 mod boosting;
 mod calibration;
 mod classes;
+mod limits;
 mod logistic;
 mod metrics;
 mod real_data;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, BooleanArray, Date32Array, Float64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema};
 use chrono::{NaiveDate, TimeZone};
 use models::{TrainingConfig, TrainingTable, train};
@@ -126,7 +126,7 @@ pub fn point_in_time_table() -> (Arc<Schema>, RecordBatch) {
         country.push(i.country.clone());
         late.push(i.days_late > 0);
     }
-    let mut fields = vec![Field::new("issued", DataType::Int64, false)];
+    let mut fields = vec![Field::new("issued", DataType::Date32, false)];
     fields.extend(
         names
             .iter()
@@ -135,7 +135,9 @@ pub fn point_in_time_table() -> (Arc<Schema>, RecordBatch) {
     fields.push(Field::new("country", DataType::Utf8, false));
     fields.push(Field::new("late", DataType::Boolean, false));
     let schema = Arc::new(Schema::new(fields));
-    let mut columns: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(issued))];
+    let mut columns: Vec<ArrayRef> = vec![Arc::new(Date32Array::from(
+        issued.iter().map(|&d| d as i32).collect::<Vec<_>>(),
+    ))];
     columns.extend(values.into_iter().map(|v| {
         Arc::new(Float64Array::from_iter(
             v.into_iter().map(|x| (!x.is_nan()).then_some(x)),
@@ -179,6 +181,24 @@ fn trained_on_the_ibm_sample_the_model_beats_the_base_rate_on_later_invoices() {
         m.expected_calibration_error
     );
     assert!(m.auc > 0.75, "AUC {}", m.auc);
+    // The evaluation report of the same rows, committed under docs/.
+    let rows = table.from_time(artifact.metadata.validation.first);
+    assert_eq!(rows.len(), m.rows);
+    let period = (table.time[rows.start], table.time[rows.end - 1]);
+    let (x, labels) = table.part(rows);
+    let report = models::report::assess(
+        &artifact,
+        "IBM accounts-receivable sample: the latest invoices",
+        x,
+        labels,
+        period,
+    )
+    .expect("report");
+    assert_eq!(&report.evaluation, m);
+    assert_eq!(report.period.0, "2013-07-13");
+    let html = report.html();
+    assert!(html.contains("<svg") && html.contains("Risk classes"));
+    crate::support::golden("docs/reports/ibm-ar.html", &html);
     assert!(
         m.brier < 0.8 * m.brier_reference,
         "Brier {} against {}",

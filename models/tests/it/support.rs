@@ -93,3 +93,23 @@ pub fn ibm_ar() -> (Array2<f64>, Vec<bool>) {
     let x = Array2::from_shape_vec((labels.len(), 7), values).expect("shape");
     (x, labels)
 }
+
+/// Compares generated text with a committed golden file (a path from the repository root);
+/// `UPDATE_GOLDEN=1` rewrites the file instead.
+pub fn golden(path: &str, generated: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(path);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().expect("directory")).expect("golden directory");
+        std::fs::write(&path, generated).expect("write golden file");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", path.display()));
+    assert!(
+        committed == generated,
+        "{} differs from what the test generates; review and rerun with UPDATE_GOLDEN=1",
+        path.display()
+    );
+}

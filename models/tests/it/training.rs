@@ -266,3 +266,54 @@ fn the_boosted_challenger_trains_calibrates_and_round_trips_too() {
     let back = ModelArtifact::from_json(&artifact.to_json().expect("json")).expect("read");
     assert_eq!(back, artifact);
 }
+
+#[test]
+fn explanations_add_up_to_the_score_for_both_models() {
+    use models::calibration::logit;
+    let (schema, b) = synthetic_batch(20_000, 53);
+    let table = TrainingTable::from_batches(&schema, &[b], "late", "issued", &[]).expect("table");
+    let created = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    for kind in [models::ModelKind::Logistic, models::ModelKind::BoostedTrees] {
+        let config = TrainingConfig {
+            kind,
+            boosting: models::BoostingParams::new().max_iterations(20),
+            ..TrainingConfig::default()
+        };
+        let artifact = train(&table, &config, "x", "issued", created, |_| {}).expect("train");
+        for i in [0, 999, 19_999] {
+            let row = table.x.row(i).to_vec();
+            let e = models::explain(&artifact, &row);
+            let total =
+                logit(e.base_probability) + e.factors.iter().map(|f| f.log_odds).sum::<f64>();
+            assert!(
+                (total - logit(e.probability)).abs() < 1e-9,
+                "{kind:?} row {i}: {total} against {}",
+                logit(e.probability)
+            );
+            assert_eq!(e.factors.len(), 4, "one factor per input column");
+            assert!(
+                e.factors
+                    .windows(2)
+                    .all(|w| w[0].log_odds.abs() >= w[1].log_odds.abs())
+            );
+        }
+        // Feature a (coefficient 1.2 in the truth) is the strongest push somewhere.
+        let row = table.x.row(7).to_vec();
+        let e = models::explain(&artifact, &row);
+        let text = e.text(2);
+        assert!(text.contains("risk class"), "{text}");
+        assert_eq!(text.lines().count(), 4, "{text}");
+    }
+}
+
+#[test]
+fn feature_names_read_as_words() {
+    use models::explain::words;
+    assert_eq!(words("late_share_90d"), "late share, last 90 days");
+    assert_eq!(
+        words("overdue_balance_over_30d"),
+        "overdue balance more than 30 days past due"
+    );
+    assert_eq!(words("debtor_type"), "debtor type");
+    assert_eq!(words("utilisation"), "utilisation");
+}

@@ -95,6 +95,81 @@ fn trained_model_ranks_the_simulators_late_payers_above_the_punctual_ones() {
         );
     }
 
+    // Judged by `evaluate` on the validation period, with the HTML report, whose copy
+    // under docs/ is kept up to date by this test (UPDATE_GOLDEN=1 rewrites it).
+    let report = dir.path().join("report.html");
+    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
+        .args(["evaluate", "--model", out.to_str().unwrap(), "--data"])
+        .arg(&data)
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("model sim-test on {} rows", m.metrics.rows)),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("AUC {:.4}", m.metrics.auc)),
+        "{stdout}"
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("<svg") && html.contains("What the model looks at"));
+    golden("docs/reports/simulated.html", &html);
+
+    // Explained for a structurally late debtor, in words; an unknown debtor is refused.
+    let late_debtor = truth
+        .debtors
+        .iter()
+        .find(|(_, t)| t.behaviour == Behaviour::StructurallyLate)
+        .map(|(id, _)| id.clone())
+        .unwrap();
+    let explain = |debtor: &str| {
+        Command::new(env!("CARGO_BIN_EXE_creditstream"))
+            .args([
+                "explain",
+                debtor,
+                "--model",
+                out.to_str().unwrap(),
+                "--data",
+            ])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let run = explain(&late_debtor);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!("Debtor {late_debtor}, as known on 20")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("risk class"), "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.contains("the odds")).count(),
+        8,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("raises the odds of paying late"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Recommended credit limit"), "{stdout}");
+    assert!(stdout.contains("typical monthly invoicing"), "{stdout}");
+    let run = explain("D999999");
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no rows of debtor D999999"));
+
     // The challenger from the same command.
     let trees_out = dir.path().join("models/trees.json");
     let run = train(&[
@@ -118,6 +193,24 @@ fn trained_model_ranks_the_simulators_late_payers_above_the_punctual_ones() {
         trees.metadata.metrics.auc > 0.75,
         "{:?}",
         trees.metadata.metrics
+    );
+}
+
+/// Compares a generated file with its committed copy (path from the repository root);
+/// `UPDATE_GOLDEN=1` rewrites the copy.
+fn golden(path: &str, generated: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, generated).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with UPDATE_GOLDEN=1", path.display()));
+    assert!(
+        committed == generated,
+        "{} differs from what the test generates; review and rerun with UPDATE_GOLDEN=1",
+        path.display()
     );
 }
 
@@ -174,4 +267,85 @@ fn train_refuses_bad_options_and_files_by_name() {
         assert!(stderr.contains(says), "{option} {value}: {stderr}");
     }
     assert!(!out.exists(), "nothing written after a refusal");
+
+    // A model evaluated on rows without its feature columns is refused by name.
+    let run = train(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let other = dir.path().join("other.parquet");
+    let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
+        datafusion::arrow::datatypes::Field::new(
+            "issued_at",
+            datafusion::arrow::datatypes::DataType::Int64,
+            false,
+        ),
+        datafusion::arrow::datatypes::Field::new(
+            "late",
+            datafusion::arrow::datatypes::DataType::Boolean,
+            false,
+        ),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            std::sync::Arc::new(datafusion::arrow::array::Int64Array::from(vec![1])),
+            std::sync::Arc::new(datafusion::arrow::array::BooleanArray::from(vec![true])),
+        ],
+    )
+    .unwrap();
+    pipeline::archive::write_parquet_batches(&other, schema, &[batch]).unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
+        .args([
+            "evaluate",
+            "--all-rows",
+            "--model",
+            out.to_str().unwrap(),
+            "--data",
+        ])
+        .arg(&other)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("the features have no column"), "{stderr}");
+
+    // A bad credit-limit policy is refused with its file, line and field.
+    let policy = dir.path().join("limits.toml");
+    std::fs::write(
+        &policy,
+        models::limits::DEFAULT_POLICY.replace(r#"rounding = "500""#, r#"rounding = "0""#),
+    )
+    .unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
+        .args([
+            "explain",
+            "D000001",
+            "--model",
+            out.to_str().unwrap(),
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--limit-policy")
+        .arg(&policy)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let line = models::limits::DEFAULT_POLICY
+        .lines()
+        .position(|l| l.starts_with("rounding ="))
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.contains(&format!("limits.toml:{line}: rounding: 0 is not > 0")),
+        "{stderr}"
+    );
 }

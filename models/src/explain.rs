@@ -1,0 +1,164 @@
+//! Why a row scored as it did: each input column's push on the (calibrated) log-odds of
+//! paying late, in words a credit manager reads. For the logistic regression a column's
+//! push is its coefficient times its standardised value (nothing at the training mean);
+//! for trees it is what the splits on the column changed along the row's paths. Platt
+//! calibration is affine on the log-odds, so the pushes scale with it and still add up:
+//! base + Σ pushes = the calibrated log-odds.
+
+use serde::{Deserialize, Serialize};
+
+use crate::artifact::{ModelArtifact, RiskModel};
+use crate::calibration::Calibrator;
+use crate::logistic::sigmoid;
+use crate::table::EncodedColumn;
+
+/// One input column's part in a score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Factor {
+    /// The input column.
+    pub column: String,
+    /// Its value for the row, as text ("unknown" when missing).
+    pub value: String,
+    /// Its mean over the training rows (numbers only).
+    pub typical: Option<f64>,
+    /// Its push on the calibrated log-odds of paying late.
+    pub log_odds: f64,
+}
+
+/// A score taken apart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// Calibrated probability of paying late.
+    pub probability: f64,
+    /// Risk class.
+    pub class: String,
+    /// Probability with no column pushing (every number at its training mean for the
+    /// logistic regression; the trees' starting point).
+    pub base_probability: f64,
+    /// The columns, strongest push first.
+    pub factors: Vec<Factor>,
+}
+
+/// Explains the score of a row of encoded features.
+pub fn explain(artifact: &ModelArtifact, row: &[f64]) -> Explanation {
+    let (pushes, base) = match &artifact.model {
+        RiskModel::Logistic(m) => (m.contributions(row), m.intercept),
+        RiskModel::BoostedTrees(m) => m.contributions(row),
+    };
+    let (slope, shift) = match artifact.calibrator {
+        Calibrator::Identity => (1.0, 0.0),
+        Calibrator::Platt { slope, intercept } => (slope, intercept),
+    };
+    let means = &artifact.metadata.feature_means;
+    let mut factors = Vec::with_capacity(artifact.encoding.columns.len());
+    let mut at = 0;
+    for column in &artifact.encoding.columns {
+        match column {
+            EncodedColumn::Number { name } => {
+                let v = row[at];
+                factors.push(Factor {
+                    column: name.clone(),
+                    value: if v.is_nan() {
+                        "unknown".into()
+                    } else {
+                        number(v)
+                    },
+                    typical: means.get(at).copied().filter(|m| m.is_finite()),
+                    log_odds: slope * pushes[at],
+                });
+                at += 1;
+            }
+            EncodedColumn::Category { name, categories } => {
+                let width = categories.len();
+                let value = (0..width)
+                    .find(|&k| row[at + k] == 1.0)
+                    .map_or_else(|| "unknown".to_owned(), |k| categories[k].clone());
+                factors.push(Factor {
+                    column: name.clone(),
+                    value,
+                    typical: None,
+                    log_odds: slope * pushes[at..at + width].iter().sum::<f64>(),
+                });
+                at += width;
+            }
+        }
+    }
+    factors.sort_by(|a, b| {
+        b.log_odds
+            .abs()
+            .total_cmp(&a.log_odds.abs())
+            .then_with(|| a.column.cmp(&b.column))
+    });
+    let score = artifact.score_row(row);
+    Explanation {
+        probability: score.probability,
+        class: artifact.classes.labels()[score.class].clone(),
+        base_probability: sigmoid(slope * base + shift),
+        factors,
+    }
+}
+
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// A feature name as words: `late_share_90d` → "late share, last 90 days";
+/// `overdue_balance_over_30d` → "overdue balance more than 30 days past due".
+pub fn words(name: &str) -> String {
+    let parts: Vec<&str> = name.split('_').collect();
+    let days = |p: &str| {
+        p.strip_suffix('d')
+            .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+            .map(str::to_owned)
+    };
+    match parts.as_slice() {
+        [head @ .., "over", last] if days(last).is_some() => format!(
+            "{} more than {} days past due",
+            head.join(" "),
+            days(last).unwrap_or_default()
+        ),
+        [head @ .., last] if !head.is_empty() && days(last).is_some() => format!(
+            "{}, last {} days",
+            head.join(" "),
+            days(last).unwrap_or_default()
+        ),
+        _ => parts.join(" "),
+    }
+}
+
+impl Explanation {
+    /// The explanation in sentences, the `top` strongest columns.
+    pub fn text(&self, top: usize) -> String {
+        let mut out = format!(
+            "{:.1} % chance of paying more than the agreed days late: risk class {}.\n\
+             Starting point {:.1} %; what moves it:\n",
+            100.0 * self.probability,
+            self.class,
+            100.0 * self.base_probability
+        );
+        for f in self.factors.iter().take(top) {
+            let factor = f.log_odds.abs().exp();
+            let effect = if f.log_odds.abs() < 0.005 {
+                "hardly changes the odds".to_owned()
+            } else if f.log_odds > 0.0 {
+                format!("raises the odds of paying late {factor:.2}-fold")
+            } else {
+                format!("lowers the odds of paying late {factor:.2}-fold")
+            };
+            let typical = f
+                .typical
+                .map(|t| format!(" (typical {})", number(t)))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  - {} is {}{typical}: {effect}\n",
+                words(&f.column),
+                f.value
+            ));
+        }
+        out
+    }
+}
