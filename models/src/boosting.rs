@@ -24,6 +24,8 @@ const MISSING: u8 = 255;
 const BINS: usize = 256;
 /// Rows per chunk of a histogram pass.
 const CHUNK_ROWS: usize = 32_768;
+/// Batches at least this large are scored on all cores.
+const PARALLEL_SCORING_ROWS: usize = 16_384;
 /// Rows sampled to find the bin edges.
 const BINNING_SAMPLE: usize = 200_000;
 
@@ -294,7 +296,7 @@ impl BoostedTrees {
         sigmoid(self.log_odds(row))
     }
 
-    /// Probabilities for many rows.
+    /// Probabilities for many rows, spread over the cores for large batches.
     pub fn probabilities(&self, x: ArrayView2<'_, f64>) -> Result<Vec<f64>, ModelError> {
         if x.ncols() != self.features {
             return Err(ModelError::Shape {
@@ -302,14 +304,32 @@ impl BoostedTrees {
                 got: x.ncols(),
             });
         }
-        let mut row = vec![0.0; self.features];
-        Ok(x.rows()
-            .into_iter()
-            .map(|r| {
-                row.iter_mut().zip(r.iter()).for_each(|(o, v)| *o = *v);
-                self.probability(&row)
-            })
-            .collect())
+        let score = |rows: ArrayView2<'_, f64>, out: &mut [f64]| {
+            let mut row = vec![0.0; self.features];
+            for (r, o) in rows.rows().into_iter().zip(out.iter_mut()) {
+                row.iter_mut().zip(r.iter()).for_each(|(v, x)| *v = *x);
+                *o = self.probability(&row);
+            }
+        };
+        let n = x.nrows();
+        let mut out = vec![0.0; n];
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        if threads == 1 || n < PARALLEL_SCORING_ROWS {
+            score(x, &mut out);
+        } else {
+            let per_thread = n.div_ceil(threads);
+            std::thread::scope(|scope| {
+                for (t, part) in out.chunks_mut(per_thread).enumerate() {
+                    let rows = x.slice_axis(
+                        ndarray::Axis(0),
+                        ndarray::Slice::from(t * per_thread..t * per_thread + part.len()),
+                    );
+                    let score = &score;
+                    scope.spawn(move || score(rows, part));
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// Each feature's contribution to the log-odds of a row (the changes of the splits on

@@ -188,14 +188,9 @@ fn train(data: &Path, label: &str, time: &str, skip: &[&str]) {
     let model = LogisticParams::new().fit(&train_set).expect("fit");
     let fit_seconds = t.elapsed().as_secs_f64();
 
-    let t = Instant::now();
-    let mut p = model.probabilities(x_valid).expect("score");
-    let mut scored = x_valid.nrows();
-    while t.elapsed().as_secs_f64() < 1.0 {
-        p = model.probabilities(x_valid).expect("score");
-        scored += x_valid.nrows();
-    }
-    let rows_per_second = scored as f64 / t.elapsed().as_secs_f64();
+    let (p, rows_per_second) = scoring_rate(x_valid.nrows(), || {
+        model.probabilities(x_valid).expect("score")
+    });
     let auc = models::metrics::auc(p.as_slice().expect("contiguous"), y_valid).expect("auc");
 
     let rows: Vec<Vec<f64>> = x_valid
@@ -231,14 +226,9 @@ fn train(data: &Path, label: &str, time: &str, skip: &[&str]) {
     let t = Instant::now();
     let trees = BoostingParams::new().fit(&train_set).expect("fit trees");
     let fit_seconds = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let mut p = trees.probabilities(x_valid).expect("score");
-    let mut scored = x_valid.nrows();
-    while t.elapsed().as_secs_f64() < 1.0 {
-        p = trees.probabilities(x_valid).expect("score");
-        scored += x_valid.nrows();
-    }
-    let rows_per_second = scored as f64 / t.elapsed().as_secs_f64();
+    let (p, rows_per_second) = scoring_rate(x_valid.nrows(), || {
+        trees.probabilities(x_valid).expect("score")
+    });
     let auc = models::metrics::auc(&p, y_valid).expect("auc");
     println!(
         "RESULT {{\"impl\": \"creditstream\", \"model\": \"boosted_trees\", \"rows\": {}, \"train_rows\": {}, \
@@ -249,4 +239,17 @@ fn train(data: &Path, label: &str, time: &str, skip: &[&str]) {
         table.encoding.width(),
         trees.trees.len(),
     );
+}
+
+/// Scores the validation rows again and again for at least a second; returns the scores
+/// and the rows scored per second.
+fn scoring_rate<T>(rows: usize, score: impl Fn() -> T) -> (T, f64) {
+    let t = Instant::now();
+    let mut p = score();
+    let mut scored = rows;
+    while t.elapsed().as_secs_f64() < 1.0 {
+        p = score();
+        scored += rows;
+    }
+    (p, scored as f64 / t.elapsed().as_secs_f64())
 }

@@ -94,6 +94,13 @@ fn trees_do_not_depend_on_the_thread_count_and_survive_serde() {
         .fit(&data)
         .expect("fit");
     assert_eq!(one, three);
+    // A large batch is scored on several threads: the same as row by row.
+    let (x, _) = xor_table(40_000, 5);
+    let batch = one.probabilities(x.view()).expect("score");
+    for i in [0, 19_999, 20_000, 39_999] {
+        let row = x.row(i).to_vec();
+        assert_eq!(batch[i], one.probability(&row));
+    }
     let json = serde_json::to_string(&one).expect("serialise");
     assert_eq!(
         serde_json::from_str::<BoostedTrees>(&json).expect("read"),

@@ -34,12 +34,16 @@ fn training_set(dir: &Path, debtors: u32, months: u32, seed: u64) -> (PathBuf, G
     (path, sim.into_truth())
 }
 
-fn train(args: &[&str]) -> std::process::Output {
+/// Runs `creditstream` with `args`.
+fn creditstream(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_creditstream"))
-        .arg("train")
         .args(args)
         .output()
         .unwrap()
+}
+
+fn train(args: &[&str]) -> std::process::Output {
+    creditstream(&[&["train"], args].concat())
 }
 
 #[test]
@@ -98,13 +102,15 @@ fn trained_model_ranks_the_simulators_late_payers_above_the_punctual_ones() {
     // Judged by `evaluate` on the validation period, with the HTML report, whose copy
     // under docs/ is kept up to date by this test (UPDATE_GOLDEN=1 rewrites it).
     let report = dir.path().join("report.html");
-    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
-        .args(["evaluate", "--model", out.to_str().unwrap(), "--data"])
-        .arg(&data)
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .unwrap();
+    let run = creditstream(&[
+        "evaluate",
+        "--model",
+        out.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),
@@ -131,17 +137,14 @@ fn trained_model_ranks_the_simulators_late_payers_above_the_punctual_ones() {
         .map(|(id, _)| id.clone())
         .unwrap();
     let explain = |debtor: &str| {
-        Command::new(env!("CARGO_BIN_EXE_creditstream"))
-            .args([
-                "explain",
-                debtor,
-                "--model",
-                out.to_str().unwrap(),
-                "--data",
-            ])
-            .arg(&data)
-            .output()
-            .unwrap()
+        creditstream(&[
+            "explain",
+            debtor,
+            "--model",
+            out.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+        ])
     };
     let run = explain(&late_debtor);
     let stdout = String::from_utf8_lossy(&run.stdout);
@@ -302,17 +305,14 @@ fn train_refuses_bad_options_and_files_by_name() {
     )
     .unwrap();
     pipeline::archive::write_parquet_batches(&other, schema, &[batch]).unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
-        .args([
-            "evaluate",
-            "--all-rows",
-            "--model",
-            out.to_str().unwrap(),
-            "--data",
-        ])
-        .arg(&other)
-        .output()
-        .unwrap();
+    let run = creditstream(&[
+        "evaluate",
+        "--all-rows",
+        "--model",
+        out.to_str().unwrap(),
+        "--data",
+        other.to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("the features have no column"), "{stderr}");
@@ -324,19 +324,16 @@ fn train_refuses_bad_options_and_files_by_name() {
         models::limits::DEFAULT_POLICY.replace(r#"rounding = "500""#, r#"rounding = "0""#),
     )
     .unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
-        .args([
-            "explain",
-            "D000001",
-            "--model",
-            out.to_str().unwrap(),
-            "--data",
-        ])
-        .arg(&data)
-        .arg("--limit-policy")
-        .arg(&policy)
-        .output()
-        .unwrap();
+    let run = creditstream(&[
+        "explain",
+        "D000001",
+        "--model",
+        out.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--limit-policy",
+        policy.to_str().unwrap(),
+    ]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     let line = models::limits::DEFAULT_POLICY
