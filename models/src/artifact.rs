@@ -170,6 +170,10 @@ impl ModelArtifact {
                 a.metadata.format
             )));
         }
+        match &a.model {
+            RiskModel::Logistic(m) => m.validate()?,
+            RiskModel::BoostedTrees(m) => m.validate()?,
+        }
         if a.model.features() != a.encoding.width() {
             return Err(ModelError::Shape {
                 expected: a.encoding.width(),

@@ -332,6 +332,33 @@ impl BoostedTrees {
         Ok(out)
     }
 
+    /// Checks a model read from outside: every split names a feature the model takes and
+    /// children that come after it in the tree (so a walk always ends at a leaf).
+    pub fn validate(&self) -> Result<(), ModelError> {
+        for (t, tree) in self.trees.iter().enumerate() {
+            if tree.nodes.is_empty() {
+                return Err(ModelError::Data(format!("tree {t} has no nodes")));
+            }
+            for (i, node) in tree.nodes.iter().enumerate() {
+                if let Node::Split {
+                    feature,
+                    left,
+                    right,
+                    ..
+                } = node
+                {
+                    let child_ok = |c: usize| c > i && c < tree.nodes.len();
+                    if *feature >= self.features || !child_ok(*left) || !child_ok(*right) {
+                        return Err(ModelError::Data(format!(
+                            "tree {t}, node {i}: feature {feature} or children {left}, {right} out of range"
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Each feature's contribution to the log-odds of a row (the changes of the splits on
     /// its paths through the trees), and the part no feature explains (baseline and the
     /// roots' values): the two add up to the row's log-odds.
@@ -407,14 +434,16 @@ impl Binned {
                 }
             }
             values.sort_by(f64::total_cmp);
-            values.dedup();
-            let e: Vec<f64> = if values.len() <= max_bins {
+            let mut distinct = values.clone();
+            distinct.dedup();
+            let e: Vec<f64> = if distinct.len() <= max_bins {
                 // Each distinct value its own bin; the edge is the midpoint to the next.
-                values
+                distinct
                     .windows(2)
                     .map(|w| w[0] + (w[1] - w[0]) / 2.0)
                     .collect()
             } else {
+                // Quantiles of the rows (repeated values weigh as often as they occur).
                 let mut e: Vec<f64> = (1..max_bins)
                     .map(|k| {
                         let q = k as f64 / max_bins as f64 * (values.len() - 1) as f64;
@@ -599,6 +628,14 @@ impl ValidBoostingParams {
                 .zip(&small_hist)
                 .map(|(p, s)| [p[0] - s[0], p[1] - s[1], p[2] - s[2]])
                 .collect();
+            // A feature without missing values here sends a missing value at scoring
+            // time to the larger child, as scikit-learn does.
+            let missing_seen = leaf.histogram[c.feature * BINS + usize::from(MISSING)][2] > 0.0;
+            let missing_left = if missing_seen {
+                c.missing_left
+            } else {
+                kept >= (leaf.end - leaf.start) - kept
+            };
             let left_node = nodes.len();
             nodes.push(Node::Leaf { value: 0.0 });
             nodes.push(Node::Leaf { value: 0.0 });
@@ -608,7 +645,7 @@ impl ValidBoostingParams {
                     .get(c.bin)
                     .copied()
                     .unwrap_or(f64::INFINITY),
-                missing_left: c.missing_left,
+                missing_left,
                 left: left_node,
                 right: left_node + 1,
                 gain: c.gain,

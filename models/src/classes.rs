@@ -119,8 +119,12 @@ impl RiskClasses {
         &self.cutoffs
     }
 
-    /// Index of the class of a calibrated probability (0 is the best).
+    /// Index of the class of a calibrated probability (0 is the best); a probability
+    /// that is not a number gets the worst class.
     pub fn class_of(&self, probability: f64) -> usize {
+        if probability.is_nan() {
+            return self.worst();
+        }
         self.cutoffs.partition_point(|&c| c <= probability)
     }
 

@@ -223,12 +223,12 @@ impl LimitPolicy {
     /// bureau rating's factor, the bound on the change from the current limit, then the
     /// type's floor and cap (which win over the change bound), then rounding down (never
     /// below the floor).
-    pub fn recommend(&self, d: &LimitInputs) -> LimitRecommendation {
+    pub fn recommend(&self, d: &LimitInputs) -> Result<LimitRecommendation, ModelError> {
         let mut steps = Vec::new();
         let class = d.risk_class.min(self.months_of_invoicing.len() - 1);
         let months = self.months_of_invoicing[class];
         let monthly = d.monthly_invoicing.max(Decimal::ZERO);
-        let mut amount = monthly * months;
+        let mut amount = mul(monthly, months)?;
         steps.push(LimitStep {
             reason: format!(
                 "typical monthly invoicing {} × {} month{} for risk class {}",
@@ -246,7 +246,7 @@ impl LimitPolicy {
                 .copied()
                 .unwrap_or(Decimal::ONE);
             if factor != Decimal::ONE {
-                amount *= factor;
+                amount = mul(amount, factor)?;
                 steps.push(LimitStep {
                     reason: format!("bureau rating {rating}: × {}", factor.normalize()),
                     amount,
@@ -254,8 +254,8 @@ impl LimitPolicy {
             }
         }
         if let (Some(share), Some(current)) = (self.max_change, d.current_limit) {
-            let most = current * (Decimal::ONE + share);
-            let least = (current * (Decimal::ONE - share)).max(Decimal::ZERO);
+            let most = mul(current, Decimal::ONE + share)?;
+            let least = mul(current, Decimal::ONE - share)?.max(Decimal::ZERO);
             if amount > most {
                 amount = most;
                 steps.push(LimitStep {
@@ -297,8 +297,13 @@ impl LimitPolicy {
                 amount,
             });
         }
-        let rounded = (amount / self.rounding).round_dp_with_strategy(0, RoundingStrategy::ToZero)
-            * self.rounding;
+        let rounded = mul(
+            amount
+                .checked_div(self.rounding)
+                .ok_or_else(|| too_large(amount, self.rounding))?
+                .round_dp_with_strategy(0, RoundingStrategy::ToZero),
+            self.rounding,
+        )?;
         if rounded != amount && rounded >= bounds.floor {
             amount = rounded;
             steps.push(LimitStep {
@@ -306,12 +311,23 @@ impl LimitPolicy {
                 amount,
             });
         }
-        LimitRecommendation {
+        Ok(LimitRecommendation {
             limit: amount,
             exposure_above_limit: d.exposure > amount,
             steps,
-        }
+        })
     }
+}
+
+fn too_large(a: Decimal, b: Decimal) -> ModelError {
+    ModelError::Data(format!(
+        "credit limit arithmetic out of range with {a} and {b}"
+    ))
+}
+
+/// `a × b`, refused when out of the decimal range.
+fn mul(a: Decimal, b: Decimal) -> Result<Decimal, ModelError> {
+    a.checked_mul(b).ok_or_else(|| too_large(a, b))
 }
 
 /// An amount with two decimals and thousands separators.

@@ -207,6 +207,19 @@ impl LogisticModel {
             .collect()
     }
 
+    /// Checks a model read from outside: one mean and one scale per coefficient.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        let d = self.coefficients.len();
+        if self.scaler.mean.len() != d || self.scaler.scale.len() != d {
+            return Err(ModelError::Data(format!(
+                "{d} coefficients but {} means and {} scales",
+                self.scaler.mean.len(),
+                self.scaler.scale.len()
+            )));
+        }
+        Ok(())
+    }
+
     /// Coefficients and intercept on the raw (unstandardised) scale.
     pub fn raw_coefficients(&self) -> (Vec<f64>, f64) {
         let raw: Vec<f64> = self
@@ -393,13 +406,14 @@ impl ValidLogisticParams {
                 t *= 0.5;
             }
             let Some((candidate, next)) = accepted else {
-                // No step lowers the loss any more: at the optimum to machine precision.
-                converged = largest * t <= self.tolerance.sqrt();
+                // No step lowers the loss any more: converged only if the Newton step
+                // itself was already negligible (the loss is flat to machine precision).
+                converged = largest <= self.tolerance.sqrt();
                 break;
             };
             theta = candidate;
             current = next;
-            if largest * t <= self.tolerance {
+            if largest <= self.tolerance {
                 converged = true;
                 break;
             }

@@ -159,6 +159,11 @@ impl FeatureEncoding {
                             column.data_type()
                         ))
                     })?;
+                    if let Some(i) = values.iter().position(|v| v.is_infinite()) {
+                        return Err(ModelError::Data(format!(
+                            "column {name}, row {i}: infinite value"
+                        )));
+                    }
                     out.column_mut(at)
                         .iter_mut()
                         .zip(values)

@@ -151,7 +151,7 @@ pub fn build(args: &ExplainArgs) -> Result<DebtorExplanation, PipelineError> {
         current_limit: amount(&row, 0, "credit_limit"),
         bureau_rating: cell(&row, 0, "bureau_rating"),
         debtor_type: cell(&row, 0, "debtor_type"),
-    });
+    })?;
     Ok(DebtorExplanation {
         score,
         limit,

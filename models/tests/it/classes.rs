@@ -9,6 +9,11 @@ fn probabilities_fall_into_the_configured_bands() {
     assert_eq!(classes.label_of(0.3), "D");
     assert_eq!(classes.label_of(0.99), "E");
     assert_eq!(classes.worst(), 4);
+    assert_eq!(
+        classes.class_of(f64::NAN),
+        4,
+        "not a number: the worst class"
+    );
     let table = classes.table(&[0.01, 0.02, 0.2, 0.7], &[false, true, true, true]);
     assert_eq!(table.len(), 5);
     assert_eq!((table[0].rows, table[0].late), (2, 1));

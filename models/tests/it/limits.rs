@@ -31,7 +31,9 @@ fn a_recommendation_shows_every_step() {
     policy
         .check_classes(&RiskClasses::default())
         .expect("five classes");
-    let r = policy.recommend(&inputs(1, "12000", Some("10000"), "BB", "business"));
+    let r = policy
+        .recommend(&inputs(1, "12000", Some("10000"), "BB", "business"))
+        .expect("recommend");
     let steps: Vec<(String, Decimal)> = r
         .steps
         .iter()
@@ -60,10 +62,14 @@ fn a_recommendation_shows_every_step() {
 fn floors_caps_and_rounding_apply_per_debtor_type() {
     let policy = LimitPolicy::builtin().expect("policy");
     // Worst class: no months of credit, but a top customer keeps its floor.
-    let r = policy.recommend(&inputs(4, "50000", None, "BBB", "top_customer"));
+    let r = policy
+        .recommend(&inputs(4, "50000", None, "BBB", "top_customer"))
+        .expect("recommend");
     assert_eq!(r.limit, d("10000"));
     // A consumer is capped.
-    let r = policy.recommend(&inputs(0, "10000", None, "AAA", "consumer"));
+    let r = policy
+        .recommend(&inputs(0, "10000", None, "AAA", "consumer"))
+        .expect("recommend");
     assert_eq!(r.limit, d("5000"));
     assert!(
         r.steps
@@ -71,16 +77,26 @@ fn floors_caps_and_rounding_apply_per_debtor_type() {
             .any(|s| s.reason == "lowered to the cap for consumer debtors")
     );
     // Rounded down to 500; an unknown type uses the default bounds.
-    let r = policy.recommend(&inputs(2, "8230.45", None, "unrated", "charity"));
+    let r = policy
+        .recommend(&inputs(2, "8230.45", None, "unrated", "charity"))
+        .expect("recommend");
     assert_eq!(r.limit, d("12000"));
     assert_eq!(
         r.steps.last().map(|s| s.reason.as_str()),
         Some("rounded down to a multiple of 500.00")
     );
     // The cap wins over the bound on the change.
-    let r = policy.recommend(&inputs(0, "1000", Some("2000000"), "AAA", "business"));
+    let r = policy
+        .recommend(&inputs(0, "1000", Some("2000000"), "AAA", "business"))
+        .expect("recommend");
     assert_eq!(r.limit, d("250000"));
     assert_eq!(money(d("-1234567.891")), "-1,234,567.89");
+    // Amounts beyond the decimal range are refused, not a crash.
+    let huge = LimitInputs {
+        monthly_invoicing: Decimal::MAX / Decimal::TWO,
+        ..inputs(0, "1", None, "AAA", "business")
+    };
+    assert!(policy.recommend(&huge).is_err());
 }
 
 #[test]
@@ -169,7 +185,7 @@ proptest! {
             current_limit: current.map(|c| Decimal::new(c, 0)),
             bureau_rating: Some(rating.to_owned()),
             debtor_type: Some(kind.to_owned()),
-        });
+        }).expect("in range");
         let bounds = policy.debtor_type.get(kind).copied().unwrap_or(policy.debtor_type["default"]);
         prop_assert!(r.limit >= bounds.floor && r.limit <= bounds.cap, "{:?}", r);
         prop_assert_eq!(r.steps.last().map(|s| s.amount), Some(r.limit));

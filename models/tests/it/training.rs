@@ -234,9 +234,52 @@ fn artifacts_refuse_other_schemas_and_formats() {
     other.metadata.format = 99;
     let err = ModelArtifact::from_json(&other.to_json().expect("json")).expect_err("format");
     assert!(err.to_string().contains("format 99"), "{err}");
-    let mut tampered = artifact;
+    let mut tampered = artifact.clone();
     tampered.metadata.feature_schema_hash = "abc".into();
     assert!(ModelArtifact::from_json(&tampered.to_json().expect("json")).is_err());
+    // A model whose parts do not fit together is refused, not run.
+    let mut broken = artifact;
+    if let models::RiskModel::Logistic(m) = &mut broken.model {
+        m.scaler.mean.pop();
+    }
+    let err = ModelArtifact::from_json(&broken.to_json().expect("json")).expect_err("scaler");
+    assert!(err.to_string().contains("means"), "{err}");
+
+    let config = TrainingConfig {
+        kind: models::ModelKind::BoostedTrees,
+        boosting: models::BoostingParams::new().max_iterations(2),
+        ..TrainingConfig::default()
+    };
+    let mut trees = train(&table, &config, "t", "issued", created, |_| {}).expect("train");
+    if let models::RiskModel::BoostedTrees(m) = &mut trees.model
+        && let Some(models::boosting::Node::Split { left, .. }) = m.trees[0].nodes.get_mut(0)
+    {
+        *left = 0; // a loop
+    }
+    let err = ModelArtifact::from_json(&trees.to_json().expect("json")).expect_err("loop");
+    assert!(err.to_string().contains("out of range"), "{err}");
+}
+
+#[test]
+fn infinite_feature_values_are_refused_by_column_and_row() {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("t", DataType::Int64, false),
+        Field::new("x", DataType::Float64, false),
+        Field::new("late", DataType::Boolean, false),
+    ]));
+    let b = batch(
+        &schema,
+        vec![
+            Arc::new(Int64Array::from(vec![1, 2])),
+            Arc::new(Float64Array::from(vec![1.0, f64::INFINITY])),
+            Arc::new(BooleanArray::from(vec![true, false])),
+        ],
+    );
+    let err = TrainingTable::from_batches(&schema, &[b], "late", "t", &[]).expect_err("inf");
+    assert!(
+        err.to_string().contains("column x, row 1: infinite"),
+        "{err}"
+    );
 }
 
 #[test]
