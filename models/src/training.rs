@@ -58,6 +58,22 @@ impl Default for TrainingConfig {
     }
 }
 
+impl TrainingConfig {
+    /// Checks every hyperparameter (both models') and the split before any work.
+    pub fn check(&self) -> Result<(), ModelError> {
+        self.logistic.check_ref()?;
+        self.boosting.check_ref()?;
+        let total: f64 = self.split.iter().sum();
+        if self.split.iter().any(|s| s.is_nan() || *s <= 0.0) || (total - 1.0).abs() > 1e-9 {
+            return Err(ModelError::parameter(
+                "split",
+                format!("shares {:?} must be positive and add up to 1", self.split),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The steps of a training run, reported as each begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -81,6 +97,7 @@ pub fn train(
     if version.trim().is_empty() {
         return Err(ModelError::parameter("version", "empty"));
     }
+    config.check()?;
     let logistic = config.logistic.check_ref()?;
     let boosting = config.boosting.check_ref()?;
     let parts = table.split_by_time(&config.split)?;

@@ -168,6 +168,7 @@ pub fn build(args: &TrainArgs) -> Result<ModelArtifact, PipelineError> {
         classes: RiskClasses::new(args.classes.clone(), args.cutoffs.clone())?,
         split,
     };
+    config.check()?;
     let progress = ProgressBar::new_spinner();
     progress.set_style(
         ProgressStyle::with_template("{spinner} {elapsed:>4} {msg}")
