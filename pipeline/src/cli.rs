@@ -49,6 +49,8 @@ pub enum Command {
     /// Explain a debtor's score: each feature's push on the odds of paying late, in words,
     /// for the debtor's latest row in a training set.
     Explain(crate::explain::ExplainArgs),
+    /// The model registry: publish a trained model under its version, list the models.
+    Model(crate::registry::ModelArgs),
 }
 
 /// How to reach NATS.

@@ -10,7 +10,8 @@
 //! - [`stages`]: ledger → decisions, pure, also used by replays and tests;
 //! - [`metrics`] and [`http`]: the metric catalogue and `/metrics`;
 //! - [`demo`], [`run`], [`simulate`], [`import`], [`dataset`], [`train`],
-//!   [`evaluate`], [`explain`]: the sub-commands; [`archive`]: the Parquet event archive.
+//!   [`evaluate`], [`explain`]: the sub-commands; [`archive`]: the Parquet event archive;
+//!   [`registry`]: model artifacts by version (object store or directory).
 
 pub mod archive;
 pub mod broker;
@@ -27,6 +28,7 @@ pub mod metrics;
 pub mod natsd;
 pub mod progress;
 pub mod publish;
+pub mod registry;
 pub mod run;
 pub mod shutdown;
 pub mod simulate;

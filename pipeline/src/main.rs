@@ -50,6 +50,7 @@ fn main() -> ExitCode {
                                 .await
                                 .map_err(|e| PipelineError::Internal(e.to_string()))?
                         }
+                        Command::Model(args) => pipeline::registry::run(args).await,
                         Command::Explain(args) => {
                             tokio::task::spawn_blocking(move || pipeline::explain::run(args))
                                 .await

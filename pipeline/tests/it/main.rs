@@ -10,6 +10,7 @@ mod end_to_end;
 mod fixture;
 mod import;
 mod monitoring;
+mod registry;
 mod restart;
 mod setup;
 mod train;

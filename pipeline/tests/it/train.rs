@@ -10,7 +10,7 @@ use models::ModelArtifact;
 use simulator::{Behaviour, GroundTruth, SimConfig, Simulator};
 
 /// Simulates a portfolio, builds its training set in-process and writes it to Parquet.
-fn training_set(dir: &Path, debtors: u32, months: u32, seed: u64) -> (PathBuf, GroundTruth) {
+pub fn training_set(dir: &Path, debtors: u32, months: u32, seed: u64) -> (PathBuf, GroundTruth) {
     let config = SimConfig {
         seed,
         debtors,
@@ -35,7 +35,7 @@ fn training_set(dir: &Path, debtors: u32, months: u32, seed: u64) -> (PathBuf, G
 }
 
 /// Runs `creditstream` with `args`.
-fn creditstream(args: &[&str]) -> std::process::Output {
+pub fn creditstream(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_creditstream"))
         .args(args)
         .output()

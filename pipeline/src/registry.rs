@@ -1,0 +1,284 @@
+//! The model registry: versioned model artifacts kept in a NATS JetStream Object Store
+//! (bucket `<prefix>-models`) or, offline, in a directory — the same object names in both,
+//! `risk/<version>.json`. A version is written once: publishing the same artifact again
+//! changes nothing, publishing another one under a version already taken is refused.
+//! (Which version scores is decided by an activation in the event log, not here.)
+
+use std::path::PathBuf;
+
+use async_nats::jetstream::{self, object_store};
+use clap::{Args, Subcommand};
+use models::{ModelArtifact, ModelMetadata};
+use tokio::io::AsyncReadExt;
+
+use crate::cli::NatsArgs;
+use crate::error::PipelineError;
+use crate::evaluate::read_model;
+use crate::train::write_atomically;
+
+/// Where models are kept.
+pub enum Registry {
+    /// A directory (offline use, tests, air-gapped training machines).
+    Directory(PathBuf),
+    /// A JetStream Object Store bucket.
+    ObjectStore(Box<object_store::ObjectStore>),
+}
+
+/// What publishing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// The version is new in the registry.
+    New,
+    /// The same artifact was already there under this version.
+    AlreadyThere,
+}
+
+/// The object name of a version; versions are letters, digits, `.`, `-` and `_`.
+pub fn object_name(version: &str) -> Result<String, PipelineError> {
+    let ok = !version.is_empty()
+        && version.len() <= 128
+        && !version.starts_with('.')
+        && version
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+    if ok {
+        Ok(format!("risk/{version}.json"))
+    } else {
+        Err(PipelineError::InvalidInput(format!(
+            "model version {version:?}: letters, digits, '.', '-' and '_' only (at most 128), \
+             not starting with '.'"
+        )))
+    }
+}
+
+impl Registry {
+    /// The registry bucket of `prefix` on a JetStream server, created if missing.
+    pub async fn object_store(
+        js: &jetstream::Context,
+        prefix: &str,
+    ) -> Result<Registry, PipelineError> {
+        let bucket = format!("{prefix}-models");
+        let store = match js.get_object_store(&bucket).await {
+            Ok(store) => store,
+            Err(_) => js
+                .create_object_store(object_store::Config {
+                    bucket,
+                    description: Some("creditstream: model artifacts by version".into()),
+                    storage: jetstream::stream::StorageType::File,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| PipelineError::js("creating the model registry bucket", e))?,
+        };
+        Ok(Registry::ObjectStore(Box::new(store)))
+    }
+
+    async fn read(&self, name: &str) -> Result<Option<Vec<u8>>, PipelineError> {
+        match self {
+            Registry::Directory(dir) => {
+                let path = dir.join(name);
+                match std::fs::read(&path) {
+                    Ok(bytes) => Ok(Some(bytes)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(PipelineError::Io(format!("reading {}", path.display()), e)),
+                }
+            }
+            Registry::ObjectStore(store) => {
+                if store.info(name).await.is_err() {
+                    return Ok(None);
+                }
+                let mut object = store
+                    .get(name)
+                    .await
+                    .map_err(|e| PipelineError::js("reading a model", e))?;
+                let mut bytes = Vec::new();
+                object
+                    .read_to_end(&mut bytes)
+                    .await
+                    .map_err(|e| PipelineError::js("reading a model", e))?;
+                Ok(Some(bytes))
+            }
+        }
+    }
+
+    /// Stores an artifact under its version.
+    pub async fn publish(&self, artifact: &ModelArtifact) -> Result<Published, PipelineError> {
+        let name = object_name(&artifact.metadata.version)?;
+        let bytes = artifact.to_json()?;
+        if let Some(existing) = self.read(&name).await? {
+            return if existing == bytes {
+                Ok(Published::AlreadyThere)
+            } else {
+                Err(PipelineError::InvalidInput(format!(
+                    "model version {} is in the registry with other content; train the new \
+                     model with its own --version",
+                    artifact.metadata.version
+                )))
+            };
+        }
+        match self {
+            Registry::Directory(dir) => write_atomically(&dir.join(&name), &bytes)?,
+            Registry::ObjectStore(store) => {
+                store
+                    .put(name.as_str(), &mut bytes.as_slice())
+                    .await
+                    .map_err(|e| PipelineError::js("storing a model", e))?;
+            }
+        }
+        Ok(Published::New)
+    }
+
+    /// The artifact of a version.
+    pub async fn load(&self, version: &str) -> Result<ModelArtifact, PipelineError> {
+        let name = object_name(version)?;
+        let bytes = self.read(&name).await?.ok_or_else(|| {
+            PipelineError::InvalidInput(format!("model version {version} is not in the registry"))
+        })?;
+        Ok(ModelArtifact::from_json(&bytes)?)
+    }
+
+    /// The metadata of every version, oldest first.
+    pub async fn list(&self) -> Result<Vec<ModelMetadata>, PipelineError> {
+        let mut names = Vec::new();
+        match self {
+            Registry::Directory(dir) => {
+                let risk = dir.join("risk");
+                if risk.is_dir() {
+                    let entries = std::fs::read_dir(&risk)
+                        .map_err(|e| PipelineError::Io(format!("listing {}", risk.display()), e))?;
+                    for entry in entries {
+                        let entry = entry.map_err(|e| {
+                            PipelineError::Io(format!("listing {}", risk.display()), e)
+                        })?;
+                        let file = entry.file_name().to_string_lossy().into_owned();
+                        if file.ends_with(".json") {
+                            names.push(format!("risk/{file}"));
+                        }
+                    }
+                }
+            }
+            Registry::ObjectStore(store) => {
+                use futures::StreamExt;
+                let mut list = store
+                    .list()
+                    .await
+                    .map_err(|e| PipelineError::js("listing models", e))?;
+                while let Some(info) = list.next().await {
+                    let info = info.map_err(|e| PipelineError::js("listing models", e))?;
+                    if !info.deleted && info.name.starts_with("risk/") {
+                        names.push(info.name);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(names.len());
+        for name in names {
+            if let Some(bytes) = self.read(&name).await? {
+                out.push(ModelArtifact::from_json(&bytes)?.metadata);
+            }
+        }
+        out.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.version.cmp(&b.version))
+        });
+        Ok(out)
+    }
+}
+
+/// `creditstream model`.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: ModelAction,
+}
+
+/// `creditstream model` actions.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ModelAction {
+    /// Store a model artifact in the registry under its version.
+    Publish {
+        /// The artifact (JSON) written by `creditstream train`.
+        file: PathBuf,
+        /// Where the registry is.
+        #[command(flatten)]
+        at: RegistryArgs,
+    },
+    /// List the registry's models: version, creation time, validation AUC, trainer.
+    List {
+        /// Where the registry is.
+        #[command(flatten)]
+        at: RegistryArgs,
+    },
+}
+
+/// Where the registry is: a directory, or a NATS server.
+#[derive(Debug, Clone, Args)]
+pub struct RegistryArgs {
+    /// A registry directory, for use without NATS.
+    #[arg(long, value_name = "DIR", conflicts_with = "nats_url")]
+    pub registry_dir: Option<PathBuf>,
+    /// The NATS server holding the registry bucket.
+    #[command(flatten)]
+    pub nats: NatsArgs,
+}
+
+impl RegistryArgs {
+    async fn open(&self) -> Result<Registry, PipelineError> {
+        if let Some(dir) = &self.registry_dir {
+            return Ok(Registry::Directory(dir.clone()));
+        }
+        let url = self
+            .nats
+            .nats_url
+            .clone()
+            .ok_or(PipelineError::InvalidOption {
+                name: "--nats-url",
+                reason: "give --nats-url URL or --registry-dir DIR".into(),
+            })?;
+        let (_client, js) = crate::broker::connect(&self.nats.options(url)).await?;
+        Registry::object_store(&js, &self.nats.prefix).await
+    }
+}
+
+/// Runs `creditstream model`.
+pub async fn run(args: ModelArgs) -> Result<(), PipelineError> {
+    match args.action {
+        ModelAction::Publish { file, at } => {
+            let artifact = read_model(&file)?;
+            let registry = at.open().await?;
+            let done = registry.publish(&artifact).await?;
+            println!(
+                "creditstream model publish: {} {}",
+                artifact.metadata.version,
+                match done {
+                    Published::New => "stored",
+                    Published::AlreadyThere => "was already there (same artifact)",
+                }
+            );
+        }
+        ModelAction::List { at } => {
+            let registry = at.open().await?;
+            let models = registry.list().await?;
+            println!(
+                "{:<32} {:<20} {:>7} {:>8}  trainer",
+                "version", "created (UTC)", "AUC", "schema"
+            );
+            for m in &models {
+                println!(
+                    "{:<32} {:<20} {:>7.4} {:>8}  {}",
+                    m.version,
+                    m.created_at.format("%Y-%m-%d %H:%M:%S"),
+                    m.metrics.auc,
+                    m.feature_schema_hash
+                        .get(..8)
+                        .unwrap_or(&m.feature_schema_hash),
+                    m.trainer
+                );
+            }
+            println!("{} model(s)", models.len());
+        }
+    }
+    Ok(())
+}

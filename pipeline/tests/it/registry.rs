@@ -1,0 +1,120 @@
+//! The model registry: versions kept once, in a directory and in a real JetStream Object
+//! Store.
+
+use models::ModelArtifact;
+use pipeline::registry::{Published, Registry};
+
+use crate::fixture::Nats;
+use crate::train::{creditstream, training_set};
+
+/// Trains a model with `creditstream train` and returns its file and artifact.
+fn trained(dir: &std::path::Path, data: &str, version: &str, c: &str) -> (String, ModelArtifact) {
+    let out = dir.join(format!("{version}-{c}.json"));
+    let run = creditstream(&[
+        "train",
+        "--data",
+        data,
+        "--out",
+        out.to_str().unwrap(),
+        "--version",
+        version,
+        "--c",
+        c,
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let artifact = ModelArtifact::from_json(&std::fs::read(&out).unwrap()).unwrap();
+    (out.to_str().unwrap().to_owned(), artifact)
+}
+
+#[tokio::test]
+async fn each_version_is_kept_once_in_a_directory_and_in_the_object_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _) = training_set(dir.path(), 300, 12, 3);
+    let data = data.to_str().unwrap();
+    let (v1_file, v1) = trained(dir.path(), data, "v1", "1");
+    let (v2_file, v2) = trained(dir.path(), data, "v2", "0.5");
+    let (other_v1_file, other_v1) = trained(dir.path(), data, "v1", "0.1");
+    assert_ne!(v1, other_v1);
+
+    // On disk, through the command line.
+    let registry = dir.path().join("registry");
+    let publish = |file: &str| {
+        creditstream(&[
+            "model",
+            "publish",
+            file,
+            "--registry-dir",
+            registry.to_str().unwrap(),
+        ])
+    };
+    let run = publish(&v1_file);
+    assert!(String::from_utf8_lossy(&run.stdout).contains("v1 stored"));
+    let run = publish(&v1_file);
+    assert!(
+        String::from_utf8_lossy(&run.stdout).contains("v1 was already there"),
+        "{}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    let run = publish(&other_v1_file);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("v1 is in the registry with other content")
+    );
+    assert!(publish(&v2_file).status.success());
+    let run = creditstream(&[
+        "model",
+        "list",
+        "--registry-dir",
+        registry.to_str().unwrap(),
+    ]);
+    let listed = String::from_utf8_lossy(&run.stdout);
+    assert!(listed.contains("2 model(s)"), "{listed}");
+    assert!(listed.lines().any(|l| l.starts_with("v1 ")), "{listed}");
+    let on_disk = Registry::Directory(registry.clone());
+    assert_eq!(on_disk.load("v1").await.unwrap(), v1);
+
+    // In a JetStream Object Store: the command line publishes, the library reads back.
+    let nats = Nats::start().await;
+    let run = creditstream(&[
+        "model",
+        "publish",
+        &v1_file,
+        "--nats-url",
+        &nats._server.url(),
+        "--prefix",
+        "cstest",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let store = Registry::object_store(&nats.js, "cstest").await.unwrap();
+    assert_eq!(store.publish(&v1).await.unwrap(), Published::AlreadyThere);
+    assert!(store.publish(&other_v1).await.is_err());
+    assert_eq!(store.publish(&v2).await.unwrap(), Published::New);
+    assert_eq!(store.load("v1").await.unwrap(), v1);
+    assert_eq!(store.load("v2").await.unwrap(), v2);
+    let versions: Vec<String> = store
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.version)
+        .collect();
+    assert_eq!(versions.len(), 2);
+    assert!(versions.contains(&"v1".to_owned()) && versions.contains(&"v2".to_owned()));
+    assert!(
+        store
+            .load("v3")
+            .await
+            .unwrap_err()
+            .to_string()
+            .contains("not in the registry")
+    );
+    assert!(pipeline::registry::object_name("../etc").is_err());
+}
