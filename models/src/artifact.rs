@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::boosting::BoostedTrees;
 use crate::calibration::Calibrator;
 use crate::classes::RiskClasses;
+use crate::drift::FeatureProfile;
 use crate::error::ModelError;
 use crate::logistic::LogisticModel;
 use crate::metrics::Evaluation;
@@ -102,6 +103,10 @@ pub struct ModelMetadata {
     pub feature_means: Vec<f64>,
     /// Metrics of the calibrated probabilities on the validation rows.
     pub metrics: Evaluation,
+    /// Each encoded feature's distribution over the training rows, to measure drift
+    /// (population stability index) against the rows scored later.
+    #[serde(default)]
+    pub feature_profiles: Vec<FeatureProfile>,
 }
 
 /// A trained, calibrated risk model with its metadata.

@@ -14,6 +14,8 @@
 //! - [`table`]: Arrow batches → time-ordered, encoded training rows (numbers, one
 //!   indicator per text category) and the encoding's schema hash.
 //! - [`report`]: a model judged on labelled rows, as text and as an HTML page with charts.
+//! - [`drift`]: each feature's training distribution and the population stability index
+//!   of newer rows against it.
 //! - [`mod@explain`]: why a row scored as it did, column by column, in words.
 //! - [`training`]: a training run (time-ordered split: fit, calibrate, validate) that
 //!   produces an [`artifact`]: encoding, model, calibrator, classes and registry metadata.
@@ -26,6 +28,7 @@ pub mod artifact;
 pub mod boosting;
 pub mod calibration;
 pub mod classes;
+pub mod drift;
 pub mod error;
 pub mod explain;
 pub mod limits;

@@ -16,6 +16,8 @@ use crate::training::{CALIBRATION_BINS, raw_probabilities};
 
 /// Features shown in the importance chart.
 const TOP_FEATURES: usize = 20;
+/// Features listed by drift.
+const TOP_DRIFT: usize = 10;
 /// Points of the ROC curve kept for the chart.
 const ROC_POINTS: usize = 200;
 
@@ -38,6 +40,9 @@ pub struct ModelReport {
     pub roc: Vec<RocPoint>,
     /// The most important features, most important first, with their share.
     pub importance: Vec<(String, f64)>,
+    /// The features that moved most since training: population stability index of these
+    /// rows against the training rows, largest first.
+    pub drift: Vec<(String, f64)>,
 }
 
 /// Scores `x` with the artifact and assesses the calibrated probabilities against
@@ -64,6 +69,14 @@ pub fn assess(
         names.into_iter().zip(artifact.model.importance()).collect();
     importance.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     importance.truncate(TOP_FEATURES);
+    let mut drift: Vec<(String, f64)> = artifact
+        .encoding
+        .feature_names()
+        .into_iter()
+        .zip(crate::drift::psi(&artifact.metadata.feature_profiles, x))
+        .collect();
+    drift.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    drift.truncate(TOP_DRIFT);
     let kind = artifact.metadata.time_kind;
     Ok(ModelReport {
         title: title.to_owned(),
@@ -74,6 +87,7 @@ pub fn assess(
         roc: roc_curve(&probabilities, labels, ROC_POINTS)?,
         evaluation,
         importance,
+        drift,
     })
 }
 
@@ -145,6 +159,15 @@ impl ModelReport {
                 percent(b.mean_predicted),
                 percent(b.observed)
             );
+        }
+        if !self.drift.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nmoved most since training (population stability index)"
+            );
+            for (name, psi) in &self.drift {
+                let _ = writeln!(out, "{psi:>8.3}  {name}");
+            }
         }
         out
     }
@@ -227,6 +250,13 @@ impl ModelReport {
         }
         h.push_str("</table>\n<h2>What the model looks at</h2>\n");
         h.push_str(&self.importance_svg());
+        if !self.drift.is_empty() {
+            h.push_str("<h2>What moved since training</h2>\n<p>Population stability index of each feature on these rows against the training rows: below 0.1 stable, 0.1 to 0.25 worth a look, above 0.25 moved.</p>\n<table>\n<tr><th>feature</th><th>PSI</th></tr>\n");
+            for (name, psi) in &self.drift {
+                let _ = writeln!(h, "<tr><td>{}</td><td>{psi:.3}</td></tr>", escape(name));
+            }
+            h.push_str("</table>\n");
+        }
         h.push_str("</body>\n</html>\n");
         h
     }

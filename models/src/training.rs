@@ -110,6 +110,7 @@ pub fn train(
     let (x, y) = table.part(parts[0].clone());
     let training_base_rate = y.iter().filter(|&&l| l).count() as f64 / y.len() as f64;
     let feature_means = StandardScaler::fit(x)?.mean;
+    let feature_profiles = crate::drift::profiles(x);
     let data = DatasetBase::new(x, ndarray::Array1::from(y.to_vec()));
     let (model, trainer) = match config.kind {
         ModelKind::Logistic => {
@@ -167,6 +168,7 @@ pub fn train(
             training_base_rate,
             feature_means,
             metrics,
+            feature_profiles,
         },
         encoding: table.encoding.clone(),
         model,

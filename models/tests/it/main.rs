@@ -3,6 +3,7 @@
 mod boosting;
 mod calibration;
 mod classes;
+mod drift;
 mod limits;
 mod logistic;
 mod metrics;
