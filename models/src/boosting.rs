@@ -211,66 +211,58 @@ pub struct Tree {
     pub nodes: Vec<Node>,
 }
 
-impl Tree {
-    /// The tree's contribution for a row of raw feature values.
-    pub fn value(&self, row: &[f64]) -> f64 {
-        let mut i = 0;
-        loop {
-            match &self.nodes[i] {
-                Node::Leaf { value } => return *value,
-                Node::Split {
-                    feature,
-                    threshold,
-                    missing_left,
-                    left,
-                    right,
-                    ..
-                } => {
-                    let v = row[*feature];
-                    let go_left = if v.is_nan() {
-                        *missing_left
-                    } else {
-                        v <= *threshold
-                    };
-                    i = if go_left { *left } else { *right };
-                }
-            }
+impl Node {
+    /// The node's value: a leaf's contribution, or what a split node would give as a leaf.
+    fn value(&self) -> f64 {
+        match self {
+            Node::Leaf { value } | Node::Split { value, .. } => *value,
         }
     }
 }
 
 impl Tree {
-    /// Adds to `out` what each split on the row's path changed (the child's value minus
-    /// the node's); returns the root's value. The root's value plus `out`'s sum is the
-    /// tree's value for the row.
-    pub fn add_contributions(&self, row: &[f64], out: &mut [f64]) -> f64 {
-        let root = match &self.nodes[0] {
-            Node::Leaf { value } | Node::Split { value, .. } => *value,
-        };
-        let mut i = 0;
-        while let Node::Split {
+    /// Where a row goes from node `i`: the child's index and the split's feature, or
+    /// `None` at a leaf.
+    fn step(&self, i: usize, row: &[f64]) -> Option<(usize, usize)> {
+        let Node::Split {
             feature,
             threshold,
             missing_left,
             left,
             right,
-            value,
             ..
         } = &self.nodes[i]
-        {
-            let v = row[*feature];
-            let go_left = if v.is_nan() {
-                *missing_left
-            } else {
-                v <= *threshold
-            };
-            i = if go_left { *left } else { *right };
-            let child = match &self.nodes[i] {
-                Node::Leaf { value } | Node::Split { value, .. } => *value,
-            };
-            out[*feature] += child - value;
+        else {
+            return None;
+        };
+        let v = row[*feature];
+        let go_left = if v.is_nan() {
+            *missing_left
+        } else {
+            v <= *threshold
+        };
+        Some((if go_left { *left } else { *right }, *feature))
+    }
+
+    /// The tree's contribution for a row of raw feature values.
+    pub fn value(&self, row: &[f64]) -> f64 {
+        let mut i = 0;
+        while let Some((child, _)) = self.step(i, row) {
+            i = child;
         }
-        root
+        self.nodes[i].value()
+    }
+
+    /// Adds to `out` what each split on the row's path changed (the child's value minus
+    /// the node's); returns the root's value. The root's value plus `out`'s sum is the
+    /// tree's value for the row.
+    pub fn add_contributions(&self, row: &[f64], out: &mut [f64]) -> f64 {
+        let mut i = 0;
+        while let Some((child, feature)) = self.step(i, row) {
+            out[feature] += self.nodes[child].value() - self.nodes[i].value();
+            i = child;
+        }
+        self.nodes[0].value()
     }
 }
 

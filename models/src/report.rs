@@ -12,7 +12,7 @@ use crate::artifact::ModelArtifact;
 use crate::classes::ClassRow;
 use crate::error::ModelError;
 use crate::metrics::{Evaluation, RocPoint, evaluate, roc_curve};
-use crate::training::{CALIBRATION_BINS, raw_probabilities};
+use crate::training::{CALIBRATION_BINS, calibrated_probabilities};
 
 /// Features shown in the importance chart.
 const TOP_FEATURES: usize = 20;
@@ -54,10 +54,7 @@ pub fn assess(
     labels: &[bool],
     period: (i64, i64),
 ) -> Result<ModelReport, ModelError> {
-    let probabilities: Vec<f64> = raw_probabilities(&artifact.model, x)?
-        .into_iter()
-        .map(|p| artifact.calibrator.apply(p))
-        .collect();
+    let probabilities = calibrated_probabilities(&artifact.model, &artifact.calibrator, x)?;
     let evaluation = evaluate(
         &probabilities,
         labels,

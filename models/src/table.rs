@@ -352,6 +352,18 @@ impl TimeKind {
     }
 }
 
+/// Refuses split shares that are not all positive or do not add up to 1.
+pub fn check_shares(shares: &[f64]) -> Result<(), ModelError> {
+    let total: f64 = shares.iter().sum();
+    if shares.iter().any(|s| s.is_nan() || *s <= 0.0) || (total - 1.0).abs() > 1e-9 {
+        return Err(ModelError::parameter(
+            "split",
+            format!("shares {shares:?} must be positive and add up to 1"),
+        ));
+    }
+    Ok(())
+}
+
 /// Labelled rows in time order, encoded for the models.
 #[derive(Debug, Clone)]
 pub struct TrainingTable {
@@ -458,13 +470,7 @@ impl TrainingTable {
     /// Splits the rows in time order into consecutive parts with the given shares (which
     /// add up to 1); a boundary never cuts rows of equal time apart.
     pub fn split_by_time(&self, shares: &[f64]) -> Result<Vec<Range<usize>>, ModelError> {
-        let total: f64 = shares.iter().sum();
-        if shares.iter().any(|s| s.is_nan() || *s <= 0.0) || (total - 1.0).abs() > 1e-9 {
-            return Err(ModelError::parameter(
-                "split",
-                format!("shares {shares:?} must be positive and add up to 1"),
-            ));
-        }
+        check_shares(shares)?;
         let n = self.rows();
         let mut cuts = vec![0];
         let mut acc = 0.0;

@@ -63,14 +63,7 @@ impl TrainingConfig {
     pub fn check(&self) -> Result<(), ModelError> {
         self.logistic.check_ref()?;
         self.boosting.check_ref()?;
-        let total: f64 = self.split.iter().sum();
-        if self.split.iter().any(|s| s.is_nan() || *s <= 0.0) || (total - 1.0).abs() > 1e-9 {
-            return Err(ModelError::parameter(
-                "split",
-                format!("shares {:?} must be positive and add up to 1", self.split),
-            ));
-        }
-        Ok(())
+        crate::table::check_shares(&self.split)
     }
 }
 
@@ -148,10 +141,7 @@ pub fn train(
 
     progress(Step::Validate);
     let (x, y) = table.part(parts[2].clone());
-    let calibrated: Vec<f64> = raw_probabilities(&model, x)?
-        .into_iter()
-        .map(|p| calibrator.apply(p))
-        .collect();
+    let calibrated = calibrated_probabilities(&model, &calibrator, x)?;
     let metrics = evaluate(&calibrated, y, training_base_rate, CALIBRATION_BINS)?;
     Ok(ModelArtifact {
         metadata: ModelMetadata {
@@ -175,6 +165,18 @@ pub fn train(
         calibrator,
         classes: config.classes.clone(),
     })
+}
+
+/// Calibrated probabilities of many rows.
+pub fn calibrated_probabilities(
+    model: &RiskModel,
+    calibrator: &Calibrator,
+    x: ndarray::ArrayView2<'_, f64>,
+) -> Result<Vec<f64>, ModelError> {
+    Ok(raw_probabilities(model, x)?
+        .into_iter()
+        .map(|p| calibrator.apply(p))
+        .collect())
 }
 
 /// Raw probabilities of many rows.
