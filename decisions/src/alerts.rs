@@ -113,3 +113,28 @@ pub(crate) fn promise_broken(
         }),
     );
 }
+
+/// A model activation was taken (`refusal` is `None`) or refused: said to credit managers
+/// and operators, with the version in `reference`.
+pub(crate) fn model_activation(
+    ctx: &mut Context<'_>,
+    version: &str,
+    refusal: Option<&str>,
+    summary: String,
+) {
+    let (kind, severity) = match refusal {
+        None => (AlertKind::ModelActivated, Severity::Info),
+        Some(_) => (AlertKind::ModelRefused, Severity::High),
+    };
+    ctx.emit(
+        None,
+        None,
+        Output::Alert(Alert {
+            kind,
+            severity,
+            summary,
+            amount: None,
+            reference: Some(version.to_owned()),
+        }),
+    );
+}

@@ -30,3 +30,4 @@ mod tasks;
 
 pub use config::DecisionConfig;
 pub use rules::Decisions;
+pub use scores::{ModelScore, Scored};

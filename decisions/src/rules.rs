@@ -19,6 +19,9 @@ pub struct Decisions {
     config: DecisionConfig,
     /// Last standing published per debtor.
     published: BTreeMap<String, Standing>,
+    /// Last model score published per debtor.
+    #[serde(default)]
+    scores: BTreeMap<String, scores::ModelScore>,
 }
 
 impl Decisions {
@@ -27,6 +30,7 @@ impl Decisions {
         Decisions {
             config,
             published: BTreeMap::new(),
+            scores: BTreeMap::new(),
         }
     }
 
@@ -38,6 +42,62 @@ impl Decisions {
     /// The last standing published for a debtor.
     pub fn last_published(&self, debtor_id: &str) -> Option<&Standing> {
         self.published.get(debtor_id)
+    }
+
+    /// The last model score published for a debtor.
+    pub fn last_score(&self, debtor_id: &str) -> Option<&scores::ModelScore> {
+        self.scores.get(debtor_id)
+    }
+
+    /// Decides on the scores of a score point caused by `cause` (the event that completed
+    /// it): a score update for each debtor whose score moved meaningfully since the last
+    /// one published (see [`scores::is_meaningful_score_change`]), with its standing as it
+    /// is now. Ids are `score_update:<cause event id>:<debtor id>:model`.
+    pub fn decide_scores(
+        &mut self,
+        cause: &Envelope,
+        scored: &[scores::Scored],
+        ledger: &Ledger,
+    ) -> Vec<OutputEnvelope> {
+        let mut ctx = Context::new(cause, ledger);
+        for s in scored {
+            let previous = self.scores.get(&s.debtor_id);
+            if previous.is_some_and(|p| {
+                !scores::is_meaningful_score_change(p, &s.score, self.config.min_probability_change)
+            }) {
+                continue;
+            }
+            let Some(standing) = ledger.standing(&s.debtor_id) else {
+                continue;
+            };
+            let reason = scores::score_change_reason(previous, &s.score, &s.explanation);
+            scores::score_update(
+                &mut ctx,
+                &format!("{}:model", s.debtor_id),
+                &s.debtor_id,
+                &standing,
+                Some(&s.score),
+                reason,
+            );
+            self.scores.insert(s.debtor_id.clone(), s.score.clone());
+            self.published.insert(s.debtor_id.clone(), standing);
+        }
+        ctx.into_outputs()
+    }
+
+    /// The alert on a model activation (`cause`): taken, or refused with the reason (the
+    /// models in use stay). `summary` says what happened in words.
+    pub fn decide_model_activation(
+        &mut self,
+        cause: &Envelope,
+        ledger: &Ledger,
+        version: &str,
+        refusal: Option<&str>,
+        summary: String,
+    ) -> Vec<OutputEnvelope> {
+        let mut ctx = Context::new(cause, ledger);
+        alerts::model_activation(&mut ctx, version, refusal, summary);
+        ctx.into_outputs()
     }
 
     /// `cause` is the input event whose processing produced `effects` (including the
@@ -172,7 +232,15 @@ impl Decisions {
                     {
                         continue;
                     }
-                    scores::score_update(&mut ctx, debtor_id, previous, &standing);
+                    let reason = scores::standing_change_reason(previous, &standing);
+                    scores::score_update(
+                        &mut ctx,
+                        debtor_id,
+                        debtor_id,
+                        &standing,
+                        self.scores.get(debtor_id.as_str()),
+                        reason,
+                    );
                     self.published.insert(debtor_id.clone(), standing);
                 }
                 _ => {}

@@ -350,6 +350,7 @@ fn decode_data(kind: EventKind, data: &str) -> Result<InputEvent, serde_json::Er
         EventKind::PromiseToPay => InputEvent::PromiseToPay(de(data)?),
         EventKind::BureauRating => InputEvent::BureauRating(de(data)?),
         EventKind::ClockTick => InputEvent::ClockTick(de(data)?),
+        EventKind::ModelActivated => InputEvent::ModelActivated(de(data)?),
     })
 }
 
@@ -539,6 +540,22 @@ fn validate(event: &InputEvent) -> Result<(), Invalid> {
             }
         }
         InputEvent::ClockTick(_) => {}
+        InputEvent::ModelActivated(e) => {
+            value(check_id("version", &e.version))?;
+            if let Some(digest) = &e.sha256 {
+                let hex = digest.len() == 64
+                    && digest
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                if !hex {
+                    return value(Err(format!(
+                        "`sha256` `{digest}` is not 64 lower-case hexadecimal digits"
+                    )));
+                }
+            }
+            value(check_id("activated_by", &e.activated_by))?;
+            value(check_text("reason", &e.reason))?;
+        }
     }
     Ok(())
 }

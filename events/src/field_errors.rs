@@ -25,6 +25,7 @@ pub(crate) fn locate(kind: EventKind, data: &str) -> Option<(Option<String>, ser
         EventKind::PromiseToPay => locate_in::<PromiseToPay>(data),
         EventKind::BureauRating => locate_in::<BureauRating>(data),
         EventKind::ClockTick => locate_in::<ClockTick>(data),
+        EventKind::ModelActivated => locate_in::<ModelActivated>(data),
     }
 }
 

@@ -32,11 +32,13 @@ pub enum EventKind {
     BureauRating,
     /// Event time passed without other events (published by the pipeline's edge).
     ClockTick,
+    /// A model version from the registry takes a role in scoring.
+    ModelActivated,
 }
 
 impl EventKind {
     /// Every kind, in contract order.
-    pub const ALL: [EventKind; 10] = [
+    pub const ALL: [EventKind; 11] = [
         EventKind::DebtorUpdated,
         EventKind::InvoiceIssued,
         EventKind::PaymentReceived,
@@ -47,6 +49,7 @@ impl EventKind {
         EventKind::PromiseToPay,
         EventKind::BureauRating,
         EventKind::ClockTick,
+        EventKind::ModelActivated,
     ];
 
     /// The wire name (`invoice_issued`), also used as a metric label.
@@ -62,6 +65,7 @@ impl EventKind {
             EventKind::PromiseToPay => "promise_to_pay",
             EventKind::BureauRating => "bureau_rating",
             EventKind::ClockTick => "clock_tick",
+            EventKind::ModelActivated => "model_activated",
         }
     }
 
@@ -388,6 +392,50 @@ pub struct BureauRating {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ClockTick {}
 
+/// The part a model version plays in scoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelRole {
+    /// Its scores are the ones published and acted on.
+    Champion,
+    /// It scores in shadow: its scores are recorded beside the champion's, nothing acts
+    /// on them.
+    Challenger,
+    /// The challenger of this version stops scoring in shadow.
+    ChallengerStopped,
+}
+
+impl ModelRole {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelRole::Champion => "champion",
+            ModelRole::Challenger => "challenger",
+            ModelRole::ChallengerStopped => "challenger_stopped",
+        }
+    }
+}
+
+/// A model version from the registry takes a role in scoring (or the challenger stops).
+/// Being an event in the log, a replay switches models at the same point as the live run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelActivated {
+    /// Champion, challenger, or the challenger stops.
+    pub role: ModelRole,
+    /// The version in the model registry (for `challenger_stopped`: the challenger that
+    /// stops).
+    pub version: String,
+    /// SHA-256 of the artifact as stored in the registry (64 lower-case hex digits); the
+    /// pipeline refuses an artifact with other content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// Who activated it.
+    pub activated_by: String,
+    /// Why.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub reason: String,
+}
+
 /// Any input event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
@@ -412,6 +460,8 @@ pub enum InputEvent {
     BureauRating(BureauRating),
     /// See [`ClockTick`].
     ClockTick(ClockTick),
+    /// See [`ModelActivated`].
+    ModelActivated(ModelActivated),
 }
 
 impl InputEvent {
@@ -428,6 +478,7 @@ impl InputEvent {
             InputEvent::PromiseToPay(_) => EventKind::PromiseToPay,
             InputEvent::BureauRating(_) => EventKind::BureauRating,
             InputEvent::ClockTick(_) => EventKind::ClockTick,
+            InputEvent::ModelActivated(_) => EventKind::ModelActivated,
         }
     }
 
@@ -443,7 +494,7 @@ impl InputEvent {
             InputEvent::DisputeResolved(e) => Some(&e.debtor_id),
             InputEvent::PromiseToPay(e) => Some(&e.debtor_id),
             InputEvent::BureauRating(e) => Some(&e.debtor_id),
-            InputEvent::ClockTick(_) => None,
+            InputEvent::ClockTick(_) | InputEvent::ModelActivated(_) => None,
         }
     }
 

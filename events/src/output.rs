@@ -35,6 +35,12 @@ pub enum AlertKind {
     ExposureAboveLimit,
     /// A promise to pay passed its date without the money.
     PromiseBroken,
+    /// A model version took a role in scoring (champion or challenger) or a challenger
+    /// stopped.
+    ModelActivated,
+    /// A model activation was refused (not in the registry, other content, does not fit
+    /// the running features); the models in use stay.
+    ModelRefused,
 }
 
 impl AlertKind {
@@ -45,6 +51,8 @@ impl AlertKind {
             AlertKind::DisputeOpened => "dispute_opened",
             AlertKind::ExposureAboveLimit => "exposure_above_limit",
             AlertKind::PromiseBroken => "promise_broken",
+            AlertKind::ModelActivated => "model_activated",
+            AlertKind::ModelRefused => "model_refused",
         }
     }
 }
@@ -199,8 +207,26 @@ pub struct ScoreUpdate {
         skip_serializing_if = "Option::is_none"
     )]
     pub recommended_limit: Option<Decimal>,
-    /// Why the standing changed, in words.
+    /// Version of the model that gave `probability_late` and `risk_class`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+    /// The challenger's score of the same features, when one scores in shadow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenger: Option<ShadowScore>,
+    /// Why the update was published, in words: what changed in the standing, or in the
+    /// score and what drove it.
     pub reason: String,
+}
+
+/// A challenger model's score, recorded beside the champion's; nothing acts on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShadowScore {
+    /// The challenger's version.
+    pub model_version: String,
+    /// Its probability that the debtor pays late.
+    pub probability_late: f64,
+    /// Its risk class.
+    pub risk_class: String,
 }
 
 /// Any output.

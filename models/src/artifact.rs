@@ -160,6 +160,20 @@ impl ModelArtifact {
         }
     }
 
+    /// Refuses to score rows of `schema` (the running features) when a column the model
+    /// reads is missing or of another kind, naming each one.
+    pub fn check_inputs(&self, schema: &arrow_schema::Schema) -> Result<(), ModelError> {
+        let problems = self.encoding.misfits(schema);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ModelError::InputsMismatch {
+                version: self.metadata.version.clone(),
+                problems,
+            })
+        }
+    }
+
     /// The artifact as JSON.
     pub fn to_json(&self) -> Result<Vec<u8>, ModelError> {
         serde_json::to_vec_pretty(self).map_err(|e| ModelError::Data(format!("artifact: {e}")))

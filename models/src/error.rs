@@ -46,6 +46,15 @@ pub enum ModelError {
         /// The schema hash of the features the pipeline computes.
         running_schema: String,
     },
+    /// A model that reads input columns the running features do not have, or have with
+    /// another type.
+    #[error("model {version} does not fit the running features: {}", problems.join("; "))]
+    InputsMismatch {
+        /// The refused model's version.
+        version: String,
+        /// Each column that does not fit, in words.
+        problems: Vec<String>,
+    },
     /// An error raised by linfa's traits.
     #[error(transparent)]
     Linfa(#[from] linfa::Error),

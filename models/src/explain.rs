@@ -131,6 +131,35 @@ pub fn words(name: &str) -> String {
 }
 
 impl Explanation {
+    /// The `top` strongest columns on one line, for a score update's reason:
+    /// `late share, last 90 days 0.40 (typical 0.08) raises the odds 2.10-fold; ...`.
+    pub fn summary(&self, top: usize) -> String {
+        let parts: Vec<String> = self
+            .factors
+            .iter()
+            .filter(|f| f.log_odds.abs() >= 0.005)
+            .take(top)
+            .map(|f| {
+                let typical = f
+                    .typical
+                    .map(|t| format!(" (typical {})", number(t)))
+                    .unwrap_or_default();
+                let direction = if f.log_odds > 0.0 { "raises" } else { "lowers" };
+                format!(
+                    "{} {}{typical} {direction} the odds {:.2}-fold",
+                    words(&f.column),
+                    f.value,
+                    f.log_odds.abs().exp()
+                )
+            })
+            .collect();
+        if parts.is_empty() {
+            "no column moves the score much".to_owned()
+        } else {
+            parts.join("; ")
+        }
+    }
+
     /// The explanation in sentences, the `top` strongest columns.
     pub fn text(&self, top: usize) -> String {
         let mut out = format!(

@@ -143,6 +143,29 @@ impl FeatureEncoding {
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// What keeps rows of `schema` from being encoded: each column the encoding reads
+    /// that `schema` lacks or has with a type of another kind, in words (empty: it fits).
+    pub fn misfits(&self, schema: &Schema) -> Vec<String> {
+        let mut problems = Vec::new();
+        for c in &self.columns {
+            let Ok(field) = schema.field_with_name(c.name()) else {
+                problems.push(format!("column {} is missing", c.name()));
+                continue;
+            };
+            let t = field.data_type();
+            match c {
+                EncodedColumn::Number { name } if !is_number(t) => problems.push(format!(
+                    "column {name} has type {t}, the model expects a number"
+                )),
+                EncodedColumn::Category { name, .. } if !is_text(t) => problems.push(format!(
+                    "column {name} has type {t}, the model expects text"
+                )),
+                _ => {}
+            }
+        }
+        problems
+    }
+
     /// Encodes a batch into rows × features; columns are found by name.
     pub fn encode(&self, batch: &RecordBatch) -> Result<Array2<f64>, ModelError> {
         let mut out = Array2::<f64>::zeros((batch.num_rows(), self.width()));

@@ -6,13 +6,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::DataType;
-use models::{LimitInputs, LimitPolicy, LimitRecommendation};
-use rust_decimal::Decimal;
+use models::{LimitPolicy, LimitRecommendation};
 
 use crate::error::PipelineError;
 use crate::evaluate::read_model;
+use crate::scoring::limit_inputs;
 use crate::train::read_parquet;
 
 /// `creditstream explain`.
@@ -51,18 +51,6 @@ pub fn load_limit_policy(path: Option<&PathBuf>) -> Result<LimitPolicy, Pipeline
             LimitPolicy::parse(&path.display().to_string(), &text)?
         }
     })
-}
-
-/// One cell as text (any type), `None` when NULL or absent.
-fn cell(batch: &RecordBatch, row: usize, name: &str) -> Option<String> {
-    let column = batch.column_by_name(name)?;
-    let text = datafusion::arrow::compute::cast(column, &DataType::Utf8).ok()?;
-    let text = text.as_string::<i32>();
-    text.is_valid(row).then(|| text.value(row).to_owned())
-}
-
-fn amount(batch: &RecordBatch, row: usize, name: &str) -> Option<Decimal> {
-    cell(batch, row, name).and_then(|v| v.parse().ok())
 }
 
 /// What `explain` says of a debtor.
@@ -134,24 +122,19 @@ pub fn build(args: &ExplainArgs) -> Result<DebtorExplanation, PipelineError> {
     let x = artifact.encoding.encode(&row)?;
     let features = x.row(0).to_vec();
     let score = models::explain(&artifact, &features);
-    let invoicing = amount(&row, 0, &args.invoicing_column).ok_or_else(|| {
-        PipelineError::InvalidInput(format!(
-            "{} has no amount in column {} for the debtor's typical invoicing \
-             (--invoicing-column)",
-            args.data.display(),
-            args.invoicing_column
-        ))
-    })?;
     let risk_class = artifact.classes.class_of(score.probability);
-    let limit = policy.recommend(&LimitInputs {
+    let inputs = limit_inputs(
+        &row,
+        0,
         risk_class,
-        risk_class_name: score.class.clone(),
-        monthly_invoicing: invoicing / Decimal::from(args.invoicing_months),
-        exposure: amount(&row, 0, "open_balance").unwrap_or_default(),
-        current_limit: amount(&row, 0, "credit_limit"),
-        bureau_rating: cell(&row, 0, "bureau_rating"),
-        debtor_type: cell(&row, 0, "debtor_type"),
+        &score.class,
+        &args.invoicing_column,
+        args.invoicing_months,
+    )
+    .map_err(|e| {
+        PipelineError::InvalidInput(format!("{}: {e} (--invoicing-column)", args.data.display()))
     })?;
+    let limit = policy.recommend(&inputs)?;
     Ok(DebtorExplanation {
         score,
         limit,

@@ -30,6 +30,7 @@ pub mod progress;
 pub mod publish;
 pub mod registry;
 pub mod run;
+pub mod scoring;
 pub mod shutdown;
 pub mod simulate;
 pub mod stages;

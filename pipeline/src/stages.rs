@@ -1,6 +1,7 @@
-//! The domain stages in data-flow order, without I/O: ledger → features → (models, not
-//! built yet) → decisions. The worker feeds it decoded events; tests and replays call it
-//! directly, which is how a replay gives the same outputs as the live run.
+//! The domain stages in data-flow order, without I/O: ledger → features → models →
+//! decisions. The worker feeds it decoded events; tests and replays call it directly,
+//! which is how a replay gives the same outputs as the live run. The model stage and its
+//! score points are described in [`crate::scoring`].
 //!
 //! Features gather in micro-batches: a batch is flushed when it holds
 //! `batch_max_events` events (here) or when its first event has waited
@@ -8,10 +9,13 @@
 //! before a checkpoint, so a checkpoint never leaves facts behind.
 
 use decisions::{DecisionConfig, Decisions};
-use events::{Envelope, OutputEnvelope};
+use events::{Envelope, InputEvent, OutputEnvelope};
 use features::{Definitions, FeatureConfig, FeatureError, FeatureState, FeatureStore, FlushReport};
 use ledger::{Ledger, LedgerConfig, LedgerEffect};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::PipelineError;
+use crate::scoring::{self, LoadedModel, ModelStage, ScoringConfig};
 
 /// What one event caused.
 #[derive(Debug, Clone)]
@@ -22,6 +26,8 @@ pub struct Processed {
     pub effects: Vec<LedgerEffect>,
     /// The feature micro-batch, when this event filled it.
     pub features: Option<FlushReport>,
+    /// Debtors scored at the score point this event completed, if any.
+    pub scored: usize,
 }
 
 /// The feature store inside the stages: its state goes into checkpoints, its compiled
@@ -70,6 +76,9 @@ pub struct Stages {
     /// start empty.
     #[serde(default)]
     features: FeatureStage,
+    /// Checkpoints written before the model stage existed have none: no model is active.
+    #[serde(default)]
+    models: ModelStage,
     decisions: Decisions,
     events: u64,
 }
@@ -86,6 +95,7 @@ impl Stages {
         Stages {
             ledger: Ledger::new(ledger),
             features: FeatureStage::default(),
+            models: ModelStage::default(),
             decisions: Decisions::new(decisions),
             events: 0,
         }
@@ -107,30 +117,112 @@ impl Stages {
         Ok(())
     }
 
+    /// Replaces the scoring configuration (score points, limit policy).
+    pub fn configure_scoring(&mut self, config: ScoringConfig) -> Result<(), PipelineError> {
+        self.models.configure(config)
+    }
+
+    /// Offers a model version the edge loaded from the registry (or why it could not) to
+    /// the `model_activated` event naming it, which comes next.
+    pub fn offer_model(&mut self, version: &str, loaded: Result<LoadedModel, String>) {
+        self.models.offer(version, loaded);
+    }
+
+    /// The model stage, read-only.
+    pub fn models(&self) -> &ModelStage {
+        &self.models
+    }
+
     /// Runs one validated event through every stage and returns the outputs it causes.
     /// Time passes first (the event moves the event-time clock), then the event applies.
-    pub fn process(&mut self, event: &Envelope) -> Result<Vec<OutputEnvelope>, FeatureError> {
+    pub fn process(&mut self, event: &Envelope) -> Result<Vec<OutputEnvelope>, PipelineError> {
         Ok(self.process_with_effects(event)?.outputs)
     }
 
     /// Like [`Stages::process`], also returning what changed in the ledger and the
     /// feature batch the event completed (for metrics).
-    pub fn process_with_effects(&mut self, event: &Envelope) -> Result<Processed, FeatureError> {
+    pub fn process_with_effects(&mut self, event: &Envelope) -> Result<Processed, PipelineError> {
+        if let InputEvent::ModelActivated(activation) = &event.event {
+            // A control event: it moves no time and touches no ledger or feature state.
+            self.events += 1;
+            let schema = scoring::scoring_schema(self.features.0.engine().output_schema());
+            let outcome = self.models.activate(activation, &schema);
+            let mut outputs = self.decisions.decide_model_activation(
+                event,
+                &self.ledger,
+                &outcome.version,
+                outcome.refusal.as_deref(),
+                outcome.summary,
+            );
+            let rescore = outcome.refusal.is_none();
+            let (features, scored) = self.score_point(event, rescore, &mut outputs)?;
+            return Ok(Processed {
+                outputs,
+                effects: Vec::new(),
+                features,
+                scored,
+            });
+        }
         let mut effects = self.ledger.advance_to(event.event_time);
         effects.extend(self.ledger.apply(event));
         self.events += 1;
         self.features.0.observe(event, &effects, &self.ledger);
-        let features = if self.features.0.batch_full() {
-            Some(self.features.0.flush()?)
+        let mut features = if self.features.0.batch_full() {
+            let report = self.features.0.flush()?;
+            self.models.note_changed(&report.changed);
+            Some(report)
         } else {
             None
         };
-        let outputs = self.decisions.decide(event, &effects, &self.ledger);
+        let mut outputs = self.decisions.decide(event, &effects, &self.ledger);
+        let due = self.models.count_event();
+        let mut scored = 0;
+        if due || matches!(event.event, InputEvent::ClockTick(_)) {
+            let (report, n) = self.score_point(event, false, &mut outputs)?;
+            scored = n;
+            if report.is_some() {
+                features = report;
+            }
+        }
         Ok(Processed {
             outputs,
             effects,
             features,
+            scored,
         })
+    }
+
+    /// A score point caused by `cause`: flushes the feature micro-batch, scores the
+    /// debtors whose features changed since the last one (every debtor when `all`) and
+    /// adds the score updates worth publishing to `outputs`. Returns the flush's report
+    /// and how many debtors were scored.
+    fn score_point(
+        &mut self,
+        cause: &Envelope,
+        all: bool,
+        outputs: &mut Vec<OutputEnvelope>,
+    ) -> Result<(Option<FlushReport>, usize), PipelineError> {
+        let report = self.flush_features()?;
+        let everyone = all.then(|| self.features.0.slots().len());
+        let slots = self.models.take_pending(everyone);
+        let Some(today) = self.features.0.watermark() else {
+            return Ok((report, 0));
+        };
+        let mut scored = 0;
+        for chunk in scoring::chunks(&slots) {
+            let batch = self.features.0.features(chunk, today, &self.ledger)?;
+            let batch = scoring::with_amount(batch)?;
+            let decisions = &self.decisions;
+            let min_change = decisions.config().min_probability_change;
+            let worth = self.models.score(&batch, |debtor, score| {
+                decisions.last_score(debtor).is_none_or(|last| {
+                    decisions::scores::is_meaningful_score_change(last, score, min_change)
+                })
+            })?;
+            scored += chunk.len();
+            outputs.extend(self.decisions.decide_scores(cause, &worth, &self.ledger));
+        }
+        Ok((report, scored))
     }
 
     /// Flushes the feature micro-batch (time is up, or a checkpoint comes); `None` when
@@ -139,7 +231,9 @@ impl Stages {
         if self.features.0.pending_events() == 0 {
             return Ok(None);
         }
-        self.features.0.flush().map(Some)
+        let report = self.features.0.flush()?;
+        self.models.note_changed(&report.changed);
+        Ok(Some(report))
     }
 
     /// The ledger, read-only.

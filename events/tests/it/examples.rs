@@ -124,6 +124,13 @@ pub fn minimal(kind: EventKind) -> Envelope {
             probability_of_default: None,
         }),
         EventKind::ClockTick => InputEvent::ClockTick(ClockTick {}),
+        EventKind::ModelActivated => InputEvent::ModelActivated(ModelActivated {
+            role: ModelRole::Champion,
+            version: "risk-2025-03".into(),
+            sha256: None,
+            activated_by: "analyst.jansen".into(),
+            reason: String::new(),
+        }),
     })
 }
 
@@ -157,6 +164,11 @@ pub fn full(kind: EventKind) -> Envelope {
             e.invoice_numbers = vec!["INV-2025-000123".into(), "INV-2025-000131".into()];
         }
         InputEvent::BureauRating(e) => e.probability_of_default = Some(dec("0.0215")),
+        InputEvent::ModelActivated(e) => {
+            e.sha256 =
+                Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into());
+            e.reason = "validation AUC 0.86 against 0.84 of the champion".into();
+        }
     }
     example
 }
@@ -181,6 +193,7 @@ pub fn optional_fields(kind: EventKind) -> &'static [&'static str] {
         EventKind::DisputeResolved | EventKind::ClockTick => &[],
         EventKind::PromiseToPay => &["invoice_numbers"],
         EventKind::BureauRating => &["probability_of_default"],
+        EventKind::ModelActivated => &["sha256", "reason"],
     }
 }
 
@@ -286,6 +299,12 @@ pub fn outputs() -> Vec<OutputEnvelope> {
                 probability_late: Some(0.25),
                 risk_class: Some("B".into()),
                 recommended_limit: Some(dec("20000.00")),
+                model_version: Some("risk-2025-03".into()),
+                challenger: Some(ShadowScore {
+                    model_version: "risk-2025-03-trees".into(),
+                    probability_late: 0.21,
+                    risk_class: "B".into(),
+                }),
                 reason: "Direct debit returned".into(),
             }),
         ),
@@ -318,6 +337,8 @@ pub fn minimal_outputs() -> Vec<OutputEnvelope> {
                     s.risk_class = None;
                     s.recommended_limit = None;
                     s.credit_limit = None;
+                    s.model_version = None;
+                    s.challenger = None;
                 }
             }
             o

@@ -200,11 +200,14 @@ fn money_is_reported_for_the_kinds_that_carry_it() {
 }
 
 #[test]
-fn debtor_is_known_for_every_kind_but_bank_input_and_ticks() {
+fn debtor_is_known_for_every_kind_but_bank_input_ticks_and_model_activations() {
     for kind in EventKind::ALL {
         let minimal_debtor = minimal(kind).event.debtor_id().map(str::to_owned);
         let expected = match kind {
-            EventKind::PaymentReceived | EventKind::PaymentReversed | EventKind::ClockTick => None,
+            EventKind::PaymentReceived
+            | EventKind::PaymentReversed
+            | EventKind::ClockTick
+            | EventKind::ModelActivated => None,
             _ => Some(DEBTOR.to_owned()),
         };
         assert_eq!(minimal_debtor, expected, "{kind:?}");

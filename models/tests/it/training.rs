@@ -230,6 +230,30 @@ fn artifacts_refuse_other_schemas_and_formats() {
     let err = artifact.check_schema("0000").expect_err("mismatch");
     assert!(matches!(err, ModelError::SchemaMismatch { .. }), "{err}");
     assert!(err.to_string().contains("model v1"), "{err}");
+    // Against running features given as a schema: each column that does not fit is named.
+    assert!(artifact.check_inputs(&schema).is_ok());
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .filter(|f| f.name() != "a")
+        .map(|f| match f.name().as_str() {
+            "b" => Field::new("b", DataType::Utf8, true),
+            "segment" => Field::new("segment", DataType::Int64, true),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    let err = artifact
+        .check_inputs(&Schema::new(fields))
+        .expect_err("misfit");
+    assert!(matches!(err, ModelError::InputsMismatch { .. }), "{err}");
+    let text = err.to_string();
+    for problem in [
+        "column a is missing",
+        "column b has type Utf8, the model expects a number",
+        "column segment has type Int64, the model expects text",
+    ] {
+        assert!(text.contains(problem), "{text}");
+    }
     let mut other = artifact.clone();
     other.metadata.format = 99;
     let err = ModelArtifact::from_json(&other.to_json().expect("json")).expect_err("format");

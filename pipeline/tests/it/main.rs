@@ -12,5 +12,6 @@ mod import;
 mod monitoring;
 mod registry;
 mod restart;
+mod scoring;
 mod setup;
 mod train;

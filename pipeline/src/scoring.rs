@@ -1,0 +1,477 @@
+//! The model stage, without I/O: the champion model (and a challenger in shadow) score
+//! debtors from their features at **score points**, and model versions are switched by
+//! `model_activated` events in the log.
+//!
+//! Score points are fixed by the log alone, so a replay scores at the same moments as the
+//! live run: every `every_events` events (counted over the stages' whole life), at each
+//! clock tick, and at each model activation (which re-scores every debtor). At a score
+//! point the feature micro-batch is flushed and each debtor whose features changed since
+//! the last score point is scored; the wall-clock flushes of the micro-batch in between
+//! move work earlier but change no feature (streaming over any split gives the same
+//! features), hence no score.
+//!
+//! A debtor is scored as for its next invoice: the model's rows are invoices at issue
+//! time, so its `amount` column is filled with the debtor's average invoice over the
+//! features' 365-day window (missing without invoices, which the model reads as typical).
+//!
+//! Activation: the edge loads the version from the registry and offers it
+//! ([`ModelStage::offer`]) before the `model_activated` event is processed; the event then
+//! takes it when the content's SHA-256 matches, the model's input columns fit the running
+//! features and its risk classes fit the limit policy. Otherwise the models in use stay
+//! and the refusal is said in an alert.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use decisions::{ModelScore, Scored};
+use events::{ModelActivated, ModelRole, ShadowScore};
+use models::{LimitInputs, LimitPolicy, ModelArtifact};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::PipelineError;
+
+/// Debtors scored per feature evaluation.
+const CHUNK: usize = 4096;
+
+/// The column a debtor's typical invoice goes into.
+pub const AMOUNT_COLUMN: &str = "amount";
+
+/// How the model stage scores.
+#[derive(Debug, Clone)]
+pub struct ScoringConfig {
+    /// A score point every this many events (also at clock ticks and activations).
+    pub every_events: u64,
+    /// The credit-limit policy.
+    pub limit_policy: LimitPolicy,
+    /// Feature column holding the debtor's recent invoicing, the base of its typical
+    /// month.
+    pub invoicing_column: String,
+    /// Months that column covers.
+    pub invoicing_months: u32,
+    /// Columns named in a score update's reason.
+    pub explain_top: usize,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        ScoringConfig {
+            every_events: 1000,
+            limit_policy: LimitPolicy::builtin().expect("the built-in limit policy parses"),
+            invoicing_column: "invoiced_amount_90d".into(),
+            invoicing_months: 3,
+            explain_top: 3,
+        }
+    }
+}
+
+impl ScoringConfig {
+    /// Checks the knobs, naming the bad one.
+    pub fn check(&self) -> Result<(), PipelineError> {
+        if self.every_events == 0 || self.every_events > 1_000_000 {
+            return Err(PipelineError::InvalidOption {
+                name: "score every",
+                reason: "must be between 1 and 1000000 events".into(),
+            });
+        }
+        if self.invoicing_months == 0 || self.invoicing_months > 120 {
+            return Err(PipelineError::InvalidOption {
+                name: "invoicing months",
+                reason: "must be between 1 and 120".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// SHA-256 of an artifact's stored bytes, as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A model version as loaded from the registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadedModel {
+    /// The registry version.
+    pub version: String,
+    /// SHA-256 of the stored bytes.
+    pub sha256: String,
+    /// The artifact.
+    pub artifact: ModelArtifact,
+}
+
+impl LoadedModel {
+    /// Reads stored bytes (refusing what is not a valid artifact of `version`).
+    pub fn from_bytes(version: &str, bytes: &[u8]) -> Result<LoadedModel, PipelineError> {
+        let artifact = ModelArtifact::from_json(bytes)?;
+        if artifact.metadata.version != version {
+            return Err(PipelineError::InvalidInput(format!(
+                "the registry's object for version {version} holds version {}",
+                artifact.metadata.version
+            )));
+        }
+        Ok(LoadedModel {
+            version: version.to_owned(),
+            sha256: sha256_hex(bytes),
+            artifact,
+        })
+    }
+}
+
+/// The model stage's state; champion and challenger go into checkpoints whole, so a
+/// restart scores with the same models without the registry.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct ModelStage {
+    champion: Option<LoadedModel>,
+    challenger: Option<LoadedModel>,
+    /// Feature slots of debtors whose features changed since the last score point.
+    pending: BTreeSet<u32>,
+    /// Events since the last score point.
+    since: u64,
+    /// Versions the edge loaded for activation events still to come.
+    #[serde(skip)]
+    offered: BTreeMap<String, Result<LoadedModel, String>>,
+    #[serde(skip)]
+    config: ScoringConfig,
+}
+
+/// What an activation did, for the alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationOutcome {
+    /// The version named by the event.
+    pub version: String,
+    /// Why it was refused; `None` when taken.
+    pub refusal: Option<String>,
+    /// What happened, in words.
+    pub summary: String,
+}
+
+impl ModelStage {
+    /// Replaces the configuration (not part of checkpoints).
+    pub fn configure(&mut self, config: ScoringConfig) -> Result<(), PipelineError> {
+        config.check()?;
+        self.config = config;
+        Ok(())
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ScoringConfig {
+        &self.config
+    }
+
+    /// The champion, if one is active.
+    pub fn champion(&self) -> Option<&LoadedModel> {
+        self.champion.as_ref()
+    }
+
+    /// The challenger, if one scores in shadow.
+    pub fn challenger(&self) -> Option<&LoadedModel> {
+        self.challenger.as_ref()
+    }
+
+    /// Offers a version loaded from the registry (or why it could not be) to the next
+    /// activation event naming it.
+    pub fn offer(&mut self, version: &str, loaded: Result<LoadedModel, String>) {
+        self.offered.insert(version.to_owned(), loaded);
+    }
+
+    /// Debtors whose features changed (by slot).
+    pub(crate) fn note_changed(&mut self, slots: &[u32]) {
+        if self.champion.is_some() {
+            self.pending.extend(slots.iter().copied());
+        }
+    }
+
+    /// Counts an event; whether it completes a score point by count.
+    pub(crate) fn count_event(&mut self) -> bool {
+        self.since += 1;
+        self.since >= self.config.every_events
+    }
+
+    /// Takes the debtors to score at a score point (all `slots` when `all`), in slot
+    /// order, and starts counting again.
+    pub(crate) fn take_pending(&mut self, all: Option<usize>) -> Vec<u32> {
+        self.since = 0;
+        let pending = std::mem::take(&mut self.pending);
+        if self.champion.is_none() {
+            return Vec::new();
+        }
+        match all {
+            Some(n) => (0..n as u32).collect(),
+            None => pending.into_iter().collect(),
+        }
+    }
+
+    /// Applies an activation event against the running features' schema (with the
+    /// amount column), keeping the models in use when anything is wrong.
+    pub fn activate(&mut self, event: &ModelActivated, features: &Schema) -> ActivationOutcome {
+        let version = event.version.clone();
+        let refuse = |reason: String| ActivationOutcome {
+            version: version.clone(),
+            summary: format!(
+                "Model {version} was not made {} ({reason}); the models in use stay.",
+                event.role.as_str()
+            ),
+            refusal: Some(reason),
+        };
+        if event.role == ModelRole::ChallengerStopped {
+            return match &self.challenger {
+                Some(c) if c.version == version => {
+                    self.challenger = None;
+                    ActivationOutcome {
+                        version: version.clone(),
+                        refusal: None,
+                        summary: format!(
+                            "Challenger {version} stopped scoring in shadow (by {}{}).",
+                            event.activated_by,
+                            reason_suffix(&event.reason)
+                        ),
+                    }
+                }
+                Some(c) => refuse(format!("the challenger is {}, not {version}", c.version)),
+                None => refuse("no challenger is scoring".into()),
+            };
+        }
+        let loaded = match self.offered.remove(&version) {
+            Some(Ok(loaded)) => loaded,
+            Some(Err(why)) => return refuse(why),
+            None => return refuse("it was not loaded from the registry".into()),
+        };
+        if let Some(expected) = &event.sha256
+            && *expected != loaded.sha256
+        {
+            return refuse(format!(
+                "the registry holds content with SHA-256 {}, the event names {expected}",
+                loaded.sha256
+            ));
+        }
+        if let Err(e) = loaded.artifact.check_inputs(features) {
+            return refuse(e.to_string());
+        }
+        if event.role == ModelRole::Champion
+            && let Err(e) = self
+                .config
+                .limit_policy
+                .check_classes(&loaded.artifact.classes)
+        {
+            return refuse(e.to_string());
+        }
+        let slot = match event.role {
+            ModelRole::Champion => &mut self.champion,
+            _ => &mut self.challenger,
+        };
+        let before = slot.as_ref().map(|m| m.version.clone());
+        *slot = Some(loaded);
+        ActivationOutcome {
+            version: version.clone(),
+            refusal: None,
+            summary: format!(
+                "Model {version} is now the {} (was {}), by {}{}.",
+                event.role.as_str(),
+                before.as_deref().unwrap_or("none"),
+                event.activated_by,
+                reason_suffix(&event.reason)
+            ),
+        }
+    }
+
+    /// Scores the debtors of one features batch (`debtor_id`, `as_of`, features..., with
+    /// the amount column added by [`with_amount`]). `keep` says whether a debtor's score
+    /// is worth explaining (it may be published); others are left out.
+    pub(crate) fn score(
+        &self,
+        batch: &RecordBatch,
+        mut keep: impl FnMut(&str, &ModelScore) -> bool,
+    ) -> Result<Vec<Scored>, PipelineError> {
+        let Some(champion) = &self.champion else {
+            return Ok(Vec::new());
+        };
+        let ids = batch.column(0).as_string::<i32>();
+        let x = champion.artifact.encoding.encode(batch)?;
+        let shadow = match &self.challenger {
+            Some(c) => Some((c, c.artifact.encoding.encode(batch)?)),
+            None => None,
+        };
+        let mut out = Vec::new();
+        for (i, row) in x.rows().into_iter().enumerate() {
+            let row = row.to_vec();
+            let risk = champion.artifact.score_row(&row);
+            let class = champion.artifact.classes.labels()[risk.class].clone();
+            let limit = self.recommend(batch, i, risk.class, &class);
+            let challenger = shadow.as_ref().map(|(c, x)| {
+                let r = c.artifact.score_row(&x.row(i).to_vec());
+                ShadowScore {
+                    model_version: c.version.clone(),
+                    probability_late: r.probability,
+                    risk_class: c.artifact.classes.labels()[r.class].clone(),
+                }
+            });
+            let score = ModelScore {
+                model_version: champion.version.clone(),
+                probability_late: risk.probability,
+                risk_class: class,
+                recommended_limit: limit.as_ref().ok().map(|l| l.limit),
+                challenger,
+            };
+            let debtor_id = ids.value(i);
+            if !keep(debtor_id, &score) {
+                continue;
+            }
+            let drivers =
+                models::explain(&champion.artifact, &row).summary(self.config.explain_top);
+            let limit_text = match &limit {
+                Ok(l) => format!(
+                    "limit: {}",
+                    l.steps
+                        .iter()
+                        .map(|s| s.reason.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Err(e) => format!("no limit recommended: {e}"),
+            };
+            out.push(Scored {
+                debtor_id: debtor_id.to_owned(),
+                score,
+                explanation: format!("drivers: {drivers}; {limit_text}"),
+            });
+        }
+        Ok(out)
+    }
+
+    fn recommend(
+        &self,
+        batch: &RecordBatch,
+        row: usize,
+        risk_class: usize,
+        class: &str,
+    ) -> Result<models::LimitRecommendation, PipelineError> {
+        let inputs = limit_inputs(
+            batch,
+            row,
+            risk_class,
+            class,
+            &self.config.invoicing_column,
+            self.config.invoicing_months,
+        )?;
+        Ok(self.config.limit_policy.recommend(&inputs)?)
+    }
+}
+
+fn reason_suffix(reason: &str) -> String {
+    if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    }
+}
+
+/// One cell as text (any type), `None` when NULL or absent.
+pub fn cell(batch: &RecordBatch, row: usize, name: &str) -> Option<String> {
+    let column = batch.column_by_name(name)?;
+    let text = cast(column, &DataType::Utf8).ok()?;
+    let text = text.as_string::<i32>();
+    text.is_valid(row).then(|| text.value(row).to_owned())
+}
+
+/// One cell as an exact amount, `None` when NULL, absent or not a number.
+pub fn amount(batch: &RecordBatch, row: usize, name: &str) -> Option<Decimal> {
+    cell(batch, row, name).and_then(|v| v.parse().ok())
+}
+
+/// What the limit policy needs of a debtor, from a row of its features: its typical
+/// month is `invoicing_column` / `months`, its exposure the open balance.
+pub fn limit_inputs(
+    batch: &RecordBatch,
+    row: usize,
+    risk_class: usize,
+    risk_class_name: &str,
+    invoicing_column: &str,
+    months: u32,
+) -> Result<LimitInputs, PipelineError> {
+    let invoicing = amount(batch, row, invoicing_column).ok_or_else(|| {
+        PipelineError::InvalidInput(format!(
+            "no amount in column {invoicing_column} for the debtor's typical invoicing"
+        ))
+    })?;
+    Ok(LimitInputs {
+        risk_class,
+        risk_class_name: risk_class_name.to_owned(),
+        monthly_invoicing: invoicing / Decimal::from(months.max(1)),
+        exposure: amount(batch, row, "open_balance").unwrap_or_default(),
+        current_limit: amount(batch, row, "credit_limit"),
+        bureau_rating: cell(batch, row, "bureau_rating"),
+        debtor_type: cell(batch, row, "debtor_type"),
+    })
+}
+
+/// The features batch with the [`AMOUNT_COLUMN`] a debtor is scored with: its average
+/// invoice over 365 days (`invoiced_amount_365d / invoice_count_365d`), NULL without
+/// invoices. A batch that has the column already is returned as it is.
+pub fn with_amount(batch: RecordBatch) -> Result<RecordBatch, PipelineError> {
+    if batch.column_by_name(AMOUNT_COLUMN).is_some() {
+        return Ok(batch);
+    }
+    let as_f64 = |name: &str| -> Result<Option<ArrayRef>, PipelineError> {
+        batch
+            .column_by_name(name)
+            .map(|c| cast(c, &DataType::Float64))
+            .transpose()
+            .map_err(|e| PipelineError::InvalidInput(format!("{name}: {e}")))
+    };
+    let rows = batch.num_rows();
+    let average: Float64Array = match (
+        as_f64("invoiced_amount_365d")?,
+        as_f64("invoice_count_365d")?,
+    ) {
+        (Some(sum), Some(count)) => {
+            let (sum, count) = (
+                sum.as_primitive::<Float64Type>(),
+                count.as_primitive::<Float64Type>(),
+            );
+            (0..rows)
+                .map(|i| {
+                    (sum.is_valid(i) && count.is_valid(i) && count.value(i) > 0.0)
+                        .then(|| sum.value(i) / count.value(i))
+                })
+                .collect()
+        }
+        _ => (0..rows).map(|_| None).collect(),
+    };
+    let mut fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new(AMOUNT_COLUMN, DataType::Float64, true));
+    let mut columns = batch.columns().to_vec();
+    columns.push(Arc::new(average));
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+        .map_err(|e| PipelineError::InvalidInput(format!("scoring rows: {e}")))
+}
+
+/// The schema rows are scored with: the features' output schema and the amount column.
+pub fn scoring_schema(features: &Schema) -> Schema {
+    let mut fields: Vec<Field> = features
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    if features.field_with_name(AMOUNT_COLUMN).is_err() {
+        fields.push(Field::new(AMOUNT_COLUMN, DataType::Float64, true));
+    }
+    Schema::new(fields)
+}
+
+/// Feature rows per evaluation at a score point.
+pub(crate) fn chunks(slots: &[u32]) -> std::slice::Chunks<'_, u32> {
+    slots.chunks(CHUNK)
+}

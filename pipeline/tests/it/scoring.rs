@@ -1,0 +1,444 @@
+//! The model stage inside the stages, without a network: model versions activated by
+//! events in the log, debtors scored at score points, refusals that keep the model in
+//! use, a challenger in shadow, and outputs that do not depend on micro-batch flushes or
+//! checkpoints.
+
+use std::sync::{Arc, OnceLock};
+
+use chrono::{TimeZone, Utc};
+use datafusion::arrow::array::{Float64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use events::{AlertKind, Envelope, InputEvent, ModelActivated, ModelRole, Output, OutputEnvelope};
+use features::{Definitions, LabelOptions, TrainingSetBuilder};
+use models::{ModelArtifact, ModelKind, TrainingConfig, TrainingTable};
+use pipeline::scoring::LoadedModel;
+use pipeline::stages::Stages;
+
+use crate::fixture::portfolio;
+
+const EXCLUDE: [&str; 4] = ["invoice_number", "debtor_id", "due_date", "days_late"];
+
+/// The point-in-time training set of a simulated portfolio.
+fn training_batches() -> &'static (Arc<Schema>, Vec<RecordBatch>) {
+    static SET: OnceLock<(Arc<Schema>, Vec<RecordBatch>)> = OnceLock::new();
+    SET.get_or_init(|| {
+        let mut builder = TrainingSetBuilder::new(
+            Definitions::builtin().unwrap(),
+            ledger::LedgerConfig::default(),
+            LabelOptions::default(),
+        )
+        .unwrap();
+        for e in portfolio(600, 12, 3) {
+            builder.push(&e).unwrap();
+        }
+        let schema = builder.schema();
+        (schema, builder.finish().unwrap().0)
+    })
+}
+
+fn train(version: &str, kind: ModelKind, schema: &Schema, batches: &[RecordBatch]) -> Vec<u8> {
+    let table = TrainingTable::from_batches(schema, batches, "late", "issued_at", &EXCLUDE)
+        .expect("training table");
+    let config = TrainingConfig {
+        kind,
+        ..TrainingConfig::default()
+    };
+    let created = Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    models::train(&table, &config, version, "issued_at", created, |_| {})
+        .expect("trains")
+        .to_json()
+        .expect("json")
+}
+
+/// A model version's stored bytes, trained once per test run.
+fn model(version: &'static str) -> &'static [u8] {
+    static V1: OnceLock<Vec<u8>> = OnceLock::new();
+    static V2: OnceLock<Vec<u8>> = OnceLock::new();
+    let (schema, batches) = training_batches();
+    match version {
+        "v1" => V1.get_or_init(|| train("v1", ModelKind::Logistic, schema, batches)),
+        "v2" => V2.get_or_init(|| train("v2", ModelKind::BoostedTrees, schema, batches)),
+        other => panic!("no model {other}"),
+    }
+}
+
+/// A model that reads a column the running features do not have.
+fn model_with_extra_column() -> Vec<u8> {
+    let (schema, batches) = training_batches();
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new("shoe_size", DataType::Float64, true));
+    let wider = Arc::new(Schema::new(fields));
+    let batches: Vec<RecordBatch> = batches
+        .iter()
+        .map(|b| {
+            let mut columns = b.columns().to_vec();
+            columns.push(Arc::new(Float64Array::from_iter_values(
+                (0..b.num_rows()).map(|i| (i % 13) as f64),
+            )));
+            RecordBatch::try_new(wider.clone(), columns).unwrap()
+        })
+        .collect();
+    train("v-shoes", ModelKind::Logistic, &wider, &batches)
+}
+
+fn loaded(version: &str, bytes: &[u8]) -> LoadedModel {
+    LoadedModel::from_bytes(version, bytes).expect("valid artifact")
+}
+
+fn activation(
+    id: &str,
+    after: &Envelope,
+    role: ModelRole,
+    version: &str,
+    sha256: Option<String>,
+) -> Envelope {
+    Envelope {
+        schema_version: 1,
+        event_id: id.into(),
+        event_time: after.event_time,
+        event: InputEvent::ModelActivated(ModelActivated {
+            role,
+            version: version.into(),
+            sha256,
+            activated_by: "analyst.test".into(),
+            reason: "test".into(),
+        }),
+    }
+}
+
+fn alerts(outputs: &[OutputEnvelope], kind: AlertKind) -> Vec<String> {
+    outputs
+        .iter()
+        .filter_map(|o| match &o.output {
+            Output::Alert(a) if a.kind == kind => Some(a.summary.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A score update that carries a model score.
+struct Seen {
+    id: String,
+    debtor: String,
+    version: String,
+    probability: f64,
+    class: String,
+    has_limit: bool,
+    challenger: Option<String>,
+}
+
+fn scored(outputs: &[OutputEnvelope]) -> Vec<Seen> {
+    outputs
+        .iter()
+        .filter_map(|o| match &o.output {
+            Output::ScoreUpdate(s) => s.model_version.clone().map(|version| Seen {
+                id: o.output_id.clone(),
+                debtor: o.debtor_id.clone().unwrap_or_default(),
+                version,
+                probability: s.probability_late.unwrap_or(f64::NAN),
+                class: s.risk_class.clone().unwrap_or_default(),
+                has_limit: s.recommended_limit.is_some(),
+                challenger: s.challenger.as_ref().map(|c| c.model_version.clone()),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn run(stages: &mut Stages, events: &[Envelope]) -> Vec<OutputEnvelope> {
+    events
+        .iter()
+        .flat_map(|e| stages.process(e).expect("stages run"))
+        .collect()
+}
+
+#[test]
+fn an_activation_in_the_log_scores_every_debtor_and_later_events_rescore_them() {
+    let events = portfolio(120, 6, 21);
+    let half = events.len() / 2;
+    let mut stages = Stages::default();
+    let before = run(&mut stages, &events[..half]);
+    assert!(scored(&before).is_empty(), "no model, no model scores");
+
+    let bytes = model("v1");
+    stages.offer_model("v1", Ok(loaded("v1", bytes)));
+    let sha = pipeline::scoring::sha256_hex(bytes);
+    let at = activation(
+        "act-1",
+        &events[half - 1],
+        ModelRole::Champion,
+        "v1",
+        Some(sha),
+    );
+    let outputs = stages.process(&at).unwrap();
+    let taken = alerts(&outputs, AlertKind::ModelActivated);
+    assert_eq!(taken.len(), 1, "{outputs:?}");
+    assert!(
+        taken[0].contains("Model v1 is now the champion (was none)"),
+        "{taken:?}"
+    );
+    let first = scored(&outputs);
+    let debtors = stages.features().slots().len();
+    assert!(debtors > 50, "{debtors} debtors");
+    assert_eq!(
+        first.len(),
+        debtors,
+        "every known debtor scored at the activation"
+    );
+    for s in &first {
+        assert_eq!(s.id, format!("score_update:act-1:{}:model", s.debtor));
+        assert_eq!(s.version, "v1");
+        assert!(
+            s.probability > 0.0 && s.probability < 1.0,
+            "{}",
+            s.probability
+        );
+        assert!(
+            ["A", "B", "C", "D", "E"].contains(&s.class.as_str()),
+            "{}",
+            s.class
+        );
+        assert!(s.challenger.is_none());
+    }
+    assert!(
+        first.iter().filter(|s| s.has_limit).count() * 10 >= first.len() * 9,
+        "most debtors get a recommended limit"
+    );
+    let spread: Vec<f64> = first.iter().map(|s| s.probability).collect();
+    let (lo, hi) = spread
+        .iter()
+        .fold((1.0_f64, 0.0_f64), |(lo, hi), p| (lo.min(*p), hi.max(*p)));
+    assert!(
+        hi - lo > 0.2,
+        "scores spread over the portfolio: {lo}..{hi}"
+    );
+    let reason = outputs
+        .iter()
+        .find_map(|o| match &o.output {
+            Output::ScoreUpdate(s) if s.model_version.is_some() => Some(s.reason.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(reason.starts_with("first score: "), "{reason}");
+    assert!(reason.contains("drivers: "), "{reason}");
+    assert!(reason.contains("limit: "), "{reason}");
+
+    let after = run(&mut stages, &events[half..]);
+    let rescored = scored(&after);
+    assert!(
+        rescored.iter().any(|s| s.id.ends_with(":model")),
+        "debtors are re-scored as their features change"
+    );
+    assert!(
+        rescored.iter().any(|s| !s.id.ends_with(":model")),
+        "standing updates carry the last model score"
+    );
+    assert!(rescored.iter().all(|s| s.version == "v1"));
+    assert_eq!(
+        stages.models().champion().map(|m| m.version.as_str()),
+        Some("v1")
+    );
+}
+
+#[test]
+fn refused_activations_keep_the_model_in_use_and_say_why() {
+    let events = portfolio(60, 4, 22);
+    let mut stages = Stages::default();
+    run(&mut stages, &events);
+    let last = events.last().unwrap();
+    stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+    let ok = stages
+        .process(&activation("a1", last, ModelRole::Champion, "v1", None))
+        .unwrap();
+    assert_eq!(alerts(&ok, AlertKind::ModelActivated).len(), 1);
+
+    // Other content than the event names.
+    stages.offer_model("v2", Ok(loaded("v2", model("v2"))));
+    let wrong_sha = Some("0".repeat(64));
+    let out = stages
+        .process(&activation(
+            "a2",
+            last,
+            ModelRole::Champion,
+            "v2",
+            wrong_sha,
+        ))
+        .unwrap();
+    let refused = alerts(&out, AlertKind::ModelRefused);
+    assert_eq!(refused.len(), 1, "{out:?}");
+    assert!(refused[0].contains("SHA-256"), "{refused:?}");
+    assert!(refused[0].contains("the models in use stay"), "{refused:?}");
+
+    // Not loaded: the registry had no such version.
+    stages.offer_model("v9", Err("model version v9 is not in the registry".into()));
+    let out = stages
+        .process(&activation("a3", last, ModelRole::Champion, "v9", None))
+        .unwrap();
+    let refused = alerts(&out, AlertKind::ModelRefused);
+    assert!(
+        refused[0].contains("v9 is not in the registry"),
+        "{refused:?}"
+    );
+    let out = stages
+        .process(&activation("a4", last, ModelRole::Champion, "v8", None))
+        .unwrap();
+    assert!(alerts(&out, AlertKind::ModelRefused)[0].contains("not loaded"));
+
+    // A model reading a column the running features lack.
+    let shoes = model_with_extra_column();
+    stages.offer_model("v-shoes", Ok(loaded("v-shoes", &shoes)));
+    let out = stages
+        .process(&activation(
+            "a5",
+            last,
+            ModelRole::Champion,
+            "v-shoes",
+            None,
+        ))
+        .unwrap();
+    let refused = alerts(&out, AlertKind::ModelRefused);
+    assert!(
+        refused[0].contains("does not fit the running features: column shoe_size is missing"),
+        "{refused:?}"
+    );
+    assert!(scored(&out).is_empty(), "a refusal re-scores nobody");
+
+    // Stopping a challenger that is not there.
+    let out = stages
+        .process(&activation(
+            "a6",
+            last,
+            ModelRole::ChallengerStopped,
+            "v1",
+            None,
+        ))
+        .unwrap();
+    assert!(alerts(&out, AlertKind::ModelRefused)[0].contains("no challenger is scoring"));
+
+    assert_eq!(
+        stages.models().champion().map(|m| m.version.as_str()),
+        Some("v1")
+    );
+    assert!(stages.models().challenger().is_none());
+}
+
+#[test]
+fn a_challenger_scores_in_shadow_beside_the_champion_until_stopped() {
+    let events = portfolio(80, 6, 23);
+    let third = events.len() / 3;
+    let mut stages = Stages::default();
+    run(&mut stages, &events[..third]);
+    stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+    stages
+        .process(&activation(
+            "c1",
+            &events[third - 1],
+            ModelRole::Champion,
+            "v1",
+            None,
+        ))
+        .unwrap();
+    stages.offer_model("v2", Ok(loaded("v2", model("v2"))));
+    let out = stages
+        .process(&activation(
+            "c2",
+            &events[third - 1],
+            ModelRole::Challenger,
+            "v2",
+            None,
+        ))
+        .unwrap();
+    assert!(alerts(&out, AlertKind::ModelActivated)[0].contains("now the challenger"));
+    let mid = run(&mut stages, &events[third..2 * third]);
+    let with_shadow = scored(&mid);
+    assert!(!with_shadow.is_empty());
+    assert!(
+        with_shadow
+            .iter()
+            .all(|s| s.version == "v1" && s.challenger.as_deref() == Some("v2")),
+        "champion v1 published, challenger v2 recorded beside it"
+    );
+    let differ = mid.iter().any(|o| match &o.output {
+        Output::ScoreUpdate(s) => s
+            .challenger
+            .as_ref()
+            .is_some_and(|c| Some(c.probability_late) != s.probability_late),
+        _ => false,
+    });
+    assert!(differ, "the two models give their own probabilities");
+
+    let out = stages
+        .process(&activation(
+            "c3",
+            &events[2 * third - 1],
+            ModelRole::ChallengerStopped,
+            "v2",
+            None,
+        ))
+        .unwrap();
+    assert!(alerts(&out, AlertKind::ModelActivated)[0].contains("stopped scoring in shadow"));
+    let late = run(&mut stages, &events[2 * third..]);
+    let model_points: Vec<_> = scored(&late)
+        .into_iter()
+        .filter(|s| s.id.ends_with(":model"))
+        .collect();
+    assert!(!model_points.is_empty());
+    assert!(
+        model_points.iter().all(|s| s.challenger.is_none()),
+        "no shadow after the stop"
+    );
+}
+
+#[test]
+fn outputs_do_not_depend_on_micro_batch_flushes_or_checkpoints() {
+    let mut events = portfolio(80, 6, 24);
+    let at = events.len() / 4;
+    let activate = activation("d1", &events[at - 1], ModelRole::Champion, "v1", None);
+    events.insert(at, activate);
+
+    let mut plain = Stages::default();
+    let mut expected = Vec::new();
+    for e in &events {
+        if matches!(e.event, InputEvent::ModelActivated(_)) {
+            plain.offer_model("v1", Ok(loaded("v1", model("v1"))));
+        }
+        expected.extend(plain.process(e).unwrap());
+    }
+
+    // The same log with flushes at other moments (as the worker's timer does) and a
+    // checkpoint written and read back in the middle.
+    let mut stages = Stages::default();
+    let mut got = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        if matches!(e.event, InputEvent::ModelActivated(_)) {
+            stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+        }
+        got.extend(stages.process(e).unwrap());
+        if i % 7 == 3 {
+            stages.flush_features().unwrap();
+        }
+        if i == events.len() / 2 {
+            let json = serde_json::to_vec(&stages).unwrap();
+            stages = serde_json::from_slice(&json).unwrap();
+        }
+    }
+    assert!(scored(&expected).len() > 100, "the model scored");
+    let text = |o: &[OutputEnvelope]| -> Vec<String> {
+        o.iter()
+            .map(|o| String::from_utf8(o.to_json()).unwrap())
+            .collect()
+    };
+    assert_eq!(text(&got), text(&expected));
+}
+
+#[test]
+fn a_models_artifact_refused_on_reading_is_not_offered() {
+    let mut bytes = model("v1").to_vec();
+    bytes.truncate(bytes.len() / 2);
+    let err = LoadedModel::from_bytes("v1", &bytes).expect_err("truncated");
+    assert!(err.to_string().contains("not a model artifact"), "{err}");
+    let err = LoadedModel::from_bytes("v7", model("v1")).expect_err("other version");
+    assert!(err.to_string().contains("holds version v1"), "{err}");
+    let artifact = ModelArtifact::from_json(model("v1")).unwrap();
+    assert_eq!(artifact.metadata.version, "v1");
+}
