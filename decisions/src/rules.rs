@@ -44,6 +44,15 @@ impl Decisions {
         self.published.get(debtor_id)
     }
 
+    /// Debtors by the risk class of their last published score.
+    pub fn risk_class_counts(&self) -> BTreeMap<String, u64> {
+        let mut counts = BTreeMap::new();
+        for s in self.scores.values() {
+            *counts.entry(s.risk_class.clone()).or_insert(0) += 1;
+        }
+        counts
+    }
+
     /// The last model score published for a debtor.
     pub fn last_score(&self, debtor_id: &str) -> Option<&scores::ModelScore> {
         self.scores.get(debtor_id)

@@ -159,6 +159,18 @@ pub struct WorkerArgs {
     /// day (the input of `creditstream dataset`).
     #[arg(long, value_name = "DIR")]
     pub archive_dir: Option<PathBuf>,
+    /// Score the debtors whose features changed every this many input events (also at
+    /// every clock tick and model activation).
+    #[arg(long, default_value_t = 1000)]
+    pub score_every: u64,
+    /// Credit-limit policy (TOML); the built-in one by default. Refused at start when it
+    /// does not parse, with the line and field named.
+    #[arg(long, value_name = "FILE")]
+    pub limit_policy: Option<PathBuf>,
+    /// Load activated model versions from this registry directory instead of the NATS
+    /// server's `<prefix>-models` object store.
+    #[arg(long, value_name = "DIR")]
+    pub registry_dir: Option<PathBuf>,
 }
 
 impl WorkerArgs {
@@ -183,6 +195,12 @@ impl WorkerArgs {
             feature_definitions,
             features,
             archive_dir: self.archive_dir.clone(),
+            scoring: crate::scoring::ScoringConfig {
+                every_events: self.score_every,
+                limit_policy: crate::explain::load_limit_policy(self.limit_policy.as_ref())?,
+                ..crate::scoring::ScoringConfig::default()
+            },
+            registry_dir: self.registry_dir.clone(),
             ..WorkerConfig::default()
         };
         config.check()?;
@@ -211,6 +229,10 @@ pub struct DemoArgs {
     /// Do not publish the handful of malformed messages that show the dead-letter path.
     #[arg(long)]
     pub no_bad_events: bool,
+    /// Do not train a risk model on a separate simulated history and activate it first
+    /// (then score updates carry balances only).
+    #[arg(long)]
+    pub no_model: bool,
 }
 
 /// `creditstream run`.

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use prometheus::Registry;
+use prometheus::core::Collector;
 
 use crate::cli::DemoArgs;
 use crate::error::PipelineError;
@@ -48,6 +49,34 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
     let http = crate::http::serve(args.http_addr, registry.clone()).await?;
     eprintln!("metrics at http://{}/metrics", http.addr);
 
+    // A risk model trained on another simulated history (another seed), stored in the
+    // registry and activated by the first event of the log, as an analyst would.
+    let activation = if args.no_model {
+        None
+    } else {
+        let artifact = demo_model(&args.portfolio)?;
+        let registry = crate::registry::Registry::object_store(&js, subjects.prefix()).await?;
+        registry.publish(&artifact).await?;
+        let version = &artifact.metadata.version;
+        eprintln!(
+            "trained risk model {version} on a separate simulated history: validation AUC {:.3}, \
+             base rate {:.1} %",
+            artifact.metadata.metrics.auc,
+            100.0 * artifact.metadata.training_base_rate
+        );
+        Some(
+            crate::registry::activation_event(
+                &registry,
+                version,
+                events::ModelRole::Champion,
+                "demo",
+                "model trained by the demo",
+                chrono::Utc::now(),
+            )
+            .await?,
+        )
+    };
+
     let mut handle = worker::start(js.clone(), config, metrics.clone()).await?;
 
     // The simulator publishes in a task of its own, like any producer.
@@ -55,6 +84,9 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
     let publisher_subjects = subjects.clone();
     let publishing = tokio::spawn(async move {
         let mut publisher = EventPublisher::new(js, publisher_subjects.clone());
+        if let Some(activation) = activation {
+            publisher.publish(&activation).await?;
+        }
         // A few malformed messages along the way show the dead-letter path: one every
         // 500 events, the rest at the end.
         let mut bad_examples = if bad {
@@ -139,6 +171,42 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
     Ok(())
 }
 
+/// Trains the demo's risk model on a simulated history of its own (the next seed), so the
+/// scores of the demo's portfolio come from a model that has not seen it.
+fn demo_model(
+    portfolio: &crate::cli::PortfolioArgs,
+) -> Result<models::ModelArtifact, PipelineError> {
+    let history = crate::cli::PortfolioArgs {
+        seed: portfolio.seed.wrapping_add(1),
+        debtors: portfolio.debtors.clamp(300, 2000),
+        months: 12,
+        ..portfolio.clone()
+    };
+    let sim = crate::simulate::simulator(&history)?;
+    let mut builder = features::TrainingSetBuilder::new(
+        features::Definitions::builtin()?,
+        ledger::LedgerConfig::default(),
+        features::LabelOptions::default(),
+    )?;
+    for event in sim {
+        builder.push(&event)?;
+    }
+    let schema = builder.schema();
+    let (batches, _) = builder.finish()?;
+    let exclude: Vec<&str> = crate::train::DEFAULT_EXCLUDE.split(',').collect();
+    let table =
+        models::TrainingTable::from_batches(&schema, &batches, "late", "issued_at", &exclude)?;
+    let version = format!("demo-{}", history.seed);
+    Ok(models::train(
+        &table,
+        &models::TrainingConfig::default(),
+        &version,
+        "issued_at",
+        chrono::Utc::now(),
+        |_| {},
+    )?)
+}
+
 fn status_line(
     started: Instant,
     rate: f64,
@@ -186,6 +254,25 @@ fn print_summary(
         metrics.features_debtors_changed.get(),
         metrics.features_state_bytes.get() as f64 / 1024.0
     );
+    let scored = metrics.models_scored_debtors.get();
+    if scored > 0 {
+        let mut classes: Vec<String> = metrics
+            .models_debtors_by_class
+            .collect()
+            .iter()
+            .flat_map(|f| f.get_metric())
+            .filter_map(|m| {
+                let class = m.get_label().first()?.value().to_owned();
+                Some(format!("{class} {}", m.get_gauge().get_value() as i64))
+            })
+            .collect();
+        classes.sort();
+        println!(
+            "  models   {scored} debtor scorings at {} score points; debtors by risk class: {}",
+            metrics.models_score_point_seconds.get_sample_count(),
+            classes.join(" · ")
+        );
+    }
     let matched = metrics.payments_matched_total();
     let to_people = metrics.payments_to_people.get();
     if matched + to_people > 0 {

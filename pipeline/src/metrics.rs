@@ -5,7 +5,8 @@
 //! fixed sets (event kind, dead-letter reason, output family and kind), never a debtor id.
 
 use prometheus::{
-    Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    Gauge, GaugeVec, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
+    Opts, Registry,
 };
 
 /// Input events accepted, by kind.
@@ -70,6 +71,17 @@ pub const FEATURES_DEBTORS_CHANGED_TOTAL: &str = "creditstream_features_debtors_
 pub const FEATURES_LATE_FACTS_TOTAL: &str = "creditstream_features_late_facts_total";
 /// Bytes of per-debtor feature state (tiles, lifetime values, timers, ids).
 pub const FEATURES_STATE_BYTES: &str = "creditstream_features_state_bytes";
+/// The model versions in use: 1 for each (role, version) scoring now.
+pub const MODELS_ACTIVE_INFO: &str = "creditstream_models_active_info";
+/// Model activations by outcome (`taken`, `refused`).
+pub const MODELS_ACTIVATIONS_TOTAL: &str = "creditstream_models_activations_total";
+/// Debtors scored at score points.
+pub const MODELS_SCORED_DEBTORS_TOTAL: &str = "creditstream_models_scored_debtors_total";
+/// Time to process an event that completed a score point (feature flush, scoring,
+/// decisions).
+pub const MODELS_SCORE_POINT_SECONDS: &str = "creditstream_models_score_point_duration_seconds";
+/// Debtors by the risk class of their last published score.
+pub const MODELS_DEBTORS_BY_RISK_CLASS: &str = "creditstream_models_debtors_by_risk_class";
 /// Event-time watermark (Unix seconds).
 pub const CLOCK_WATERMARK_SECONDS: &str = "creditstream_clock_watermark_timestamp_seconds";
 
@@ -138,6 +150,16 @@ pub struct PipelineMetrics {
     pub features_late_facts: IntCounterVec,
     /// See [`FEATURES_STATE_BYTES`].
     pub features_state_bytes: IntGauge,
+    /// See [`MODELS_ACTIVE_INFO`].
+    pub models_active: IntGaugeVec,
+    /// See [`MODELS_ACTIVATIONS_TOTAL`].
+    pub models_activations: IntCounterVec,
+    /// See [`MODELS_SCORED_DEBTORS_TOTAL`].
+    pub models_scored_debtors: IntCounter,
+    /// See [`MODELS_SCORE_POINT_SECONDS`].
+    pub models_score_point_seconds: Histogram,
+    /// See [`MODELS_DEBTORS_BY_RISK_CLASS`].
+    pub models_debtors_by_class: IntGaugeVec,
 }
 
 impl PipelineMetrics {
@@ -291,6 +313,46 @@ impl PipelineMetrics {
             FEATURES_STATE_BYTES,
             "Bytes of per-debtor feature state (tiles, lifetime values, timers, debtor ids).",
         )?;
+        let models_active = IntGaugeVec::new(
+            Opts::new(
+                MODELS_ACTIVE_INFO,
+                "Model versions in use: 1 for each role (champion, challenger) and version scoring now.",
+            ),
+            &["role", "version"],
+        )?;
+        let models_activations = IntCounterVec::new(
+            Opts::new(
+                MODELS_ACTIVATIONS_TOTAL,
+                "Model activations from the event log, by outcome (taken, refused).",
+            ),
+            &["outcome"],
+        )?;
+        for outcome in ["taken", "refused"] {
+            models_activations.with_label_values(&[outcome]);
+        }
+        let models_scored_debtors = IntCounter::new(
+            MODELS_SCORED_DEBTORS_TOTAL,
+            "Debtors scored by the champion model at score points.",
+        )?;
+        let models_score_point_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                MODELS_SCORE_POINT_SECONDS,
+                "Time to process an event that completed a score point: feature flush, scoring, decisions.",
+            )
+            .buckets(prometheus::exponential_buckets(0.0001, 2.5, 14)?),
+        )?;
+        let models_debtors_by_class = IntGaugeVec::new(
+            Opts::new(
+                MODELS_DEBTORS_BY_RISK_CLASS,
+                "Debtors by the risk class of their last published score.",
+            ),
+            &["class"],
+        )?;
+        registry.register(Box::new(models_active.clone()))?;
+        registry.register(Box::new(models_activations.clone()))?;
+        registry.register(Box::new(models_scored_debtors.clone()))?;
+        registry.register(Box::new(models_score_point_seconds.clone()))?;
+        registry.register(Box::new(models_debtors_by_class.clone()))?;
         registry.register(Box::new(features_flush_seconds.clone()))?;
         registry.register(Box::new(features_batch_size.clone()))?;
         registry.register(Box::new(features_debtors_changed.clone()))?;
@@ -370,6 +432,11 @@ impl PipelineMetrics {
             features_debtors_changed,
             features_late_facts,
             features_state_bytes,
+            models_active,
+            models_activations,
+            models_scored_debtors,
+            models_score_point_seconds,
+            models_debtors_by_class,
         })
     }
 
@@ -508,5 +575,33 @@ pub fn observe_feature_flush(
         if total > seen {
             counter.inc_by(total - seen);
         }
+    }
+}
+
+/// Sets the active-model info metric to the models in use (`None` where a role is empty).
+pub fn set_active_models(
+    metrics: &PipelineMetrics,
+    champion: Option<&str>,
+    challenger: Option<&str>,
+) {
+    metrics.models_active.reset();
+    for (role, version) in [("champion", champion), ("challenger", challenger)] {
+        if let Some(v) = version {
+            metrics.models_active.with_label_values(&[role, v]).set(1);
+        }
+    }
+}
+
+/// Sets the debtors-by-risk-class gauge from the counts of the last published scores.
+pub fn set_risk_classes(
+    metrics: &PipelineMetrics,
+    counts: &std::collections::BTreeMap<String, u64>,
+) {
+    metrics.models_debtors_by_class.reset();
+    for (class, n) in counts {
+        metrics
+            .models_debtors_by_class
+            .with_label_values(&[class])
+            .set(*n as i64);
     }
 }

@@ -2,18 +2,21 @@
 //! (bucket `<prefix>-models`) or, offline, in a directory — the same object names in both,
 //! `risk/<version>.json`. A version is written once: publishing the same artifact again
 //! changes nothing, publishing another one under a version already taken is refused.
-//! (Which version scores is decided by an activation in the event log, not here.)
+//! Which version scores is decided by an activation in the event log
+//! (`creditstream model activate`, a `model_activated` event), not by the registry.
 
 use std::path::PathBuf;
 
 use async_nats::jetstream::{self, object_store};
 use clap::{Args, Subcommand};
+use events::{Envelope, InputEvent, ModelActivated, ModelRole};
 use models::{ModelArtifact, ModelMetadata};
 use tokio::io::AsyncReadExt;
 
 use crate::cli::NatsArgs;
 use crate::error::PipelineError;
 use crate::evaluate::read_model;
+use crate::scoring::LoadedModel;
 use crate::train::write_atomically;
 
 /// Where models are kept.
@@ -137,6 +140,24 @@ impl Registry {
         Ok(ModelArtifact::from_json(&bytes)?)
     }
 
+    /// A version to offer to its activation event: `Ok(Err(why))` when the registry has
+    /// no usable artifact under it (absent, corrupt, another version inside) — the
+    /// activation is then refused; `Err` when the registry cannot be read at all (the
+    /// worker stops and, restarted, tries again from its checkpoint).
+    pub async fn for_activation(
+        &self,
+        version: &str,
+    ) -> Result<Result<LoadedModel, String>, PipelineError> {
+        let name = match object_name(version) {
+            Ok(name) => name,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        Ok(match self.read(&name).await? {
+            None => Err(format!("model version {version} is not in the registry")),
+            Some(bytes) => LoadedModel::from_bytes(version, &bytes).map_err(|e| e.to_string()),
+        })
+    }
+
     /// The metadata of every version, oldest first.
     pub async fn list(&self) -> Result<Vec<ModelMetadata>, PipelineError> {
         let mut names = Vec::new();
@@ -211,6 +232,30 @@ pub enum ModelAction {
         #[command(flatten)]
         at: RegistryArgs,
     },
+    /// Make a registry version the champion (its scores are published), or the
+    /// challenger (it scores in shadow), or stop the challenger. Publishes a
+    /// model_activated event into the input stream: the running pipeline switches between
+    /// two events when it reaches it, and a replay of the log switches at the same point.
+    Activate {
+        /// The version, as `creditstream model list` shows it.
+        version: String,
+        /// Score in shadow beside the champion instead of replacing it.
+        #[arg(long)]
+        challenger: bool,
+        /// Stop the challenger of this version.
+        #[arg(long, conflicts_with = "challenger")]
+        stop_challenger: bool,
+        /// Who activates it (kept in the log).
+        #[arg(long, env = "USER", default_value = "unknown")]
+        by: String,
+        /// Why (kept in the log).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Where the registry is (the version is checked there); the event always goes to
+        /// the NATS server.
+        #[command(flatten)]
+        at: RegistryArgs,
+    },
 }
 
 /// Where the registry is: a directory, or a NATS server.
@@ -222,6 +267,52 @@ pub struct RegistryArgs {
     /// The NATS server holding the registry bucket.
     #[command(flatten)]
     pub nats: NatsArgs,
+}
+
+/// The activation event of `version` in `role`: for a champion or challenger the version
+/// is read from `registry` first, and its content's SHA-256 goes into the event; a
+/// version the registry cannot give is refused here, before anything is published.
+pub async fn activation_event(
+    registry: &Registry,
+    version: &str,
+    role: ModelRole,
+    by: &str,
+    reason: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Envelope, PipelineError> {
+    let sha256 = match role {
+        ModelRole::ChallengerStopped => {
+            object_name(version)?;
+            None
+        }
+        _ => Some(
+            registry
+                .for_activation(version)
+                .await?
+                .map_err(PipelineError::InvalidInput)?
+                .sha256,
+        ),
+    };
+    let event = Envelope {
+        schema_version: events::CURRENT_SCHEMA_VERSION,
+        event_id: format!(
+            "model-{}-{version}-{}",
+            role.as_str(),
+            now.format("%Y%m%dT%H%M%S%.6fZ")
+        ),
+        event_time: now,
+        event: InputEvent::ModelActivated(ModelActivated {
+            role,
+            version: version.to_owned(),
+            sha256,
+            activated_by: by.to_owned(),
+            reason: reason.to_owned(),
+        }),
+    };
+    // The same checks as the pipeline's decoder (ids, text lengths).
+    Envelope::decode(&event.to_json(), events::DEFAULT_MAX_EVENT_BYTES)
+        .map_err(|e| PipelineError::InvalidInput(e.detail))?;
+    Ok(event)
 }
 
 impl RegistryArgs {
@@ -278,6 +369,50 @@ pub async fn run(args: ModelArgs) -> Result<(), PipelineError> {
                 );
             }
             println!("{} model(s)", models.len());
+        }
+        ModelAction::Activate {
+            version,
+            challenger,
+            stop_challenger,
+            by,
+            reason,
+            at,
+        } => {
+            let url = at
+                .nats
+                .nats_url
+                .clone()
+                .ok_or(PipelineError::InvalidOption {
+                    name: "--nats-url",
+                    reason: "activating publishes an event into the log: give --nats-url URL"
+                        .into(),
+                })?;
+            let (_client, js) = crate::broker::connect(&at.nats.options(url)).await?;
+            let registry = match &at.registry_dir {
+                Some(dir) => Registry::Directory(dir.clone()),
+                None => Registry::object_store(&js, &at.nats.prefix).await?,
+            };
+            let role = if stop_challenger {
+                ModelRole::ChallengerStopped
+            } else if challenger {
+                ModelRole::Challenger
+            } else {
+                ModelRole::Champion
+            };
+            let event =
+                activation_event(&registry, &version, role, &by, &reason, chrono::Utc::now())
+                    .await?;
+            let subjects = at.nats.subjects();
+            crate::broker::ensure_streams(&js, &subjects).await?;
+            let mut publisher = crate::publish::EventPublisher::new(js, subjects);
+            publisher.publish(&event).await?;
+            publisher.flush().await?;
+            println!(
+                "creditstream model activate: {version} as {} published (event {}); \
+                 the pipeline switches when it reaches it",
+                role.as_str(),
+                event.event_id
+            );
         }
     }
     Ok(())

@@ -128,6 +128,11 @@ impl Stages {
         self.models.offer(version, loaded);
     }
 
+    /// The decisions' state, read-only.
+    pub fn decisions(&self) -> &Decisions {
+        &self.decisions
+    }
+
     /// The model stage, read-only.
     pub fn models(&self) -> &ModelStage {
         &self.models

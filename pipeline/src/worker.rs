@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use bytes::Bytes;
-use events::{Envelope, Subjects, subjects as subj};
+use events::{Envelope, InputEvent, ModelRole, Subjects, subjects as subj};
 use futures::StreamExt;
 use tokio::sync::watch;
 
@@ -15,6 +15,7 @@ use crate::broker;
 use crate::checkpoint::CheckpointStore;
 use crate::error::PipelineError;
 use crate::metrics::PipelineMetrics;
+use crate::registry::Registry;
 use crate::stages::Stages;
 
 /// Publish acknowledgements awaited at the latest after this many are outstanding.
@@ -43,6 +44,11 @@ pub struct WorkerConfig {
     pub features: features::FeatureConfig,
     /// Where to archive input events (Parquet), if anywhere.
     pub archive_dir: Option<std::path::PathBuf>,
+    /// Score points and the credit-limit policy.
+    pub scoring: crate::scoring::ScoringConfig,
+    /// The model registry to load activated versions from: a directory, or (by default)
+    /// the `<prefix>-models` object store of the worker's own JetStream.
+    pub registry_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for WorkerConfig {
@@ -59,6 +65,8 @@ impl Default for WorkerConfig {
                 .expect("the built-in feature definitions parse"),
             features: features::FeatureConfig::default(),
             archive_dir: None,
+            scoring: crate::scoring::ScoringConfig::default(),
+            registry_dir: None,
         }
     }
 }
@@ -81,6 +89,7 @@ impl WorkerConfig {
                 "must be between 256 and 1048576 (the server's limit)",
             );
         }
+        self.scoring.check()?;
         if self.checkpoint_every == 0 || self.checkpoint_every > 1_000_000 {
             return bad("checkpoint every", "must be between 1 and 1000000 messages");
         }
@@ -184,6 +193,12 @@ pub async fn start(
         None => (Stages::default(), 0),
     };
     stages.configure_features(config.feature_definitions.clone(), config.features.clone())?;
+    stages.configure_scoring(config.scoring.clone())?;
+    let registry = match &config.registry_dir {
+        Some(dir) => Registry::Directory(dir.clone()),
+        None => Registry::object_store(&js, config.subjects.prefix()).await?,
+    };
+    observe_models(&metrics, &stages);
     let archive = match &config.archive_dir {
         Some(dir) => Some(crate::archive::Archive::open(dir)?),
         None => None,
@@ -213,6 +228,7 @@ pub async fn start(
         pending: Vec::new(),
         features_waiting_since: None,
         archive,
+        registry,
         since_checkpoint: 0,
         last_checkpoint: Instant::now(),
         status: status_tx,
@@ -223,6 +239,36 @@ pub async fn start(
         stop: Some(stop_tx),
         task,
     })
+}
+
+/// Sets the active-model metric from the stages.
+fn observe_models(metrics: &PipelineMetrics, stages: &Stages) {
+    let models = stages.models();
+    crate::metrics::set_active_models(
+        metrics,
+        models.champion().map(|m| m.version.as_str()),
+        models.challenger().map(|m| m.version.as_str()),
+    );
+}
+
+/// Counts an activation's outcome from the alert it raised.
+fn observe_activation(metrics: &PipelineMetrics, outputs: &[events::OutputEnvelope]) {
+    for o in outputs {
+        if let events::Output::Alert(a) = &o.output {
+            let outcome = match a.kind {
+                events::AlertKind::ModelActivated => "taken",
+                events::AlertKind::ModelRefused => {
+                    tracing::warn!(summary = %a.summary, "model activation refused");
+                    "refused"
+                }
+                _ => continue,
+            };
+            metrics
+                .models_activations
+                .with_label_values(&[outcome])
+                .inc();
+        }
+    }
 }
 
 /// Aborts a task when dropped, also when the worker itself is aborted.
@@ -265,6 +311,8 @@ struct Worker {
     features_waiting_since: Option<Instant>,
     /// Input events archived at each checkpoint.
     archive: Option<crate::archive::Archive>,
+    /// Where activated model versions are loaded from.
+    registry: Registry,
     since_checkpoint: u64,
     last_checkpoint: Instant,
     status: watch::Sender<WorkerStatus>,
@@ -378,8 +426,26 @@ impl Worker {
                     if let Some(archive) = &mut self.archive {
                         archive.push(sequence, &event, &message.payload);
                     }
+                    if let InputEvent::ModelActivated(a) = &event.event
+                        && a.role != ModelRole::ChallengerStopped
+                    {
+                        let loaded = self.registry.for_activation(&a.version).await?;
+                        self.stages.offer_model(&a.version, loaded);
+                    }
                     let flush_started = Instant::now();
                     let processed = self.stages.process_with_effects(&event)?;
+                    if processed.scored > 0 {
+                        self.metrics
+                            .models_score_point_seconds
+                            .observe(flush_started.elapsed().as_secs_f64());
+                        self.metrics
+                            .models_scored_debtors
+                            .inc_by(processed.scored as u64);
+                    }
+                    if let InputEvent::ModelActivated(_) = &event.event {
+                        observe_activation(&self.metrics, &processed.outputs);
+                        observe_models(&self.metrics, &self.stages);
+                    }
                     if let Some(report) = &processed.features {
                         self.observe_features(report, flush_started);
                     } else if self.features_waiting_since.is_none() {
@@ -528,6 +594,10 @@ impl Worker {
         }
         // The portfolio KPIs cost a pass over the debtors: once per checkpoint, not per batch.
         crate::metrics::refresh_portfolio_gauges(&self.metrics, &self.stages.ledger().kpis());
+        crate::metrics::set_risk_classes(
+            &self.metrics,
+            &self.stages.decisions().risk_class_counts(),
+        );
         self.metrics
             .features_state_bytes
             .set(self.stages.features().state_bytes() as i64);

@@ -117,4 +117,60 @@ async fn each_version_is_kept_once_in_a_directory_and_in_the_object_store() {
             .contains("not in the registry")
     );
     assert!(pipeline::registry::object_name("../etc").is_err());
+
+    // Activation from the command line: an event in the input stream naming the stored
+    // content; a version the registry lacks is refused before anything is published.
+    let activate = |args: &[&str]| {
+        let url = nats._server.url();
+        let mut all = vec!["model", "activate"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[
+            "--nats-url",
+            &url,
+            "--prefix",
+            "cstest",
+            "--partitions",
+            "4",
+        ]);
+        creditstream(&all)
+    };
+    let run = activate(&[
+        "v2",
+        "--challenger",
+        "--by",
+        "analyst.a",
+        "--reason",
+        "trial",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains("v2 as challenger published"));
+    let run = activate(&["v3"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("v3 is not in the registry"));
+    let run = activate(&["v2", "--challenger", "--stop-challenger"]);
+    assert_eq!(
+        run.status.code(),
+        Some(2),
+        "conflicting options print usage"
+    );
+    assert!(String::from_utf8_lossy(&run.stderr).contains("Usage"));
+    let stored = nats.read_stream(&nats.subjects.input_stream()).await;
+    assert_eq!(stored.len(), 1, "only the valid activation was published");
+    let event =
+        events::Envelope::decode(&stored[0].payload, events::DEFAULT_MAX_EVENT_BYTES).unwrap();
+    let events::InputEvent::ModelActivated(a) = event.event else {
+        panic!("{event:?}");
+    };
+    assert_eq!(a.role, events::ModelRole::Challenger);
+    assert_eq!(
+        (a.version.as_str(), a.activated_by.as_str()),
+        ("v2", "analyst.a")
+    );
+    let bytes = std::fs::read(&v2_file).unwrap();
+    assert_eq!(a.sha256, Some(pipeline::scoring::sha256_hex(&bytes)));
+    assert_eq!(stored[0].subject, "cstest.in.unrouted.model_activated");
 }

@@ -442,3 +442,107 @@ fn a_models_artifact_refused_on_reading_is_not_offered() {
     let artifact = ModelArtifact::from_json(model("v1")).unwrap();
     assert_eq!(artifact.metadata.version, "v1");
 }
+
+/// The input stream read back in order, decoded as the worker decodes it.
+async fn input_log(nats: &crate::fixture::Nats) -> Vec<Envelope> {
+    nats.read_stream(&nats.subjects.input_stream())
+        .await
+        .into_iter()
+        .map(|m| Envelope::decode(&m.payload, events::DEFAULT_MAX_EVENT_BYTES).expect("valid"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_pipeline_swaps_models_under_load_without_losing_an_event() {
+    use crate::fixture::{Nats, PATIENCE, assert_same_outputs};
+    use pipeline::registry::{Registry, activation_event};
+
+    let nats = Nats::start().await;
+    let registry = Registry::object_store(&nats.js, nats.subjects.prefix())
+        .await
+        .unwrap();
+    let shoes = model_with_extra_column();
+    for bytes in [model("v1"), model("v2"), &shoes] {
+        registry
+            .publish(&ModelArtifact::from_json(bytes).unwrap())
+            .await
+            .unwrap();
+    }
+    let events = portfolio(150, 6, 25);
+    let n = events.len();
+    let (q1, q2, q3) = (n / 4, n / 2, 3 * n / 4);
+    let at = |i: usize| events[i - 1].event_time;
+    let activate = |version: &'static str, when| {
+        activation_event(&registry, version, ModelRole::Champion, "ops", "test", when)
+    };
+    let a1 = activate("v1", at(q1)).await.unwrap();
+    let refused = activate("v-shoes", at(q2)).await.unwrap();
+    let a2 = activate("v2", at(q3)).await.unwrap();
+    let missing = activate("v404", at(q3))
+        .await
+        .expect_err("not in the registry");
+    assert!(
+        missing.to_string().contains("v404 is not in the registry"),
+        "{missing}"
+    );
+
+    let (mut worker, metrics) = nats.start_worker(nats.worker_config()).await;
+    // The worker consumes while the log is written: the swaps happen under load.
+    let mut log = events[..q1].to_vec();
+    log.push(a1);
+    log.extend_from_slice(&events[q1..q2]);
+    log.push(refused);
+    log.extend_from_slice(&events[q2..q3]);
+    log.push(a2);
+    log.extend_from_slice(&events[q3..]);
+    let last = nats.publish(&log).await;
+    worker
+        .wait_for(PATIENCE, |s| s.checkpointed_sequence >= last)
+        .await
+        .expect("all input checkpointed");
+
+    // Nothing lost: every event counted, and the outputs are exactly those of the same
+    // log run offline (models offered from the same registry), in order.
+    assert_eq!(metrics.events_total(), log.len() as u64);
+    let stored = input_log(&nats).await;
+    assert_eq!(stored.len(), log.len());
+    let mut stages = Stages::default();
+    let mut expected = Vec::new();
+    for e in &stored {
+        if let InputEvent::ModelActivated(a) = &e.event {
+            let loaded = registry.for_activation(&a.version).await.unwrap();
+            stages.offer_model(&a.version, loaded);
+        }
+        expected.extend(stages.process(e).unwrap());
+    }
+    let published = nats.outputs().await;
+    assert_same_outputs(&published, &expected);
+
+    let seen = scored(&published);
+    let first_v2 = seen
+        .iter()
+        .position(|s| s.version == "v2")
+        .expect("v2 scores");
+    assert!(seen[..first_v2].iter().all(|s| s.version == "v1"));
+    assert!(seen[first_v2..].iter().all(|s| s.version == "v2"));
+    assert!(first_v2 > 0, "v1 scored before the swap");
+    let refusals = alerts(&published, AlertKind::ModelRefused);
+    assert_eq!(refusals.len(), 1);
+    assert!(
+        refusals[0].contains("column shoe_size is missing"),
+        "{refusals:?}"
+    );
+    let outcome = |o: &str| metrics.models_activations.with_label_values(&[o]).get();
+    assert_eq!((outcome("taken"), outcome("refused")), (2, 1));
+    let active = |m: &pipeline::metrics::PipelineMetrics, v: &str| {
+        m.models_active.with_label_values(&["champion", v]).get()
+    };
+    assert_eq!(active(&metrics, "v2"), 1);
+    assert!(metrics.models_scored_debtors.get() > 150);
+    worker.stop().await.expect("stops");
+
+    // A restart scores with the model of its checkpoint, without the activation again.
+    let (worker, metrics) = nats.start_worker(nats.worker_config()).await;
+    assert_eq!(active(&metrics, "v2"), 1);
+    worker.stop().await.expect("stops");
+}
