@@ -39,8 +39,14 @@ pub struct Explanation {
     pub factors: Vec<Factor>,
 }
 
-/// Explains the score of a row of encoded features.
+/// Explains the score of a row of encoded features: every input column.
 pub fn explain(artifact: &ModelArtifact, row: &[f64]) -> Explanation {
+    explain_top(artifact, row, usize::MAX)
+}
+
+/// Explains the score of a row with its `top` strongest columns only (cheaper: only they
+/// are put into words).
+pub fn explain_top(artifact: &ModelArtifact, row: &[f64], top: usize) -> Explanation {
     let (pushes, base) = match &artifact.model {
         RiskModel::Logistic(m) => (m.contributions(row), m.intercept),
         RiskModel::BoostedTrees(m) => m.contributions(row),
@@ -49,14 +55,31 @@ pub fn explain(artifact: &ModelArtifact, row: &[f64]) -> Explanation {
         Calibrator::Identity => (1.0, 0.0),
         Calibrator::Platt { slope, intercept } => (slope, intercept),
     };
-    let means = &artifact.metadata.feature_means;
-    let mut factors = Vec::with_capacity(artifact.encoding.columns.len());
+    // (column index, first encoded feature, its push), strongest first.
+    let mut order = Vec::with_capacity(artifact.encoding.columns.len());
     let mut at = 0;
-    for column in &artifact.encoding.columns {
-        match column {
+    for (c, column) in artifact.encoding.columns.iter().enumerate() {
+        let width = match column {
+            EncodedColumn::Number { .. } => 1,
+            EncodedColumn::Category { categories, .. } => categories.len(),
+        };
+        order.push((c, at, slope * pushes[at..at + width].iter().sum::<f64>()));
+        at += width;
+    }
+    let columns = &artifact.encoding.columns;
+    order.sort_by(|a, b| {
+        b.2.abs()
+            .total_cmp(&a.2.abs())
+            .then_with(|| columns[a.0].name().cmp(columns[b.0].name()))
+    });
+    let means = &artifact.metadata.feature_means;
+    let factors = order
+        .into_iter()
+        .take(top)
+        .map(|(c, at, log_odds)| match &columns[c] {
             EncodedColumn::Number { name } => {
                 let v = row[at];
-                factors.push(Factor {
+                Factor {
                     column: name.clone(),
                     value: if v.is_nan() {
                         "unknown".into()
@@ -64,31 +87,19 @@ pub fn explain(artifact: &ModelArtifact, row: &[f64]) -> Explanation {
                         number(v)
                     },
                     typical: means.get(at).copied().filter(|m| m.is_finite()),
-                    log_odds: slope * pushes[at],
-                });
-                at += 1;
+                    log_odds,
+                }
             }
-            EncodedColumn::Category { name, categories } => {
-                let width = categories.len();
-                let value = (0..width)
+            EncodedColumn::Category { name, categories } => Factor {
+                column: name.clone(),
+                value: (0..categories.len())
                     .find(|&k| row[at + k] == 1.0)
-                    .map_or_else(|| "unknown".to_owned(), |k| categories[k].clone());
-                factors.push(Factor {
-                    column: name.clone(),
-                    value,
-                    typical: None,
-                    log_odds: slope * pushes[at..at + width].iter().sum::<f64>(),
-                });
-                at += width;
-            }
-        }
-    }
-    factors.sort_by(|a, b| {
-        b.log_odds
-            .abs()
-            .total_cmp(&a.log_odds.abs())
-            .then_with(|| a.column.cmp(&b.column))
-    });
+                    .map_or_else(|| "unknown".to_owned(), |k| categories[k].clone()),
+                typical: None,
+                log_odds,
+            },
+        })
+        .collect();
     let score = artifact.score_row(row);
     Explanation {
         probability: score.probability,

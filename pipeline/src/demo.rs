@@ -173,7 +173,7 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
 
 /// Trains the demo's risk model on a simulated history of its own (the next seed), so the
 /// scores of the demo's portfolio come from a model that has not seen it.
-fn demo_model(
+pub fn demo_model(
     portfolio: &crate::cli::PortfolioArgs,
 ) -> Result<models::ModelArtifact, PipelineError> {
     let history = crate::cli::PortfolioArgs {

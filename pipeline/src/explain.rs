@@ -12,7 +12,7 @@ use models::{LimitPolicy, LimitRecommendation};
 
 use crate::error::PipelineError;
 use crate::evaluate::read_model;
-use crate::scoring::limit_inputs;
+use crate::scoring::LimitColumns;
 use crate::train::read_parquet;
 
 /// `creditstream explain`.
@@ -123,17 +123,14 @@ pub fn build(args: &ExplainArgs) -> Result<DebtorExplanation, PipelineError> {
     let features = x.row(0).to_vec();
     let score = models::explain(&artifact, &features);
     let risk_class = artifact.classes.class_of(score.probability);
-    let inputs = limit_inputs(
-        &row,
-        0,
-        risk_class,
-        &score.class,
-        &args.invoicing_column,
-        args.invoicing_months,
-    )
-    .map_err(|e| {
-        PipelineError::InvalidInput(format!("{}: {e} (--invoicing-column)", args.data.display()))
-    })?;
+    let inputs = LimitColumns::new(&row, &args.invoicing_column, args.invoicing_months)
+        .inputs(0, risk_class, &score.class)
+        .map_err(|e| {
+            PipelineError::InvalidInput(format!(
+                "{}: {e} (--invoicing-column)",
+                args.data.display()
+            ))
+        })?;
     let limit = policy.recommend(&inputs)?;
     Ok(DebtorExplanation {
         score,

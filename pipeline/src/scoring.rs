@@ -299,12 +299,19 @@ impl ModelStage {
             Some(c) => Some((c, c.artifact.encoding.encode(batch)?)),
             None => None,
         };
+        let limits = LimitColumns::new(
+            batch,
+            &self.config.invoicing_column,
+            self.config.invoicing_months,
+        );
         let mut out = Vec::new();
         for (i, row) in x.rows().into_iter().enumerate() {
             let row = row.to_vec();
             let risk = champion.artifact.score_row(&row);
             let class = champion.artifact.classes.labels()[risk.class].clone();
-            let limit = self.recommend(batch, i, risk.class, &class);
+            let limit = limits
+                .inputs(i, risk.class, &class)
+                .and_then(|inputs| Ok(self.config.limit_policy.recommend(&inputs)?));
             let challenger = shadow.as_ref().map(|(c, x)| {
                 let r = c.artifact.score_row(&x.row(i).to_vec());
                 ShadowScore {
@@ -324,8 +331,8 @@ impl ModelStage {
             if !keep(debtor_id, &score) {
                 continue;
             }
-            let drivers =
-                models::explain(&champion.artifact, &row).summary(self.config.explain_top);
+            let drivers = models::explain_top(&champion.artifact, &row, self.config.explain_top)
+                .summary(self.config.explain_top);
             let limit_text = match &limit {
                 Ok(l) => format!(
                     "limit: {}",
@@ -345,24 +352,6 @@ impl ModelStage {
         }
         Ok(out)
     }
-
-    fn recommend(
-        &self,
-        batch: &RecordBatch,
-        row: usize,
-        risk_class: usize,
-        class: &str,
-    ) -> Result<models::LimitRecommendation, PipelineError> {
-        let inputs = limit_inputs(
-            batch,
-            row,
-            risk_class,
-            class,
-            &self.config.invoicing_column,
-            self.config.invoicing_months,
-        )?;
-        Ok(self.config.limit_policy.recommend(&inputs)?)
-    }
 }
 
 fn reason_suffix(reason: &str) -> String {
@@ -373,43 +362,69 @@ fn reason_suffix(reason: &str) -> String {
     }
 }
 
-/// One cell as text (any type), `None` when NULL or absent.
-pub fn cell(batch: &RecordBatch, row: usize, name: &str) -> Option<String> {
-    let column = batch.column_by_name(name)?;
-    let text = cast(column, &DataType::Utf8).ok()?;
-    let text = text.as_string::<i32>();
-    text.is_valid(row).then(|| text.value(row).to_owned())
-}
-
-/// One cell as an exact amount, `None` when NULL, absent or not a number.
-pub fn amount(batch: &RecordBatch, row: usize, name: &str) -> Option<Decimal> {
-    cell(batch, row, name).and_then(|v| v.parse().ok())
-}
-
-/// What the limit policy needs of a debtor, from a row of its features: its typical
-/// month is `invoicing_column` / `months`, its exposure the open balance.
-pub fn limit_inputs(
-    batch: &RecordBatch,
-    row: usize,
-    risk_class: usize,
-    risk_class_name: &str,
-    invoicing_column: &str,
+/// The columns of a batch the credit-limit policy reads, as text, cast once per batch.
+pub struct LimitColumns {
+    invoicing: Option<ArrayRef>,
+    open_balance: Option<ArrayRef>,
+    credit_limit: Option<ArrayRef>,
+    bureau_rating: Option<ArrayRef>,
+    debtor_type: Option<ArrayRef>,
+    invoicing_column: String,
     months: u32,
-) -> Result<LimitInputs, PipelineError> {
-    let invoicing = amount(batch, row, invoicing_column).ok_or_else(|| {
-        PipelineError::InvalidInput(format!(
-            "no amount in column {invoicing_column} for the debtor's typical invoicing"
-        ))
-    })?;
-    Ok(LimitInputs {
-        risk_class,
-        risk_class_name: risk_class_name.to_owned(),
-        monthly_invoicing: invoicing / Decimal::from(months.max(1)),
-        exposure: amount(batch, row, "open_balance").unwrap_or_default(),
-        current_limit: amount(batch, row, "credit_limit"),
-        bureau_rating: cell(batch, row, "bureau_rating"),
-        debtor_type: cell(batch, row, "debtor_type"),
-    })
+}
+
+impl LimitColumns {
+    /// The columns of `batch`: its typical month is `invoicing_column` / `months`, its
+    /// exposure the open balance.
+    pub fn new(batch: &RecordBatch, invoicing_column: &str, months: u32) -> LimitColumns {
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| cast(c, &DataType::Utf8).ok())
+        };
+        LimitColumns {
+            invoicing: text(invoicing_column),
+            open_balance: text("open_balance"),
+            credit_limit: text("credit_limit"),
+            bureau_rating: text("bureau_rating"),
+            debtor_type: text("debtor_type"),
+            invoicing_column: invoicing_column.to_owned(),
+            months,
+        }
+    }
+
+    /// What the limit policy needs of the debtor in `row`.
+    pub fn inputs(
+        &self,
+        row: usize,
+        risk_class: usize,
+        risk_class_name: &str,
+    ) -> Result<LimitInputs, PipelineError> {
+        let invoicing = amount(self.invoicing.as_ref(), row).ok_or_else(|| {
+            PipelineError::InvalidInput(format!(
+                "no amount in column {} for the debtor's typical invoicing",
+                self.invoicing_column
+            ))
+        })?;
+        Ok(LimitInputs {
+            risk_class,
+            risk_class_name: risk_class_name.to_owned(),
+            monthly_invoicing: invoicing / Decimal::from(self.months.max(1)),
+            exposure: amount(self.open_balance.as_ref(), row).unwrap_or_default(),
+            current_limit: amount(self.credit_limit.as_ref(), row),
+            bureau_rating: text(self.bureau_rating.as_ref(), row),
+            debtor_type: text(self.debtor_type.as_ref(), row),
+        })
+    }
+}
+
+fn text(column: Option<&ArrayRef>, row: usize) -> Option<String> {
+    let c = column?.as_string::<i32>();
+    c.is_valid(row).then(|| c.value(row).to_owned())
+}
+
+fn amount(column: Option<&ArrayRef>, row: usize) -> Option<Decimal> {
+    text(column, row).and_then(|v| v.parse().ok())
 }
 
 /// The features batch with the [`AMOUNT_COLUMN`] a debtor is scored with: its average

@@ -1,5 +1,6 @@
 //! Times the simulator, the JSON codec and the stages (ledger → decisions) in-process on a
-//! simulated portfolio.
+//! simulated portfolio, without a model and with one activated first (scoring at score
+//! points, every 1000 events and at each clock tick).
 //!
 //! `cargo run --release -p benches --bin stage-throughput -- [DEBTORS] [MONTHS]`
 
@@ -50,6 +51,65 @@ fn main() {
         outputs += stages.process(e).expect("stages run").len();
     }
     report("stages (ledger → features → decisions)", decoded.len(), t);
+
+    // The same with a risk model trained on another simulated history, activated first.
+    let portfolio = pipeline::cli::PortfolioArgs {
+        debtors,
+        months,
+        seed: SimConfig::default().seed,
+        start: SimConfig::default().start,
+    };
+    let t = Instant::now();
+    let artifact = pipeline::demo::demo_model(&portfolio).expect("trains");
+    let stored = artifact.to_json().expect("json");
+    let version = artifact.metadata.version.clone();
+    println!(
+        "trained {version} in {:.2} s (validation AUC {:.3})",
+        t.elapsed().as_secs_f64(),
+        artifact.metadata.metrics.auc
+    );
+    let activation = Envelope {
+        schema_version: 1,
+        event_id: "bench-activation".into(),
+        event_time: decoded[0].event_time,
+        event: events::InputEvent::ModelActivated(events::ModelActivated {
+            role: events::ModelRole::Champion,
+            version: version.clone(),
+            sha256: None,
+            activated_by: "bench".into(),
+            reason: String::new(),
+        }),
+    };
+    let mut stages = Stages::default();
+    let loaded = pipeline::scoring::LoadedModel::from_bytes(&version, &stored).expect("loads");
+    stages.offer_model(&version, Ok(loaded));
+    stages.process(&activation).expect("activation");
+    assert!(stages.models().champion().is_some(), "the model was taken");
+    let mut with_model = 0_usize;
+    let mut scored = 0_usize;
+    let mut points = Vec::new();
+    let t = Instant::now();
+    for e in &decoded {
+        let started = Instant::now();
+        let processed = stages.process_with_effects(e).expect("stages run");
+        with_model += processed.outputs.len();
+        if processed.scored > 0 {
+            scored += processed.scored;
+            points.push(started.elapsed().as_secs_f64());
+        }
+    }
+    report("stages with a model", decoded.len(), t);
+    points.sort_by(f64::total_cmp);
+    let at = |q: f64| points[((points.len() - 1) as f64 * q) as usize] * 1e3;
+    if !points.is_empty() {
+        println!(
+            "score points: {}, {scored} debtor scorings, per point p50 {:.2} ms p99 {:.2} ms max {:.2} ms, {with_model} outputs",
+            points.len(),
+            at(0.5),
+            at(0.99),
+            at(1.0)
+        );
+    }
     println!(
         "portfolio: {debtors} debtors, {months} months, {} events, {:.0} bytes/event on the wire, {outputs} outputs",
         events.len(),
