@@ -76,21 +76,38 @@ impl FeatureProfile {
             .collect()
     }
 
+    /// The bin of a value: a value bin, or the last one (missing) for NaN; index into
+    /// counts of `shares.len()` bins, as [`FeatureProfile::psi_of_counts`] takes them.
+    pub fn bin(&self, v: f64) -> usize {
+        if v.is_nan() {
+            self.edges.len() + 1
+        } else {
+            self.edges.partition_point(|&e| e < v)
+        }
+    }
+
     /// The population stability index of new values against this profile.
     pub fn psi(&self, values: impl Iterator<Item = f64>) -> f64 {
-        let mut missing = 0;
-        let present: Vec<f64> = values
-            .filter(|v| {
-                let m = v.is_nan();
-                missing += usize::from(m);
-                !m
-            })
-            .collect();
-        let now = self.shares_of(present.into_iter(), missing);
-        now.iter()
+        let mut counts = vec![0_u64; self.shares.len()];
+        for v in values {
+            counts[self.bin(v)] += 1;
+        }
+        self.psi_of_counts(&counts)
+    }
+
+    /// The population stability index of new rows counted per bin (see
+    /// [`FeatureProfile::bin`]); 0 without rows.
+    pub fn psi_of_counts(&self, counts: &[u64]) -> f64 {
+        let total: u64 = counts.iter().sum();
+        if total == 0 {
+            return 0.0;
+        }
+        counts
+            .iter()
             .zip(&self.shares)
-            .map(|(&a, &e)| {
-                let (a, e) = (a.max(SHARE_FLOOR), e.max(SHARE_FLOOR));
+            .map(|(&c, &e)| {
+                let a = (c as f64 / total as f64).max(SHARE_FLOOR);
+                let e = e.max(SHARE_FLOOR);
                 (a - e) * (a / e).ln()
             })
             .sum()

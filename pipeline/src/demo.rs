@@ -267,6 +267,26 @@ fn print_summary(
             })
             .collect();
         classes.sort();
+        let mut drift: Vec<(String, f64)> = metrics
+            .models_feature_drift
+            .collect()
+            .iter()
+            .flat_map(|f| f.get_metric())
+            .filter_map(|m| {
+                let feature = m.get_label().first()?.value().to_owned();
+                Some((feature, m.get_gauge().get_value()))
+            })
+            .collect();
+        drift.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let drift: Vec<String> = drift
+            .iter()
+            .take(3)
+            .map(|(f, psi)| format!("{f} {psi:.3}"))
+            .collect();
+        println!(
+            "  drift    highest population stability index against the training rows: {}",
+            drift.join(", ")
+        );
         println!(
             "  models   {scored} debtor scorings at {} score points; debtors by risk class: {}",
             metrics.models_score_point_seconds.get_sample_count(),

@@ -82,6 +82,9 @@ pub const MODELS_SCORED_DEBTORS_TOTAL: &str = "creditstream_models_scored_debtor
 pub const MODELS_SCORE_POINT_SECONDS: &str = "creditstream_models_score_point_duration_seconds";
 /// Debtors by the risk class of their last published score.
 pub const MODELS_DEBTORS_BY_RISK_CLASS: &str = "creditstream_models_debtors_by_risk_class";
+/// Population stability index of each feature the champion model reads: its recent
+/// scored rows against its training rows.
+pub const MODELS_FEATURE_DRIFT_PSI: &str = "creditstream_models_feature_drift_psi";
 /// Event-time watermark (Unix seconds).
 pub const CLOCK_WATERMARK_SECONDS: &str = "creditstream_clock_watermark_timestamp_seconds";
 
@@ -160,6 +163,8 @@ pub struct PipelineMetrics {
     pub models_score_point_seconds: Histogram,
     /// See [`MODELS_DEBTORS_BY_RISK_CLASS`].
     pub models_debtors_by_class: IntGaugeVec,
+    /// See [`MODELS_FEATURE_DRIFT_PSI`].
+    pub models_feature_drift: GaugeVec,
 }
 
 impl PipelineMetrics {
@@ -348,6 +353,14 @@ impl PipelineMetrics {
             ),
             &["class"],
         )?;
+        let models_feature_drift = GaugeVec::new(
+            Opts::new(
+                MODELS_FEATURE_DRIFT_PSI,
+                "Population stability index of each feature the champion model reads: recent scored rows against its training rows.",
+            ),
+            &["feature"],
+        )?;
+        registry.register(Box::new(models_feature_drift.clone()))?;
         registry.register(Box::new(models_active.clone()))?;
         registry.register(Box::new(models_activations.clone()))?;
         registry.register(Box::new(models_scored_debtors.clone()))?;
@@ -437,6 +450,7 @@ impl PipelineMetrics {
             models_scored_debtors,
             models_score_point_seconds,
             models_debtors_by_class,
+            models_feature_drift,
         })
     }
 
@@ -603,5 +617,16 @@ pub fn set_risk_classes(
             .models_debtors_by_class
             .with_label_values(&[class])
             .set(*n as i64);
+    }
+}
+
+/// Sets the drift gauge to the champion's feature drift (cleared without figures).
+pub fn set_drift(metrics: &PipelineMetrics, drift: &[(String, f64)]) {
+    metrics.models_feature_drift.reset();
+    for (feature, psi) in drift {
+        metrics
+            .models_feature_drift
+            .with_label_values(&[feature])
+            .set(*psi);
     }
 }

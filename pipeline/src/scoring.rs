@@ -38,6 +38,12 @@ use crate::error::PipelineError;
 /// Debtors scored per feature evaluation.
 const CHUNK: usize = 4096;
 
+/// Rows counted for drift before the counts are halved.
+pub const DRIFT_MEMORY: u64 = 100_000;
+
+/// Fewer rows than this since the champion was activated give no drift figure.
+pub const DRIFT_MIN_ROWS: u64 = 100;
+
 /// The column a debtor's typical invoice goes into.
 pub const AMOUNT_COLUMN: &str = "amount";
 
@@ -135,11 +141,36 @@ pub struct ModelStage {
     pending: BTreeSet<u32>,
     /// Events since the last score point.
     since: u64,
+    /// Rows captured for drift since the last score point: a debtor's feature inputs at
+    /// the moment one of its invoices is issued, before the invoice applies — the rows the
+    /// model learnt from.
+    #[serde(skip)]
+    captured: Captured,
+    /// The champion's rows counted for drift, per encoded feature and drift bin (see
+    /// [`models::drift::FeatureProfile::bin`]); halved when they pass
+    /// [`DRIFT_MEMORY`] rows, so that recent rows weigh most.
+    #[serde(default)]
+    drift: Vec<Vec<u64>>,
     /// Versions the edge loaded for activation events still to come.
     #[serde(skip)]
     offered: BTreeMap<String, Result<LoadedModel, String>>,
     #[serde(skip)]
     config: ScoringConfig,
+}
+
+/// Invoice rows captured at issue for drift, evaluated at the next score point.
+#[derive(Default)]
+struct Captured {
+    inputs: Option<features::inputs::InputsBuilder>,
+    ids: Vec<String>,
+    days: Vec<i32>,
+    amounts: Vec<f64>,
+}
+
+impl std::fmt::Debug for Captured {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Captured({} rows)", self.ids.len())
+    }
 }
 
 /// What an activation did, for the alert.
@@ -187,6 +218,50 @@ impl ModelStage {
         if self.champion.is_some() {
             self.pending.extend(slots.iter().copied());
         }
+    }
+
+    /// Captures the row of an invoice at its issue for drift: `push` appends the debtor's
+    /// feature inputs to the builder it is given (made by `new_builder` on first use).
+    pub(crate) fn capture(
+        &mut self,
+        debtor_id: &str,
+        day: i32,
+        amount: f64,
+        new_builder: impl FnOnce() -> features::inputs::InputsBuilder,
+        push: impl FnOnce(&mut features::inputs::InputsBuilder),
+    ) {
+        if self.champion.is_none() {
+            return;
+        }
+        let builder = self.captured.inputs.get_or_insert_with(new_builder);
+        push(builder);
+        self.captured.ids.push(debtor_id.to_owned());
+        self.captured.days.push(day);
+        self.captured.amounts.push(amount);
+    }
+
+    /// Counts the rows captured since the last score point for drift, evaluated by
+    /// `engine`.
+    pub(crate) fn count_captured(
+        &mut self,
+        engine: &features::Engine,
+    ) -> Result<(), PipelineError> {
+        let captured = std::mem::take(&mut self.captured);
+        let (Some(inputs), Some(champion)) = (captured.inputs, &self.champion) else {
+            return Ok(());
+        };
+        let inputs = inputs.finish()?;
+        let ids: ArrayRef = Arc::new(datafusion::arrow::array::StringArray::from(captured.ids));
+        let days: ArrayRef = Arc::new(datafusion::arrow::array::Date32Array::from(captured.days));
+        let batch = engine.evaluate(ids, days, &inputs)?;
+        let batch = with_column(batch, AMOUNT_COLUMN, Float64Array::from(captured.amounts))?;
+        let x = champion.artifact.encoding.encode(&batch)?;
+        count_drift(
+            &mut self.drift,
+            &champion.artifact.metadata.feature_profiles,
+            &x,
+        );
+        Ok(())
     }
 
     /// Counts an event; whether it completes a score point by count.
@@ -269,6 +344,9 @@ impl ModelStage {
         };
         let before = slot.as_ref().map(|m| m.version.clone());
         *slot = Some(loaded);
+        if event.role == ModelRole::Champion {
+            self.drift.clear();
+        }
         ActivationOutcome {
             version: version.clone(),
             refusal: None,
@@ -351,6 +429,52 @@ impl ModelStage {
             });
         }
         Ok(out)
+    }
+}
+
+impl ModelStage {
+    /// The champion's drift: each encoded feature's population stability index over the
+    /// recent invoices at their issue (as captured) against its training rows (empty before
+    /// [`DRIFT_MIN_ROWS`] rows, or for artifacts without training profiles).
+    pub fn drift(&self) -> Vec<(String, f64)> {
+        let Some(champion) = &self.champion else {
+            return Vec::new();
+        };
+        let profiles = &champion.artifact.metadata.feature_profiles;
+        let rows: u64 = self.drift.first().map_or(0, |c| c.iter().sum());
+        if rows < DRIFT_MIN_ROWS || profiles.len() != self.drift.len() {
+            return Vec::new();
+        }
+        champion
+            .artifact
+            .encoding
+            .feature_names()
+            .into_iter()
+            .zip(profiles.iter().zip(&self.drift))
+            .map(|(name, (profile, counts))| (name, profile.psi_of_counts(counts)))
+            .collect()
+    }
+}
+
+/// Adds the rows of `x` to the drift counts (laid out for `profiles` on first use).
+fn count_drift(
+    counts: &mut Vec<Vec<u64>>,
+    profiles: &[models::drift::FeatureProfile],
+    x: &ndarray::Array2<f64>,
+) {
+    if profiles.len() != x.ncols() || x.nrows() == 0 {
+        return;
+    }
+    if counts.len() != profiles.len() {
+        *counts = profiles.iter().map(|p| vec![0; p.shares.len()]).collect();
+    }
+    for (j, (profile, c)) in profiles.iter().zip(counts.iter_mut()).enumerate() {
+        for &v in x.column(j) {
+            c[profile.bin(v)] += 1;
+        }
+        if c.iter().sum::<u64>() > DRIFT_MEMORY {
+            c.iter_mut().for_each(|n| *n /= 2);
+        }
     }
 }
 
@@ -460,15 +584,24 @@ pub fn with_amount(batch: RecordBatch) -> Result<RecordBatch, PipelineError> {
         }
         _ => (0..rows).map(|_| None).collect(),
     };
+    with_column(batch, AMOUNT_COLUMN, average)
+}
+
+/// The batch with a nullable Float64 column added.
+fn with_column(
+    batch: RecordBatch,
+    name: &str,
+    values: Float64Array,
+) -> Result<RecordBatch, PipelineError> {
     let mut fields: Vec<Field> = batch
         .schema()
         .fields()
         .iter()
         .map(|f| f.as_ref().clone())
         .collect();
-    fields.push(Field::new(AMOUNT_COLUMN, DataType::Float64, true));
+    fields.push(Field::new(name, DataType::Float64, true));
     let mut columns = batch.columns().to_vec();
-    columns.push(Arc::new(average));
+    columns.push(Arc::new(values));
     RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
         .map_err(|e| PipelineError::InvalidInput(format!("scoring rows: {e}")))
 }

@@ -169,6 +169,9 @@ impl Stages {
             });
         }
         let mut effects = self.ledger.advance_to(event.event_time);
+        if let InputEvent::InvoiceIssued(invoice) = &event.event {
+            self.capture_for_drift(invoice, event);
+        }
         effects.extend(self.ledger.apply(event));
         self.events += 1;
         self.features.0.observe(event, &effects, &self.ledger);
@@ -227,7 +230,33 @@ impl Stages {
             scored += chunk.len();
             outputs.extend(self.decisions.decide_scores(cause, &worth, &self.ledger));
         }
+        self.models.count_captured(self.features.0.engine())?;
         Ok((report, scored))
+    }
+
+    /// Captures, for drift, the debtor's feature inputs as the invoice is issued (before
+    /// it applies: a training row's moment). A debtor whose facts wait in the feature
+    /// micro-batch is left out (its state is not current without a flush); drift is
+    /// measured on a sample.
+    fn capture_for_drift(&mut self, invoice: &events::InvoiceIssued, event: &Envelope) {
+        if self.models.champion().is_none() || self.ledger.item(&invoice.invoice_number).is_some() {
+            return;
+        }
+        let slot = self.features.0.slot(&invoice.debtor_id);
+        if self.features.0.is_pending(slot) {
+            return;
+        }
+        let day = features::day_number(event.event_time.date_naive());
+        let amount = invoice.amount.to_string().parse().unwrap_or(f64::NAN);
+        let store = &self.features.0;
+        let ledger = &self.ledger;
+        self.models.capture(
+            &invoice.debtor_id,
+            day,
+            amount,
+            || store.inputs_builder(),
+            |builder| store.push_inputs(builder, slot, day, ledger),
+        );
     }
 
     /// Flushes the feature micro-batch (time is up, or a checkpoint comes); `None` when

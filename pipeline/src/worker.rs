@@ -598,6 +598,7 @@ impl Worker {
             &self.metrics,
             &self.stages.decisions().risk_class_counts(),
         );
+        crate::metrics::set_drift(&self.metrics, &self.stages.models().drift());
         self.metrics
             .features_state_bytes
             .set(self.stages.features().state_bytes() as i64);

@@ -399,7 +399,33 @@ impl LivePipeline {
         let http = pipeline::http::serve("127.0.0.1:0".parse().unwrap(), registry)
             .await
             .expect("metrics served");
-        let last = nats.publish(&portfolio(100, 6, 7)).await;
+        // A model scores the portfolio, as in the demo: trained on another simulated
+        // history, kept in the registry, activated by the log's first event.
+        let portfolio_args = pipeline::cli::PortfolioArgs {
+            debtors: 300,
+            months: 12,
+            seed: 8,
+            start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
+        };
+        let artifact = pipeline::demo::demo_model(&portfolio_args).expect("trains");
+        let models = pipeline::registry::Registry::object_store(&nats.js, nats.subjects.prefix())
+            .await
+            .expect("registry");
+        models.publish(&artifact).await.expect("stored");
+        let events = portfolio(100, 6, 7);
+        let activation = pipeline::registry::activation_event(
+            &models,
+            &artifact.metadata.version,
+            events::ModelRole::Champion,
+            "test",
+            "",
+            events[0].event_time,
+        )
+        .await
+        .expect("activation");
+        let mut log = vec![activation];
+        log.extend(events);
+        let last = nats.publish(&log).await;
         worker
             .wait_for(PATIENCE, |s| s.checkpointed_sequence >= last)
             .await

@@ -238,6 +238,20 @@ fn an_activation_in_the_log_scores_every_debtor_and_later_events_rescore_them() 
         stages.models().champion().map(|m| m.version.as_str()),
         Some("v1")
     );
+    // Drift of the invoices issued since (their rows at issue) against the training rows,
+    // per encoded feature.
+    let drift = stages.models().drift();
+    let artifact = ModelArtifact::from_json(bytes).unwrap();
+    assert_eq!(drift.len(), artifact.encoding.width());
+    assert!(drift.iter().all(|(_, psi)| psi.is_finite() && *psi >= 0.0));
+    // The simulated histories start empty, so the 365-day features grow all year: later
+    // invoices sit above the earliest 60 % of the training rows the profiles come from.
+    let count = drift
+        .iter()
+        .find(|(f, _)| f == "invoice_count_365d")
+        .unwrap()
+        .1;
+    assert!(count > 0.05, "{drift:?}");
 }
 
 #[test]
