@@ -82,6 +82,8 @@ pub const MODELS_SCORED_DEBTORS_TOTAL: &str = "creditstream_models_scored_debtor
 pub const MODELS_SCORE_POINT_SECONDS: &str = "creditstream_models_score_point_duration_seconds";
 /// Debtors by the risk class of their last published score.
 pub const MODELS_DEBTORS_BY_RISK_CLASS: &str = "creditstream_models_debtors_by_risk_class";
+/// Debtor scorings that failed (rows the model could not read).
+pub const MODELS_SCORING_ERRORS_TOTAL: &str = "creditstream_models_scoring_errors_total";
 /// Population stability index of each feature the champion model reads: its recent
 /// scored rows against its training rows.
 pub const MODELS_FEATURE_DRIFT_PSI: &str = "creditstream_models_feature_drift_psi";
@@ -165,6 +167,8 @@ pub struct PipelineMetrics {
     pub models_debtors_by_class: IntGaugeVec,
     /// See [`MODELS_FEATURE_DRIFT_PSI`].
     pub models_feature_drift: GaugeVec,
+    /// See [`MODELS_SCORING_ERRORS_TOTAL`].
+    pub models_scoring_errors: IntCounter,
 }
 
 impl PipelineMetrics {
@@ -361,6 +365,11 @@ impl PipelineMetrics {
             &["feature"],
         )?;
         registry.register(Box::new(models_feature_drift.clone()))?;
+        let models_scoring_errors = IntCounter::new(
+            MODELS_SCORING_ERRORS_TOTAL,
+            "Debtor scorings that failed: rows the champion or challenger could not read (the debtors keep their last score).",
+        )?;
+        registry.register(Box::new(models_scoring_errors.clone()))?;
         registry.register(Box::new(models_active.clone()))?;
         registry.register(Box::new(models_activations.clone()))?;
         registry.register(Box::new(models_scored_debtors.clone()))?;
@@ -451,6 +460,7 @@ impl PipelineMetrics {
             models_score_point_seconds,
             models_debtors_by_class,
             models_feature_drift,
+            models_scoring_errors,
         })
     }
 

@@ -141,6 +141,12 @@ pub struct ModelStage {
     pending: BTreeSet<u32>,
     /// Events since the last score point.
     since: u64,
+    /// Debtor scorings that failed (rows the model could not read, such as an infinite
+    /// feature value), and the last reason.
+    #[serde(default)]
+    errors: u64,
+    #[serde(default)]
+    last_error: Option<String>,
     /// Rows captured for drift since the last score point: a debtor's feature inputs at
     /// the moment one of its invoices is issued, before the invoice applies — the rows the
     /// model learnt from.
@@ -205,6 +211,17 @@ impl ModelStage {
     /// The challenger, if one scores in shadow.
     pub fn challenger(&self) -> Option<&LoadedModel> {
         self.challenger.as_ref()
+    }
+
+    /// Debtor scorings that failed so far, and the last reason.
+    pub fn errors(&self) -> (u64, Option<&str>) {
+        (self.errors, self.last_error.as_deref())
+    }
+
+    /// Records `rows` scorings that failed with `error`.
+    pub(crate) fn failed(&mut self, rows: usize, error: &PipelineError) {
+        self.errors += rows as u64;
+        self.last_error = Some(error.to_string());
     }
 
     /// Offers a version loaded from the registry (or why it could not be) to the next

@@ -226,11 +226,21 @@ impl Stages {
                 decisions.last_score(debtor).is_none_or(|last| {
                     decisions::scores::is_meaningful_score_change(last, score, min_change)
                 })
-            })?;
-            scored += chunk.len();
-            outputs.extend(self.decisions.decide_scores(cause, &worth, &self.ledger));
+            });
+            match worth {
+                Ok(worth) => {
+                    scored += chunk.len();
+                    outputs.extend(self.decisions.decide_scores(cause, &worth, &self.ledger));
+                }
+                // Rows the model cannot read (an infinite feature value from a custom
+                // definition, say) stop neither the stream nor the other chunks: counted,
+                // the debtors keep their last score.
+                Err(e) => self.models.failed(chunk.len(), &e),
+            }
         }
-        self.models.count_captured(self.features.0.engine())?;
+        if let Err(e) = self.models.count_captured(self.features.0.engine()) {
+            self.models.failed(0, &e);
+        }
         Ok((report, scored))
     }
 

@@ -216,6 +216,7 @@ pub async fn start(
     });
     metrics.checkpointed_sequence.set(sequence as i64);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let scoring_errors_seen = stages.models().errors().0;
     let worker = Worker {
         js,
         config,
@@ -228,6 +229,7 @@ pub async fn start(
         pending: Vec::new(),
         features_waiting_since: None,
         archive,
+        scoring_errors_seen,
         registry,
         since_checkpoint: 0,
         last_checkpoint: Instant::now(),
@@ -313,6 +315,9 @@ struct Worker {
     archive: Option<crate::archive::Archive>,
     /// Where activated model versions are loaded from.
     registry: Registry,
+    /// Scoring errors of the stages already counted in the metric (the stages' count is
+    /// checkpointed, the metric starts at zero with the process).
+    scoring_errors_seen: u64,
     since_checkpoint: u64,
     last_checkpoint: Instant,
     status: watch::Sender<WorkerStatus>,
@@ -434,6 +439,13 @@ impl Worker {
                     }
                     let flush_started = Instant::now();
                     let processed = self.stages.process_with_effects(&event)?;
+                    let (errors, why) = self.stages.models().errors();
+                    if errors > self.scoring_errors_seen {
+                        let failed = errors - self.scoring_errors_seen;
+                        tracing::warn!(failed, reason = why.unwrap_or(""), "scoring failed");
+                        self.metrics.models_scoring_errors.inc_by(failed);
+                        self.scoring_errors_seen = errors;
+                    }
                     if processed.scored > 0 {
                         self.metrics
                             .models_score_point_seconds

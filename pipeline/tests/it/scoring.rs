@@ -560,3 +560,42 @@ async fn a_running_pipeline_swaps_models_under_load_without_losing_an_event() {
     assert_eq!(active(&metrics, "v2"), 1);
     worker.stop().await.expect("stops");
 }
+
+#[test]
+fn rows_the_model_cannot_read_are_counted_and_stop_nothing() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../features/definitions.toml"
+    ))
+    .unwrap();
+    // A custom definition that divides by zero: every late share is infinite.
+    let broken = text.replace(
+        "CAST(paid_late_{w} AS DOUBLE) / CAST(NULLIF(settled_{w}, 0) AS DOUBLE)",
+        "CAST(1 AS DOUBLE) / CAST(0 AS DOUBLE)",
+    );
+    assert_ne!(broken, text);
+    let mut stages = Stages::default();
+    stages
+        .configure_features(
+            Definitions::parse("broken.toml", &broken).unwrap(),
+            features::FeatureConfig::default(),
+        )
+        .unwrap();
+    let events = portfolio(40, 3, 26);
+    stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+    let taken = stages
+        .process(&activation("e1", &events[0], ModelRole::Champion, "v1", None))
+        .unwrap();
+    assert_eq!(alerts(&taken, AlertKind::ModelActivated).len(), 1);
+    let outputs = run(&mut stages, &events);
+    let (errors, why) = stages.models().errors();
+    assert!(errors > 0);
+    assert!(why.unwrap_or("").contains("infinite value"), "{why:?}");
+    assert!(scored(&outputs).is_empty(), "no score from unreadable rows");
+    assert!(
+        outputs
+            .iter()
+            .any(|o| matches!(o.output, Output::ScoreUpdate(_))),
+        "the rest of the pipeline goes on"
+    );
+}
