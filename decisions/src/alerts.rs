@@ -1,13 +1,17 @@
-//! Alerts for credit managers: a reversal received, a dispute opened, a promise broken.
-//! (Exposure alerts live with the credit hold they come with, in `credit_hold`.)
+//! Alerts for credit managers: a reversal received, a dispute opened, a promise broken, a
+//! model activated or refused, and on a debtor's new score: its risk class changed, its
+//! recommended limit moved, a new debtor starts high-risk. (Exposure alerts live with the
+//! credit hold they come with, in `credit_hold`.)
 
 use chrono::NaiveDate;
 use events::{Alert, AlertKind, InputEvent, Money, Output, Severity};
-use ledger::Allocation;
+use ledger::{Allocation, Standing};
 use rust_decimal::Decimal;
 
+use crate::config::DecisionConfig;
 use crate::context::Context;
 use crate::reason_codes::describe_reason_code;
+use crate::scores::ModelScore;
 
 /// A known payment was taken back.
 pub(crate) fn reversal_received(
@@ -137,4 +141,123 @@ pub(crate) fn model_activation(
             reference: Some(version.to_owned()),
         }),
     );
+}
+
+/// Alerts on a debtor's new model score against the last one published: its risk class
+/// changed, its recommended limit moved beyond the configured share of the limit in force,
+/// or — a debtor's first score outside a model activation — it starts in a high-risk
+/// class. A model swap changes every score at once, so a score from another model version
+/// than the last raises nothing (the activation has its own alert).
+pub(crate) fn score_alerts(
+    ctx: &mut Context<'_>,
+    config: &DecisionConfig,
+    debtor_id: &str,
+    standing: &Standing,
+    previous: Option<&ModelScore>,
+    now: &ModelScore,
+    explanation: &str,
+) {
+    let activation = matches!(ctx.cause.event, InputEvent::ModelActivated(_));
+    let context = format!(
+        "open balance {}, overdue {}, limit {}",
+        standing.open_balance.normalize(),
+        standing.overdue_balance.normalize(),
+        standing
+            .credit_limit
+            .map_or("none".to_owned(), |l| l.normalize().to_string())
+    );
+    let percent = |p: f64| format!("{:.1} %", p * 100.0);
+    let money = |v: Decimal| Money::new(v, standing.currency);
+    match previous {
+        None => {
+            if !activation && config.high_risk_classes.contains(&now.risk_class) {
+                ctx.emit(
+                    Some(debtor_id),
+                    Some(debtor_id),
+                    Output::Alert(Alert {
+                        kind: AlertKind::NewDebtorHighRisk,
+                        severity: Severity::High,
+                        summary: format!(
+                            "New debtor {debtor_id} scored high risk: class {}, {} to pay late ({context}); {explanation}.",
+                            now.risk_class,
+                            percent(now.probability_late)
+                        ),
+                        amount: now.recommended_limit.map(money),
+                        reference: Some(now.risk_class.clone()),
+                    }),
+                );
+            }
+        }
+        Some(before) if before.model_version == now.model_version => {
+            if before.risk_class != now.risk_class {
+                let worse = now.probability_late > before.probability_late;
+                let severity = if worse && config.high_risk_classes.contains(&now.risk_class) {
+                    Severity::High
+                } else if worse {
+                    Severity::Warning
+                } else {
+                    Severity::Info
+                };
+                ctx.emit(
+                    Some(debtor_id),
+                    Some(debtor_id),
+                    Output::Alert(Alert {
+                        kind: AlertKind::RiskClassChanged,
+                        severity,
+                        summary: format!(
+                            "Debtor {debtor_id} moved from risk class {} to {} ({} → {} to pay late; {context}); {explanation}.",
+                            before.risk_class,
+                            now.risk_class,
+                            percent(before.probability_late),
+                            percent(now.probability_late)
+                        ),
+                        amount: None,
+                        reference: Some(now.risk_class.clone()),
+                    }),
+                );
+            }
+            let side = |recommended: Option<Decimal>| -> Option<bool> {
+                let (r, c) = (recommended?, standing.credit_limit?);
+                if c <= Decimal::ZERO {
+                    return None;
+                }
+                let share = (r - c) / c;
+                (share.abs() > config.limit_change_alert_share).then_some(share > Decimal::ZERO)
+            };
+            let (was, is) = (side(before.recommended_limit), side(now.recommended_limit));
+            if let (Some(up), Some(recommended)) = (is, now.recommended_limit)
+                && was != is
+            {
+                let (severity, what) = if up {
+                    (
+                        Severity::Info,
+                        "a commercial opportunity: the debtor can carry more credit",
+                    )
+                } else {
+                    (
+                        Severity::Warning,
+                        "the limit in force is more than the debtor's risk supports",
+                    )
+                };
+                ctx.emit(
+                    Some(debtor_id),
+                    Some(debtor_id),
+                    Output::Alert(Alert {
+                        kind: AlertKind::LimitChangeRecommended,
+                        severity,
+                        summary: format!(
+                            "Recommended credit limit for debtor {debtor_id} is {} against {} in force, {what} ({context}); {explanation}.",
+                            recommended.normalize(),
+                            standing
+                                .credit_limit
+                                .map_or("none".to_owned(), |l| l.normalize().to_string())
+                        ),
+                        amount: Some(money(recommended)),
+                        reference: Some(now.risk_class.clone()),
+                    }),
+                );
+            }
+        }
+        Some(_) => {}
+    }
 }

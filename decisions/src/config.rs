@@ -18,6 +18,12 @@ pub struct DecisionConfig {
     /// this much since the last one published for the debtor (default 0.02), or its risk
     /// class, recommended limit or model version changed.
     pub min_probability_change: f64,
+    /// A `limit_change_recommended` alert is raised when the recommended limit lies more
+    /// than this share above or below the limit in force (default 0.25).
+    pub limit_change_alert_share: rust_decimal::Decimal,
+    /// Risk classes counted as high risk: a new debtor whose first score falls in one of
+    /// them raises `new_debtor_high_risk` (default D and E).
+    pub high_risk_classes: Vec<String>,
 }
 
 impl Default for DecisionConfig {
@@ -27,6 +33,8 @@ impl Default for DecisionConfig {
             default_channel: Channel::Email,
             score_updates_only_on_change: true,
             min_probability_change: 0.02,
+            limit_change_alert_share: rust_decimal::Decimal::new(25, 2),
+            high_risk_classes: vec!["D".into(), "E".into()],
         }
     }
 }

@@ -61,7 +61,9 @@ impl Decisions {
     /// Decides on the scores of a score point caused by `cause` (the event that completed
     /// it): a score update for each debtor whose score moved meaningfully since the last
     /// one published (see [`scores::is_meaningful_score_change`]), with its standing as it
-    /// is now. Ids are `score_update:<cause event id>:<debtor id>:model`.
+    /// is now, and the alerts the move calls for (risk class changed, limit change
+    /// recommended, new debtor high-risk). Ids are
+    /// `score_update:<cause event id>:<debtor id>:model` and `<alert>:<cause>:<debtor>`.
     pub fn decide_scores(
         &mut self,
         cause: &Envelope,
@@ -80,6 +82,15 @@ impl Decisions {
                 continue;
             };
             let reason = scores::score_change_reason(previous, &s.score, &s.explanation);
+            alerts::score_alerts(
+                &mut ctx,
+                &self.config,
+                &s.debtor_id,
+                &standing,
+                previous,
+                &s.score,
+                &s.explanation,
+            );
             scores::score_update(
                 &mut ctx,
                 &format!("{}:model", s.debtor_id),

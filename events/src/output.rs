@@ -41,6 +41,13 @@ pub enum AlertKind {
     /// A model activation was refused (not in the registry, other content, does not fit
     /// the running features); the models in use stay.
     ModelRefused,
+    /// A debtor's risk class changed.
+    RiskClassChanged,
+    /// The recommended credit limit moved away from the limit in force by more than the
+    /// configured share: up (a commercial opportunity) or down.
+    LimitChangeRecommended,
+    /// A debtor new to the pipeline got its first score in a high-risk class.
+    NewDebtorHighRisk,
 }
 
 impl AlertKind {
@@ -53,6 +60,9 @@ impl AlertKind {
             AlertKind::PromiseBroken => "promise_broken",
             AlertKind::ModelActivated => "model_activated",
             AlertKind::ModelRefused => "model_refused",
+            AlertKind::RiskClassChanged => "risk_class_changed",
+            AlertKind::LimitChangeRecommended => "limit_change_recommended",
+            AlertKind::NewDebtorHighRisk => "new_debtor_high_risk",
         }
     }
 }

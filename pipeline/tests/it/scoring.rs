@@ -584,7 +584,13 @@ fn rows_the_model_cannot_read_are_counted_and_stop_nothing() {
     let events = portfolio(40, 3, 26);
     stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
     let taken = stages
-        .process(&activation("e1", &events[0], ModelRole::Champion, "v1", None))
+        .process(&activation(
+            "e1",
+            &events[0],
+            ModelRole::Champion,
+            "v1",
+            None,
+        ))
         .unwrap();
     assert_eq!(alerts(&taken, AlertKind::ModelActivated).len(), 1);
     let outputs = run(&mut stages, &events);
@@ -598,4 +604,120 @@ fn rows_the_model_cannot_read_are_counted_and_stop_nothing() {
             .any(|o| matches!(o.output, Output::ScoreUpdate(_))),
         "the rest of the pipeline goes on"
     );
+}
+
+#[test]
+fn score_moves_raise_alerts_for_credit_managers_but_a_model_swap_does_not() {
+    let events = portfolio(150, 12, 27);
+    let mut stages = Stages::default();
+    stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+    let mut outputs = stages
+        .process(&activation(
+            "f1",
+            &events[0],
+            ModelRole::Champion,
+            "v1",
+            None,
+        ))
+        .unwrap();
+    let half = events.len() / 2;
+    outputs.extend(run(&mut stages, &events[..half]));
+    let classes = alerts(&outputs, AlertKind::RiskClassChanged);
+    assert!(!classes.is_empty(), "risk classes move over a year");
+    assert!(
+        classes[0].contains("moved from risk class") && classes[0].contains("drivers: "),
+        "{}",
+        classes[0]
+    );
+    assert!(
+        classes[0].contains("open balance"),
+        "debtor context: {}",
+        classes[0]
+    );
+    let limits = alerts(&outputs, AlertKind::LimitChangeRecommended);
+    assert!(!limits.is_empty());
+    assert!(
+        limits
+            .iter()
+            .all(|l| l.contains("Recommended credit limit"))
+    );
+    for o in &outputs {
+        if let Output::Alert(a) = &o.output
+            && a.kind == AlertKind::NewDebtorHighRisk
+        {
+            assert!(["D", "E"].contains(&a.reference.as_deref().unwrap_or("")));
+            assert_eq!(a.severity, events::Severity::High);
+        }
+    }
+    // Alerts are raised on transitions: a debtor's class alert never repeats the class it
+    // already had.
+    let mut last: std::collections::HashMap<String, String> = Default::default();
+    for o in &outputs {
+        if let Output::Alert(a) = &o.output
+            && a.kind == AlertKind::RiskClassChanged
+        {
+            let debtor = o.debtor_id.clone().unwrap();
+            let class = a.reference.clone().unwrap();
+            assert_ne!(last.get(&debtor), Some(&class), "{}", a.summary);
+            last.insert(debtor, class);
+        }
+    }
+
+    // A swap to another model re-scores everyone without a flood of alerts.
+    stages.offer_model("v2", Ok(loaded("v2", model("v2"))));
+    let swap = stages
+        .process(&activation(
+            "f2",
+            &events[half - 1],
+            ModelRole::Champion,
+            "v2",
+            None,
+        ))
+        .unwrap();
+    assert!(scored(&swap).len() > 100);
+    for kind in [
+        AlertKind::RiskClassChanged,
+        AlertKind::LimitChangeRecommended,
+        AlertKind::NewDebtorHighRisk,
+    ] {
+        assert!(alerts(&swap, kind).is_empty(), "{kind:?} at the swap");
+    }
+}
+
+#[test]
+fn a_new_debtor_first_scored_in_a_high_risk_class_raises_one_alert() {
+    // Every class counted as high risk: each debtor's first score raises the alert once.
+    let config = decisions::DecisionConfig {
+        high_risk_classes: ["A", "B", "C", "D", "E"].map(String::from).to_vec(),
+        ..decisions::DecisionConfig::default()
+    };
+    let mut stages = Stages::new(ledger::LedgerConfig::default(), config);
+    let events = portfolio(60, 3, 28);
+    stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+    let mut outputs = stages
+        .process(&activation(
+            "g1",
+            &events[0],
+            ModelRole::Champion,
+            "v1",
+            None,
+        ))
+        .unwrap();
+    outputs.extend(run(&mut stages, &events));
+    let mut alerted: Vec<String> = outputs
+        .iter()
+        .filter(|o| matches!(&o.output, Output::Alert(a) if a.kind == AlertKind::NewDebtorHighRisk))
+        .map(|o| o.debtor_id.clone().unwrap())
+        .collect();
+    let n = alerted.len();
+    alerted.sort();
+    alerted.dedup();
+    assert_eq!(alerted.len(), n, "one alert per debtor");
+    let first_scored: std::collections::BTreeSet<String> = scored(&outputs)
+        .into_iter()
+        .filter(|s| s.id.ends_with(":model"))
+        .map(|s| s.debtor)
+        .collect();
+    assert_eq!(alerted.len(), first_scored.len());
+    assert!(n > 20, "{n}");
 }
