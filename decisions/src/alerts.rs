@@ -221,7 +221,7 @@ pub(crate) fn score_alerts(
                 if c <= Decimal::ZERO {
                     return None;
                 }
-                let share = (r - c) / c;
+                let share = (r - c).checked_div(c)?;
                 (share.abs() > config.limit_change_alert_share).then_some(share > Decimal::ZERO)
             };
             let (was, is) = (side(before.recommended_limit), side(now.recommended_limit));

@@ -32,9 +32,21 @@ impl<'a> Context<'a> {
         debtor_id: Option<&str>,
         output: Output,
     ) {
-        let output_id = self
-            .ids
-            .next(output.kind_label(), &self.cause.event_id, discriminator);
+        let rule = output.kind_label();
+        self.emit_as(rule, discriminator, debtor_id, output);
+    }
+
+    /// Adds an output whose id names `rule` instead of the output's kind:
+    /// `<rule>:<cause>[:<discriminator>]` (for one kind of output sent by two rules, whose
+    /// ids must never meet whatever the discriminators hold).
+    pub(crate) fn emit_as(
+        &mut self,
+        rule: &str,
+        discriminator: Option<&str>,
+        debtor_id: Option<&str>,
+        output: Output,
+    ) {
+        let output_id = self.ids.next(rule, &self.cause.event_id, discriminator);
         self.outputs.push(OutputEnvelope {
             schema_version: CURRENT_SCHEMA_VERSION,
             output_id,

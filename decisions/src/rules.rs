@@ -22,6 +22,10 @@ pub struct Decisions {
     /// Last model score published per debtor.
     #[serde(default)]
     scores: BTreeMap<String, scores::ModelScore>,
+    /// Tasks published and not closed, by kind. (Nothing closes a task yet: tasks are
+    /// closed by people through the task API, to come.)
+    #[serde(default)]
+    open_tasks: BTreeMap<String, u64>,
 }
 
 impl Decisions {
@@ -31,6 +35,7 @@ impl Decisions {
             config,
             published: BTreeMap::new(),
             scores: BTreeMap::new(),
+            open_tasks: BTreeMap::new(),
         }
     }
 
@@ -42,6 +47,11 @@ impl Decisions {
     /// The last standing published for a debtor.
     pub fn last_published(&self, debtor_id: &str) -> Option<&Standing> {
         self.published.get(debtor_id)
+    }
+
+    /// Tasks published and not closed, by kind.
+    pub fn open_tasks(&self) -> &BTreeMap<String, u64> {
+        &self.open_tasks
     }
 
     /// Debtors by the risk class of their last published score.
@@ -63,7 +73,7 @@ impl Decisions {
     /// one published (see [`scores::is_meaningful_score_change`]), with its standing as it
     /// is now, and the alerts the move calls for (risk class changed, limit change
     /// recommended, new debtor high-risk). Ids are
-    /// `score_update:<cause event id>:<debtor id>:model` and `<alert>:<cause>:<debtor>`.
+    /// `model_score:<cause event id>:<debtor id>` and `<alert>:<cause>:<debtor>`.
     pub fn decide_scores(
         &mut self,
         cause: &Envelope,
@@ -93,7 +103,7 @@ impl Decisions {
             );
             scores::score_update(
                 &mut ctx,
-                &format!("{}:model", s.debtor_id),
+                "model_score",
                 &s.debtor_id,
                 &standing,
                 Some(&s.score),
@@ -255,7 +265,7 @@ impl Decisions {
                     let reason = scores::standing_change_reason(previous, &standing);
                     scores::score_update(
                         &mut ctx,
-                        debtor_id,
+                        "score_update",
                         debtor_id,
                         &standing,
                         self.scores.get(debtor_id.as_str()),
@@ -266,6 +276,15 @@ impl Decisions {
                 _ => {}
             }
         }
-        ctx.into_outputs()
+        let outputs = ctx.into_outputs();
+        for o in &outputs {
+            if let events::Output::Task(t) = &o.output {
+                *self
+                    .open_tasks
+                    .entry(t.kind.as_str().to_owned())
+                    .or_insert(0) += 1;
+            }
+        }
+        outputs
     }
 }

@@ -171,18 +171,21 @@ pub fn score_change_reason(previous: Option<&ModelScore>, now: &ModelScore, why:
     text
 }
 
-/// The score update for `standing` with the debtor's last model score, if any. A debtor
-/// without a known limit is published without one and is never `exposure_above_limit`.
+/// The score update for `standing` with the debtor's last model score, if any, with the
+/// id `<rule>:<cause>:<debtor>` (`score_update` for a standing that changed, `model_score`
+/// for a score that moved). A debtor without a known limit is published without one and
+/// is never `exposure_above_limit`.
 pub(crate) fn score_update(
     ctx: &mut Context<'_>,
-    discriminator: &str,
+    rule: &str,
     debtor_id: &str,
     standing: &Standing,
     score: Option<&ModelScore>,
     reason: String,
 ) {
-    ctx.emit(
-        Some(discriminator),
+    ctx.emit_as(
+        rule,
+        Some(debtor_id),
         Some(debtor_id),
         Output::ScoreUpdate(ScoreUpdate {
             currency: standing.currency,

@@ -174,6 +174,11 @@ impl TrainingSetBuilder {
     /// Takes the next event of the log.
     pub fn push(&mut self, event: &Envelope) -> Result<(), FeatureError> {
         self.events += 1;
+        if matches!(event.event, InputEvent::ModelActivated(_)) {
+            // A control event: its time is when an analyst acted, not business time, and
+            // it changes no debtor (the stream's stages skip it the same way).
+            return Ok(());
+        }
         let day = day_number(event.event_time.date_naive());
         self.last_day = self.last_day.max(day);
         let advanced = self.ledger.advance_to(event.event_time);

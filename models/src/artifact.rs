@@ -199,6 +199,15 @@ impl ModelArtifact {
                 got: a.model.features(),
             });
         }
+        let profiles = &a.metadata.feature_profiles;
+        if !profiles.is_empty()
+            && (profiles.len() != a.encoding.width()
+                || profiles.iter().any(|p| p.shares.len() != p.edges.len() + 2))
+        {
+            return Err(ModelError::Data(
+                "the artifact's feature profiles do not fit its encoding".into(),
+            ));
+        }
         if a.encoding.schema_hash() != a.metadata.feature_schema_hash {
             return Err(ModelError::Data(
                 "the artifact's schema hash does not match its encoding".into(),

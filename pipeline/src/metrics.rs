@@ -82,6 +82,8 @@ pub const MODELS_SCORED_DEBTORS_TOTAL: &str = "creditstream_models_scored_debtor
 pub const MODELS_SCORE_POINT_SECONDS: &str = "creditstream_models_score_point_duration_seconds";
 /// Debtors by the risk class of their last published score.
 pub const MODELS_DEBTORS_BY_RISK_CLASS: &str = "creditstream_models_debtors_by_risk_class";
+/// Tasks for people published and not closed, by kind.
+pub const TASKS_OPEN: &str = "creditstream_tasks_open";
 /// Debtor scorings that failed (rows the model could not read).
 pub const MODELS_SCORING_ERRORS_TOTAL: &str = "creditstream_models_scoring_errors_total";
 /// Population stability index of each feature the champion model reads: its recent
@@ -169,6 +171,8 @@ pub struct PipelineMetrics {
     pub models_feature_drift: GaugeVec,
     /// See [`MODELS_SCORING_ERRORS_TOTAL`].
     pub models_scoring_errors: IntCounter,
+    /// See [`TASKS_OPEN`].
+    pub tasks_open: IntGaugeVec,
 }
 
 impl PipelineMetrics {
@@ -370,6 +374,17 @@ impl PipelineMetrics {
             "Debtor scorings that failed: rows the champion or challenger could not read (the debtors keep their last score).",
         )?;
         registry.register(Box::new(models_scoring_errors.clone()))?;
+        let tasks_open = IntGaugeVec::new(
+            Opts::new(
+                TASKS_OPEN,
+                "Tasks for people published and not closed, by kind (refreshed at every checkpoint).",
+            ),
+            &["kind"],
+        )?;
+        for kind in ["unmatched_payment", "unknown_reversal", "currency_mismatch"] {
+            tasks_open.with_label_values(&[kind]);
+        }
+        registry.register(Box::new(tasks_open.clone()))?;
         registry.register(Box::new(models_active.clone()))?;
         registry.register(Box::new(models_activations.clone()))?;
         registry.register(Box::new(models_scored_debtors.clone()))?;
@@ -461,6 +476,7 @@ impl PipelineMetrics {
             models_debtors_by_class,
             models_feature_drift,
             models_scoring_errors,
+            tasks_open,
         })
     }
 
@@ -638,5 +654,12 @@ pub fn set_drift(metrics: &PipelineMetrics, drift: &[(String, f64)]) {
             .models_feature_drift
             .with_label_values(&[feature])
             .set(*psi);
+    }
+}
+
+/// Sets the open-tasks gauge from the decisions' count by kind.
+pub fn set_open_tasks(metrics: &PipelineMetrics, open: &std::collections::BTreeMap<String, u64>) {
+    for (kind, n) in open {
+        metrics.tasks_open.with_label_values(&[kind]).set(*n as i64);
     }
 }

@@ -87,8 +87,13 @@ impl Registry {
                 }
             }
             Registry::ObjectStore(store) => {
-                if store.info(name).await.is_err() {
-                    return Ok(None);
+                // Only "not found" means absent; a server that does not answer is an
+                // error (the worker stops and tries again), never a refusal.
+                if let Err(e) = store.info(name).await {
+                    return match e.kind() {
+                        object_store::InfoErrorKind::NotFound => Ok(None),
+                        _ => Err(PipelineError::js("reading the model registry", e)),
+                    };
                 }
                 let mut object = store
                     .get(name)

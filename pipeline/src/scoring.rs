@@ -3,8 +3,9 @@
 //! `model_activated` events in the log.
 //!
 //! Score points are fixed by the log alone, so a replay scores at the same moments as the
-//! live run: every `every_events` events (counted over the stages' whole life), at each
-//! clock tick, and at each model activation (which re-scores every debtor). At a score
+//! live run: after `every_events` events since the last score point (the count is part of
+//! the checkpoint), at each clock tick, and at each model activation (which re-scores
+//! every debtor). At a score
 //! point the feature micro-batch is flushed and each debtor whose features changed since
 //! the last score point is scored; the wall-clock flushes of the micro-batch in between
 //! move work earlier but change no feature (streaming over any split gives the same
@@ -301,6 +302,52 @@ impl ModelStage {
         }
     }
 
+    /// Whether a model fits the running features (`features`: the scoring schema) and,
+    /// as champion, the limit policy and the columns it reads.
+    fn fits(&self, model: &LoadedModel, role: ModelRole, features: &Schema) -> Result<(), String> {
+        model
+            .artifact
+            .check_inputs(features)
+            .map_err(|e| e.to_string())?;
+        if role == ModelRole::Champion {
+            self.config
+                .limit_policy
+                .check_classes(&model.artifact.classes)
+                .map_err(|e| e.to_string())?;
+            for column in [self.config.invoicing_column.as_str(), "open_balance"] {
+                if features.field_with_name(column).is_err() {
+                    return Err(format!(
+                        "the limit policy reads column {column}, which the running features lack"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the models restored from a checkpoint against the configuration the worker
+    /// starts with (its features and limit policy may differ from those they were
+    /// activated under).
+    pub fn check_restored(&self, features: &Schema) -> Result<(), PipelineError> {
+        for (model, role) in [
+            (&self.champion, ModelRole::Champion),
+            (&self.challenger, ModelRole::Challenger),
+        ] {
+            if let Some(m) = model
+                && let Err(why) = self.fits(m, role, features)
+            {
+                return Err(PipelineError::InvalidInput(format!(
+                    "the checkpoint's {} model {} does not fit this configuration: {why}; \
+                     start with the features and limit policy it was activated under, then \
+                     activate a model that fits the new ones",
+                    role.as_str(),
+                    m.version
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Applies an activation event against the running features' schema (with the
     /// amount column), keeping the models in use when anything is wrong.
     pub fn activate(&mut self, event: &ModelActivated, features: &Schema) -> ActivationOutcome {
@@ -344,16 +391,8 @@ impl ModelStage {
                 loaded.sha256
             ));
         }
-        if let Err(e) = loaded.artifact.check_inputs(features) {
-            return refuse(e.to_string());
-        }
-        if event.role == ModelRole::Champion
-            && let Err(e) = self
-                .config
-                .limit_policy
-                .check_classes(&loaded.artifact.classes)
-        {
-            return refuse(e.to_string());
+        if let Err(why) = self.fits(&loaded, event.role, features) {
+            return refuse(why);
         }
         let slot = match event.role {
             ModelRole::Champion => &mut self.champion,
@@ -363,6 +402,7 @@ impl ModelStage {
         *slot = Some(loaded);
         if event.role == ModelRole::Champion {
             self.drift.clear();
+            self.captured = Captured::default();
         }
         ActivationOutcome {
             version: version.clone(),
@@ -379,41 +419,52 @@ impl ModelStage {
 
     /// Scores the debtors of one features batch (`debtor_id`, `as_of`, features..., with
     /// the amount column added by [`with_amount`]). `keep` says whether a debtor's score
-    /// is worth explaining (it may be published); others are left out.
+    /// is worth explaining (it may be published); others are left out. A row the model
+    /// cannot read (an infinite value) or that gives no finite probability is counted as
+    /// a failed scoring and left out; the other rows are scored.
     pub(crate) fn score(
-        &self,
+        &mut self,
         batch: &RecordBatch,
         mut keep: impl FnMut(&str, &ModelScore) -> bool,
-    ) -> Result<Vec<Scored>, PipelineError> {
+    ) -> Vec<Scored> {
         let Some(champion) = &self.champion else {
-            return Ok(Vec::new());
+            return Vec::new();
         };
+        let mut failures: Vec<PipelineError> = Vec::new();
+        let x = encode_rows(&champion.artifact, batch, &mut failures);
+        let shadow = self
+            .challenger
+            .as_ref()
+            .map(|c| (c, encode_rows(&c.artifact, batch, &mut failures)));
         let ids = batch.column(0).as_string::<i32>();
-        let x = champion.artifact.encoding.encode(batch)?;
-        let shadow = match &self.challenger {
-            Some(c) => Some((c, c.artifact.encoding.encode(batch)?)),
-            None => None,
-        };
         let limits = LimitColumns::new(
             batch,
             &self.config.invoicing_column,
             self.config.invoicing_months,
         );
         let mut out = Vec::new();
-        for (i, row) in x.rows().into_iter().enumerate() {
-            let row = row.to_vec();
-            let risk = champion.artifact.score_row(&row);
+        for (i, row) in x.iter().enumerate() {
+            let Some(row) = row else { continue };
+            let risk = champion.artifact.score_row(row);
+            if !risk.probability.is_finite() {
+                failures.push(PipelineError::InvalidInput(format!(
+                    "model {} gave no probability for debtor {}",
+                    champion.version,
+                    ids.value(i)
+                )));
+                continue;
+            }
             let class = champion.artifact.classes.labels()[risk.class].clone();
             let limit = limits
                 .inputs(i, risk.class, &class)
                 .and_then(|inputs| Ok(self.config.limit_policy.recommend(&inputs)?));
-            let challenger = shadow.as_ref().map(|(c, x)| {
-                let r = c.artifact.score_row(&x.row(i).to_vec());
-                ShadowScore {
+            let challenger = shadow.as_ref().and_then(|(c, x)| {
+                let r = c.artifact.score_row(x[i].as_ref()?);
+                r.probability.is_finite().then(|| ShadowScore {
                     model_version: c.version.clone(),
                     probability_late: r.probability,
                     risk_class: c.artifact.classes.labels()[r.class].clone(),
-                }
+                })
             });
             let score = ModelScore {
                 model_version: champion.version.clone(),
@@ -426,7 +477,7 @@ impl ModelStage {
             if !keep(debtor_id, &score) {
                 continue;
             }
-            let drivers = models::explain_top(&champion.artifact, &row, self.config.explain_top)
+            let drivers = models::explain_top(&champion.artifact, row, self.config.explain_top)
                 .summary(self.config.explain_top);
             let limit_text = match &limit {
                 Ok(l) => format!(
@@ -445,7 +496,31 @@ impl ModelStage {
                 explanation: format!("drivers: {drivers}; {limit_text}"),
             });
         }
-        Ok(out)
+        for e in &failures {
+            self.failed(1, e);
+        }
+        out
+    }
+}
+
+/// The encoded rows of a batch, `None` for a row the model cannot read (its error added
+/// to `failures`): the batch is encoded at once, and row by row only when that fails.
+fn encode_rows(
+    artifact: &ModelArtifact,
+    batch: &RecordBatch,
+    failures: &mut Vec<PipelineError>,
+) -> Vec<Option<Vec<f64>>> {
+    match artifact.encoding.encode(batch) {
+        Ok(x) => x.rows().into_iter().map(|r| Some(r.to_vec())).collect(),
+        Err(_) => (0..batch.num_rows())
+            .map(|i| match artifact.encoding.encode(&batch.slice(i, 1)) {
+                Ok(x) => Some(x.row(0).to_vec()),
+                Err(e) => {
+                    failures.push(e.into());
+                    None
+                }
+            })
+            .collect(),
     }
 }
 
@@ -487,7 +562,9 @@ fn count_drift(
     }
     for (j, (profile, c)) in profiles.iter().zip(counts.iter_mut()).enumerate() {
         for &v in x.column(j) {
-            c[profile.bin(v)] += 1;
+            if let Some(n) = c.get_mut(profile.bin(v)) {
+                *n += 1;
+            }
         }
         if c.iter().sum::<u64>() > DRIFT_MEMORY {
             c.iter_mut().for_each(|n| *n /= 2);

@@ -194,6 +194,7 @@ pub async fn start(
     };
     stages.configure_features(config.feature_definitions.clone(), config.features.clone())?;
     stages.configure_scoring(config.scoring.clone())?;
+    stages.check_restored_models()?;
     let registry = match &config.registry_dir {
         Some(dir) => Registry::Directory(dir.clone()),
         None => Registry::object_store(&js, config.subjects.prefix()).await?,
@@ -611,6 +612,7 @@ impl Worker {
             &self.stages.decisions().risk_class_counts(),
         );
         crate::metrics::set_drift(&self.metrics, &self.stages.models().drift());
+        crate::metrics::set_open_tasks(&self.metrics, self.stages.decisions().open_tasks());
         self.metrics
             .features_state_bytes
             .set(self.stages.features().state_bytes() as i64);

@@ -258,6 +258,12 @@ fn artifacts_refuse_other_schemas_and_formats() {
     other.metadata.format = 99;
     let err = ModelArtifact::from_json(&other.to_json().expect("json")).expect_err("format");
     assert!(err.to_string().contains("format 99"), "{err}");
+    let mut profiles = artifact.clone();
+    if let Some(p) = profiles.metadata.feature_profiles.first_mut() {
+        p.shares.pop();
+    }
+    let err = ModelArtifact::from_json(&profiles.to_json().expect("json")).expect_err("profiles");
+    assert!(err.to_string().contains("feature profiles"), "{err}");
     let mut tampered = artifact.clone();
     tampered.metadata.feature_schema_hash = "abc".into();
     assert!(ModelArtifact::from_json(&tampered.to_json().expect("json")).is_err());

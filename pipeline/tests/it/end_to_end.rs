@@ -45,6 +45,17 @@ async fn simulated_events_come_back_as_exactly_the_outputs_of_the_stages() {
         })
         .count() as u64;
     assert_eq!(metrics.payments_to_people.get(), payment_tasks);
+    // Every task published is open (nothing closes tasks yet).
+    let tasks = expected
+        .iter()
+        .filter(|o| matches!(&o.output, events::Output::Task(_)))
+        .count() as i64;
+    let open: i64 = ["unmatched_payment", "unknown_reversal", "currency_mismatch"]
+        .iter()
+        .map(|k| metrics.tasks_open.with_label_values(&[k]).get())
+        .sum();
+    assert!(tasks > 0);
+    assert_eq!(open, tasks);
     let matched: u64 = ledger::MatchRule::ALL
         .iter()
         .map(|r| {

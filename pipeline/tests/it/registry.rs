@@ -174,3 +174,22 @@ async fn each_version_is_kept_once_in_a_directory_and_in_the_object_store() {
     assert_eq!(a.sha256, Some(pipeline::scoring::sha256_hex(&bytes)));
     assert_eq!(stored[0].subject, "cstest.in.unrouted.model_activated");
 }
+
+#[tokio::test]
+async fn a_registry_that_cannot_be_read_is_an_error_not_a_refusal() {
+    let nats = Nats::start().await;
+    let store = Registry::object_store(&nats.js, "cstest").await.unwrap();
+    // Absent: a refusal the activation reports.
+    let absent = store
+        .for_activation("v1")
+        .await
+        .expect("the registry answers");
+    assert!(absent.unwrap_err().contains("not in the registry"));
+    // The server gone: an error (the worker stops and tries again), never a refusal.
+    let crate::fixture::Nats { _server, .. } = nats;
+    drop(_server);
+    let gone = tokio::time::timeout(crate::fixture::PATIENCE, store.for_activation("v1"))
+        .await
+        .expect("answers in time");
+    assert!(gone.is_err(), "{gone:?}");
+}

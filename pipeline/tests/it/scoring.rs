@@ -186,7 +186,7 @@ fn an_activation_in_the_log_scores_every_debtor_and_later_events_rescore_them() 
         "every known debtor scored at the activation"
     );
     for s in &first {
-        assert_eq!(s.id, format!("score_update:act-1:{}:model", s.debtor));
+        assert_eq!(s.id, format!("model_score:act-1:{}", s.debtor));
         assert_eq!(s.version, "v1");
         assert!(
             s.probability > 0.0 && s.probability < 1.0,
@@ -226,11 +226,11 @@ fn an_activation_in_the_log_scores_every_debtor_and_later_events_rescore_them() 
     let after = run(&mut stages, &events[half..]);
     let rescored = scored(&after);
     assert!(
-        rescored.iter().any(|s| s.id.ends_with(":model")),
+        rescored.iter().any(|s| s.id.starts_with("model_score:")),
         "debtors are re-scored as their features change"
     );
     assert!(
-        rescored.iter().any(|s| !s.id.ends_with(":model")),
+        rescored.iter().any(|s| !s.id.starts_with("model_score:")),
         "standing updates carry the last model score"
     );
     assert!(rescored.iter().all(|s| s.version == "v1"));
@@ -394,7 +394,7 @@ fn a_challenger_scores_in_shadow_beside_the_champion_until_stopped() {
     let late = run(&mut stages, &events[2 * third..]);
     let model_points: Vec<_> = scored(&late)
         .into_iter()
-        .filter(|s| s.id.ends_with(":model"))
+        .filter(|s| s.id.starts_with("model_score:"))
         .collect();
     assert!(!model_points.is_empty());
     assert!(
@@ -715,9 +715,54 @@ fn a_new_debtor_first_scored_in_a_high_risk_class_raises_one_alert() {
     assert_eq!(alerted.len(), n, "one alert per debtor");
     let first_scored: std::collections::BTreeSet<String> = scored(&outputs)
         .into_iter()
-        .filter(|s| s.id.ends_with(":model"))
+        .filter(|s| s.id.starts_with("model_score:"))
         .map(|s| s.debtor)
         .collect();
     assert_eq!(alerted.len(), first_scored.len());
     assert!(n > 20, "{n}");
+}
+
+#[test]
+fn a_restored_model_that_does_not_fit_new_features_stops_the_start_with_the_reason() {
+    let events = portfolio(30, 2, 29);
+    let mut stages = Stages::default();
+    stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+    stages
+        .process(&activation(
+            "h1",
+            &events[0],
+            ModelRole::Champion,
+            "v1",
+            None,
+        ))
+        .unwrap();
+    run(&mut stages, &events);
+    let checkpoint = serde_json::to_vec(&stages).unwrap();
+
+    // Restarted with the same features: fine.
+    let restored: Stages = serde_json::from_slice(&checkpoint).unwrap();
+    restored.check_restored_models().expect("fits");
+
+    // Restarted with definitions that drop the late shares the model reads.
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../features/definitions.toml"
+    ))
+    .unwrap();
+    let without = text.replace(
+        "[[feature]]\nname = \"late_share_{w}\"\nsql = \"CAST(paid_late_{w} AS DOUBLE) / CAST(NULLIF(settled_{w}, 0) AS DOUBLE)\"\n",
+        "",
+    );
+    assert_ne!(without, text);
+    let mut restored: Stages = serde_json::from_slice(&checkpoint).unwrap();
+    restored
+        .configure_features(
+            Definitions::parse("fewer.toml", &without).unwrap(),
+            features::FeatureConfig::default(),
+        )
+        .unwrap();
+    let err = restored.check_restored_models().expect_err("does not fit");
+    let text = err.to_string();
+    assert!(text.contains("champion model v1"), "{text}");
+    assert!(text.contains("column late_share_30d is missing"), "{text}");
 }
