@@ -148,9 +148,15 @@ pub(crate) fn model_activation(
 /// or — a debtor's first score outside a model activation — it starts in a high-risk
 /// class. A model swap changes every score at once, so a score from another model version
 /// than the last raises nothing (the activation has its own alert).
+///
+/// A debtor whose score hovers around a class cut-off or the edge of the limit band would
+/// raise an alert at every crossing: after a class (or limit) alert, the next one for the
+/// debtor waits `alert_quiet_days` of event time, except a move into a high-risk class.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn score_alerts(
     ctx: &mut Context<'_>,
     config: &DecisionConfig,
+    memory: &mut ScoreAlertMemory,
     debtor_id: &str,
     standing: &Standing,
     previous: Option<&ModelScore>,
@@ -158,6 +164,10 @@ pub(crate) fn score_alerts(
     explanation: &str,
 ) {
     let activation = matches!(ctx.cause.event, InputEvent::ModelActivated(_));
+    let today = ctx.cause.event_time.date_naive();
+    let quiet = |last: Option<NaiveDate>| {
+        last.is_some_and(|d| (today - d).num_days() < config.alert_quiet_days)
+    };
     let context = format!(
         "open balance {}, overdue {}, limit {}",
         standing.open_balance.normalize(),
@@ -189,7 +199,12 @@ pub(crate) fn score_alerts(
             }
         }
         Some(before) if before.model_version == now.model_version => {
-            if before.risk_class != now.risk_class {
+            let into_high_risk = now.probability_late > before.probability_late
+                && config.high_risk_classes.contains(&now.risk_class)
+                && !config.high_risk_classes.contains(&before.risk_class);
+            if before.risk_class != now.risk_class && (into_high_risk || !quiet(memory.class_alert))
+            {
+                memory.class_alert = Some(today);
                 let worse = now.probability_late > before.probability_late;
                 let severity = if worse && config.high_risk_classes.contains(&now.risk_class) {
                     Severity::High
@@ -227,7 +242,9 @@ pub(crate) fn score_alerts(
             let (was, is) = (side(before.recommended_limit), side(now.recommended_limit));
             if let (Some(up), Some(recommended)) = (is, now.recommended_limit)
                 && was != is
+                && !quiet(memory.limit_alert)
             {
+                memory.limit_alert = Some(today);
                 let (severity, what) = if up {
                     (
                         Severity::Info,
@@ -260,4 +277,13 @@ pub(crate) fn score_alerts(
         }
         Some(_) => {}
     }
+}
+
+/// When a debtor's last class and limit alerts were raised (event-time dates).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ScoreAlertMemory {
+    /// Date of the last `risk_class_changed` alert.
+    pub class_alert: Option<NaiveDate>,
+    /// Date of the last `limit_change_recommended` alert.
+    pub limit_alert: Option<NaiveDate>,
 }

@@ -24,6 +24,10 @@ pub struct DecisionConfig {
     /// Risk classes counted as high risk: a new debtor whose first score falls in one of
     /// them raises `new_debtor_high_risk` (default D and E).
     pub high_risk_classes: Vec<String>,
+    /// After a `risk_class_changed` or `limit_change_recommended` alert, the next one of
+    /// that kind for the debtor waits this many days of event time (a move into a
+    /// high-risk class does not wait). Default 30.
+    pub alert_quiet_days: i64,
 }
 
 impl Default for DecisionConfig {
@@ -35,6 +39,7 @@ impl Default for DecisionConfig {
             min_probability_change: 0.02,
             limit_change_alert_share: rust_decimal::Decimal::new(25, 2),
             high_risk_classes: vec!["D".into(), "E".into()],
+            alert_quiet_days: 30,
         }
     }
 }

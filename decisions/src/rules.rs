@@ -22,6 +22,9 @@ pub struct Decisions {
     /// Last model score published per debtor.
     #[serde(default)]
     scores: BTreeMap<String, scores::ModelScore>,
+    /// When each debtor's last class and limit alerts were raised.
+    #[serde(default)]
+    alert_memory: BTreeMap<String, alerts::ScoreAlertMemory>,
     /// Tasks published and not closed, by kind. (Nothing closes a task yet: tasks are
     /// closed by people through the task API, to come.)
     #[serde(default)]
@@ -36,6 +39,7 @@ impl Decisions {
             published: BTreeMap::new(),
             scores: BTreeMap::new(),
             open_tasks: BTreeMap::new(),
+            alert_memory: BTreeMap::new(),
         }
     }
 
@@ -95,6 +99,7 @@ impl Decisions {
             alerts::score_alerts(
                 &mut ctx,
                 &self.config,
+                self.alert_memory.entry(s.debtor_id.clone()).or_default(),
                 &s.debtor_id,
                 &standing,
                 previous,

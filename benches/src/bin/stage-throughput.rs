@@ -86,6 +86,7 @@ fn main() {
     stages.process(&activation).expect("activation");
     assert!(stages.models().champion().is_some(), "the model was taken");
     let mut with_model = 0_usize;
+    let mut kinds: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let mut scored = 0_usize;
     let mut points = Vec::new();
     let t = Instant::now();
@@ -93,12 +94,17 @@ fn main() {
         let started = Instant::now();
         let processed = stages.process_with_effects(e).expect("stages run");
         with_model += processed.outputs.len();
+        for o in &processed.outputs {
+            *kinds.entry(o.output.kind_label()).or_insert(0) += 1;
+        }
         if processed.scored > 0 {
             scored += processed.scored;
             points.push(started.elapsed().as_secs_f64());
         }
     }
     report("stages with a model", decoded.len(), t);
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    println!("outputs with a model: {}", kinds.join(", "));
     points.sort_by(f64::total_cmp);
     let at = |q: f64| points[((points.len() - 1) as f64 * q) as usize] * 1e3;
     if !points.is_empty() {
