@@ -171,6 +171,18 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
     Ok(())
 }
 
+/// The (first label value, value) of each series of a one-label gauge.
+fn gauges(vec: &impl Collector) -> Vec<(String, f64)> {
+    vec.collect()
+        .iter()
+        .flat_map(|f| f.get_metric())
+        .filter_map(|m| {
+            let label = m.get_label().first()?.value().to_owned();
+            Some((label, m.get_gauge().get_value()))
+        })
+        .collect()
+}
+
 /// Trains the demo's risk model on a simulated history of its own (the next seed), so the
 /// scores of the demo's portfolio come from a model that has not seen it.
 pub fn demo_model(
@@ -256,27 +268,12 @@ fn print_summary(
     );
     let scored = metrics.models_scored_debtors.get();
     if scored > 0 {
-        let mut classes: Vec<String> = metrics
-            .models_debtors_by_class
-            .collect()
-            .iter()
-            .flat_map(|f| f.get_metric())
-            .filter_map(|m| {
-                let class = m.get_label().first()?.value().to_owned();
-                Some(format!("{class} {}", m.get_gauge().get_value() as i64))
-            })
+        let mut classes: Vec<String> = gauges(&metrics.models_debtors_by_class)
+            .into_iter()
+            .map(|(class, n)| format!("{class} {}", n as i64))
             .collect();
         classes.sort();
-        let mut drift: Vec<(String, f64)> = metrics
-            .models_feature_drift
-            .collect()
-            .iter()
-            .flat_map(|f| f.get_metric())
-            .filter_map(|m| {
-                let feature = m.get_label().first()?.value().to_owned();
-                Some((feature, m.get_gauge().get_value()))
-            })
-            .collect();
+        let mut drift = gauges(&metrics.models_feature_drift);
         drift.sort_by(|a, b| b.1.total_cmp(&a.1));
         let drift: Vec<String> = drift
             .iter()

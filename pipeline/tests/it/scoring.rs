@@ -81,6 +81,15 @@ fn model_with_extra_column() -> Vec<u8> {
     train("v-shoes", ModelKind::Logistic, &wider, &batches)
 }
 
+/// The built-in feature definitions as text, to change for a test.
+fn builtin_definitions() -> String {
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../features/definitions.toml"
+    ))
+    .unwrap()
+}
+
 fn loaded(version: &str, bytes: &[u8]) -> LoadedModel {
     LoadedModel::from_bytes(version, bytes).expect("valid artifact")
 }
@@ -563,11 +572,7 @@ async fn a_running_pipeline_swaps_models_under_load_without_losing_an_event() {
 
 #[test]
 fn rows_the_model_cannot_read_are_counted_and_stop_nothing() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../features/definitions.toml"
-    ))
-    .unwrap();
+    let text = builtin_definitions();
     // A custom definition that divides by zero: every late share is infinite.
     let broken = text.replace(
         "CAST(paid_late_{w} AS DOUBLE) / CAST(NULLIF(settled_{w}, 0) AS DOUBLE)",
@@ -753,11 +758,7 @@ fn a_restored_model_that_does_not_fit_new_features_stops_the_start_with_the_reas
     restored.check_restored_models().expect("fits");
 
     // Restarted with definitions that drop the late shares the model reads.
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../features/definitions.toml"
-    ))
-    .unwrap();
+    let text = builtin_definitions();
     let without = text.replace(
         "[[feature]]\nname = \"late_share_{w}\"\nsql = \"CAST(paid_late_{w} AS DOUBLE) / CAST(NULLIF(settled_{w}, 0) AS DOUBLE)\"\n",
         "",
