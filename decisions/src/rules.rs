@@ -96,16 +96,22 @@ impl Decisions {
                 continue;
             };
             let reason = scores::score_change_reason(previous, &s.score, &s.explanation);
+            // Kept only for debtors that were alerted: most never are.
+            let before = self.alert_memory.get(&s.debtor_id);
+            let mut memory = before.cloned().unwrap_or_default();
             alerts::score_alerts(
                 &mut ctx,
                 &self.config,
-                self.alert_memory.entry(s.debtor_id.clone()).or_default(),
+                &mut memory,
                 &s.debtor_id,
                 &standing,
                 previous,
                 &s.score,
                 &s.explanation,
             );
+            if before != Some(&memory) && memory != alerts::ScoreAlertMemory::default() {
+                self.alert_memory.insert(s.debtor_id.clone(), memory);
+            }
             scores::score_update(
                 &mut ctx,
                 "model_score",

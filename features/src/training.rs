@@ -171,6 +171,24 @@ impl TrainingSetBuilder {
         })
     }
 
+    /// The training set of a log held in memory, with the built-in definitions and the
+    /// default ledger configuration and label options: its schema, batches and summary.
+    pub fn of_events(
+        events: impl IntoIterator<Item = impl std::borrow::Borrow<Envelope>>,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>, TrainingSummary), FeatureError> {
+        let mut builder = TrainingSetBuilder::new(
+            Definitions::builtin()?,
+            LedgerConfig::default(),
+            LabelOptions::default(),
+        )?;
+        for event in events {
+            builder.push(event.borrow())?;
+        }
+        let schema = builder.schema();
+        let (batches, summary) = builder.finish()?;
+        Ok((schema, batches, summary))
+    }
+
     /// Takes the next event of the log.
     pub fn push(&mut self, event: &Envelope) -> Result<(), FeatureError> {
         self.events += 1;

@@ -47,33 +47,16 @@ impl FeatureProfile {
         };
         edges.dedup();
         let mut profile = FeatureProfile {
-            edges,
             shares: Vec::new(),
+            edges,
         };
-        profile.shares = profile.shares_of(present.into_iter(), missing);
-        profile
-    }
-
-    /// Shares of `present` values per bin, then of `missing`.
-    fn shares_of(&self, present: impl Iterator<Item = f64>, missing: usize) -> Vec<f64> {
-        let mut counts = vec![0_usize; self.edges.len() + 2];
-        let mut total = missing;
+        let mut counts = vec![0_u64; profile.edges.len() + 2];
         for v in present {
-            counts[self.edges.partition_point(|&e| e < v)] += 1;
-            total += 1;
+            counts[profile.bin(v)] += 1;
         }
-        let last = counts.len() - 1;
-        counts[last] += missing;
-        counts
-            .into_iter()
-            .map(|c| {
-                if total == 0 {
-                    0.0
-                } else {
-                    c as f64 / total as f64
-                }
-            })
-            .collect()
+        counts[profile.edges.len() + 1] += missing as u64;
+        profile.shares = shares(&counts);
+        profile
     }
 
     /// The bin of a value: a value bin, or the last one (missing) for NaN; index into
@@ -98,20 +81,33 @@ impl FeatureProfile {
     /// The population stability index of new rows counted per bin (see
     /// [`FeatureProfile::bin`]); 0 without rows.
     pub fn psi_of_counts(&self, counts: &[u64]) -> f64 {
-        let total: u64 = counts.iter().sum();
-        if total == 0 {
+        if counts.iter().all(|&c| c == 0) {
             return 0.0;
         }
-        counts
-            .iter()
+        shares(counts)
+            .into_iter()
             .zip(&self.shares)
-            .map(|(&c, &e)| {
-                let a = (c as f64 / total as f64).max(SHARE_FLOOR);
-                let e = e.max(SHARE_FLOOR);
+            .map(|(a, &e)| {
+                let (a, e) = (a.max(SHARE_FLOOR), e.max(SHARE_FLOOR));
                 (a - e) * (a / e).ln()
             })
             .sum()
     }
+}
+
+/// Counts per bin as shares of their total (zeros when there are none).
+fn shares(counts: &[u64]) -> Vec<f64> {
+    let total: u64 = counts.iter().sum();
+    counts
+        .iter()
+        .map(|&c| {
+            if total == 0 {
+                0.0
+            } else {
+                c as f64 / total as f64
+            }
+        })
+        .collect()
 }
 
 /// The profile of every column of `x` (rows × features).

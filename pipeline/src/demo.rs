@@ -194,17 +194,8 @@ pub fn demo_model(
         months: 12,
         ..portfolio.clone()
     };
-    let sim = crate::simulate::simulator(&history)?;
-    let mut builder = features::TrainingSetBuilder::new(
-        features::Definitions::builtin()?,
-        ledger::LedgerConfig::default(),
-        features::LabelOptions::default(),
-    )?;
-    for event in sim {
-        builder.push(&event)?;
-    }
-    let schema = builder.schema();
-    let (batches, _) = builder.finish()?;
+    let (schema, batches, _) =
+        features::TrainingSetBuilder::of_events(crate::simulate::simulator(&history)?)?;
     let exclude: Vec<&str> = crate::train::DEFAULT_EXCLUDE.split(',').collect();
     let table =
         models::TrainingTable::from_batches(&schema, &batches, "late", "issued_at", &exclude)?;

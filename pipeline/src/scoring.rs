@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
 use decisions::{ModelScore, Scored};
 use events::{ModelActivated, ModelRole, ShadowScore};
 use models::{LimitInputs, LimitPolicy, ModelArtifact};
@@ -700,17 +700,10 @@ fn with_column(
         .map_err(|e| PipelineError::InvalidInput(format!("scoring rows: {e}")))
 }
 
-/// The schema rows are scored with: the features' output schema and the amount column.
-pub fn scoring_schema(features: &Schema) -> Schema {
-    let mut fields: Vec<Field> = features
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    if features.field_with_name(AMOUNT_COLUMN).is_err() {
-        fields.push(Field::new(AMOUNT_COLUMN, DataType::Float64, true));
-    }
-    Schema::new(fields)
+/// The schema rows are scored with: the features' output schema with the amount column
+/// [`with_amount`] adds.
+pub fn scoring_schema(features: &SchemaRef) -> Result<SchemaRef, PipelineError> {
+    Ok(with_amount(RecordBatch::new_empty(features.clone()))?.schema())
 }
 
 /// Feature rows per evaluation at a score point.

@@ -125,7 +125,7 @@ impl Stages {
     /// Checks the models restored from a checkpoint against the features and scoring
     /// configuration now in place.
     pub fn check_restored_models(&self) -> Result<(), PipelineError> {
-        let schema = scoring::scoring_schema(self.features.0.engine().output_schema());
+        let schema = scoring::scoring_schema(self.features.0.engine().output_schema())?;
         self.models.check_restored(&schema)
     }
 
@@ -157,7 +157,7 @@ impl Stages {
         if let InputEvent::ModelActivated(activation) = &event.event {
             // A control event: it moves no time and touches no ledger or feature state.
             self.events += 1;
-            let schema = scoring::scoring_schema(self.features.0.engine().output_schema());
+            let schema = scoring::scoring_schema(self.features.0.engine().output_schema())?;
             let outcome = self.models.activate(activation, &schema);
             let mut outputs = self.decisions.decide_model_activation(
                 event,

@@ -3,23 +3,12 @@
 
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::compute::concat_batches;
+use features::TrainingSetBuilder;
 use features::training::{LabelOptions, label};
-use features::{Definitions, TrainingSetBuilder};
-use ledger::LedgerConfig;
 use simulator::SimConfig;
 
 fn build(events: &[events::Envelope]) -> (RecordBatch, features::TrainingSummary) {
-    let mut b = TrainingSetBuilder::new(
-        Definitions::builtin().unwrap(),
-        LedgerConfig::default(),
-        LabelOptions::default(),
-    )
-    .unwrap();
-    for e in events {
-        b.push(e).unwrap();
-    }
-    let schema = b.schema();
-    let (batches, summary) = b.finish().unwrap();
+    let (schema, batches, summary) = TrainingSetBuilder::of_events(events).unwrap();
     (concat_batches(&schema, &batches).unwrap(), summary)
 }
 

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use datafusion::parquet::record::Field;
-use features::{Definitions, LabelOptions, TrainingSetBuilder};
+use features::TrainingSetBuilder;
 
 use crate::fixture::*;
 
@@ -117,16 +117,7 @@ async fn the_worker_archives_every_event_by_day_and_dataset_builds_a_training_se
         "{stdout}"
     );
 
-    let mut builder = TrainingSetBuilder::new(
-        Definitions::builtin().unwrap(),
-        ledger::LedgerConfig::default(),
-        LabelOptions::default(),
-    )
-    .unwrap();
-    for e in &events {
-        builder.push(e).unwrap();
-    }
-    let (batches, summary) = builder.finish().unwrap();
+    let (_, batches, summary) = TrainingSetBuilder::of_events(&events).unwrap();
     let written = rows(&out);
     assert_eq!(written.len() as u64, summary.rows);
     assert!(

@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use datafusion::arrow::array::{Float64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use events::{AlertKind, Envelope, InputEvent, ModelActivated, ModelRole, Output, OutputEnvelope};
-use features::{Definitions, LabelOptions, TrainingSetBuilder};
+use features::{Definitions, TrainingSetBuilder};
 use models::{ModelArtifact, ModelKind, TrainingConfig, TrainingTable};
 use pipeline::scoring::LoadedModel;
 use pipeline::stages::Stages;
@@ -22,17 +22,8 @@ const EXCLUDE: [&str; 4] = ["invoice_number", "debtor_id", "due_date", "days_lat
 fn training_batches() -> &'static (Arc<Schema>, Vec<RecordBatch>) {
     static SET: OnceLock<(Arc<Schema>, Vec<RecordBatch>)> = OnceLock::new();
     SET.get_or_init(|| {
-        let mut builder = TrainingSetBuilder::new(
-            Definitions::builtin().unwrap(),
-            ledger::LedgerConfig::default(),
-            LabelOptions::default(),
-        )
-        .unwrap();
-        for e in portfolio(600, 12, 3) {
-            builder.push(&e).unwrap();
-        }
-        let schema = builder.schema();
-        (schema, builder.finish().unwrap().0)
+        let (schema, batches, _) = TrainingSetBuilder::of_events(portfolio(600, 12, 3)).unwrap();
+        (schema, batches)
     })
 }
 

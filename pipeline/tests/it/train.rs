@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
-use features::{Definitions, LabelOptions, TrainingSetBuilder};
+use features::TrainingSetBuilder;
 use models::ModelArtifact;
 use simulator::{Behaviour, GroundTruth, SimConfig, Simulator};
 
@@ -18,17 +18,7 @@ pub fn training_set(dir: &Path, debtors: u32, months: u32, seed: u64) -> (PathBu
         ..SimConfig::default()
     };
     let mut sim = Simulator::new(config.check().unwrap());
-    let mut builder = TrainingSetBuilder::new(
-        Definitions::builtin().unwrap(),
-        ledger::LedgerConfig::default(),
-        LabelOptions::default(),
-    )
-    .unwrap();
-    for e in sim.by_ref() {
-        builder.push(&e).unwrap();
-    }
-    let schema = builder.schema();
-    let (batches, _) = builder.finish().unwrap();
+    let (schema, batches, _) = TrainingSetBuilder::of_events(sim.by_ref()).unwrap();
     let path = dir.join("training.parquet");
     pipeline::archive::write_parquet_batches(&path, schema, &batches).unwrap();
     (path, sim.into_truth())
