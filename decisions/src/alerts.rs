@@ -130,6 +130,31 @@ pub(crate) fn model_activation(
         None => (AlertKind::ModelActivated, Severity::Info),
         Some(_) => (AlertKind::ModelRefused, Severity::High),
     };
+    activation(ctx, kind, severity, version, summary);
+}
+
+/// A strategy activation was taken (`refusal` is `None`) or refused, with the version in
+/// `reference`.
+pub(crate) fn strategy_activation(
+    ctx: &mut Context<'_>,
+    version: &str,
+    refusal: Option<&str>,
+    summary: String,
+) {
+    let (kind, severity) = match refusal {
+        None => (AlertKind::StrategyActivated, Severity::Info),
+        Some(_) => (AlertKind::StrategyRefused, Severity::High),
+    };
+    activation(ctx, kind, severity, version, summary);
+}
+
+fn activation(
+    ctx: &mut Context<'_>,
+    kind: AlertKind,
+    severity: Severity,
+    version: &str,
+    summary: String,
+) {
     ctx.emit(
         None,
         None,

@@ -1,9 +1,15 @@
-//! What a rule sees while deciding on one cause, and how it emits an output.
+//! What a rule sees while deciding on one cause, and how it emits an output; the
+//! strategy-driven rules also see a [`Policy`].
 
-use events::{CURRENT_SCHEMA_VERSION, Envelope, Output, OutputEnvelope};
+use std::collections::BTreeMap;
+
+use events::{ActionReason, CURRENT_SCHEMA_VERSION, Channel, Envelope, Output, OutputEnvelope};
 use ledger::Ledger;
 
+use crate::config::DecisionConfig;
 use crate::ids::OutputIds;
+use crate::scores::ModelScore;
+use crate::strategy::{Segment, Strategy};
 
 /// The cause, the ledger after it, and the outputs so far.
 pub(crate) struct Context<'a> {
@@ -59,5 +65,52 @@ impl<'a> Context<'a> {
 
     pub(crate) fn into_outputs(self) -> Vec<OutputEnvelope> {
         self.outputs
+    }
+}
+
+/// What the strategy-driven rules read besides the ledger: the strategy in force, the
+/// last published scores and the configuration.
+pub(crate) struct Policy<'a> {
+    pub(crate) strategy: &'a Strategy,
+    pub(crate) scores: &'a BTreeMap<String, ModelScore>,
+    pub(crate) config: &'a DecisionConfig,
+}
+
+impl Policy<'_> {
+    /// The segment a debtor is in now (by its type and its last published risk class).
+    pub(crate) fn segment(&self, ledger: &Ledger, debtor_id: &str) -> &Segment {
+        self.strategy.segment_for(
+            ledger.debtor(debtor_id).and_then(|a| a.debtor_type()),
+            self.scores.get(debtor_id).map(|s| s.risk_class.as_str()),
+        )
+    }
+
+    /// The reason of an action of `rule` for a debtor: the strategy version and segment
+    /// (when the rule follows the strategy), the step, and the debtor's last score.
+    pub(crate) fn reason(
+        &self,
+        rule: &str,
+        debtor_id: &str,
+        segment: Option<&Segment>,
+        step_day: Option<u32>,
+    ) -> ActionReason {
+        let score = self.scores.get(debtor_id);
+        ActionReason {
+            rule: rule.to_owned(),
+            strategy_version: segment.map(|_| self.strategy.version.clone()),
+            segment: segment.map(|s| s.name.clone()),
+            step_day,
+            risk_class: score.map(|s| s.risk_class.clone()),
+            probability_late: score.map(|s| s.probability_late),
+            model_version: score.map(|s| s.model_version.clone()),
+        }
+    }
+
+    /// The channel for a message to the debtor when the strategy says "preferred".
+    pub(crate) fn preferred_channel(&self, ledger: &Ledger, debtor_id: &str) -> Channel {
+        ledger
+            .debtor(debtor_id)
+            .and_then(|a| a.preferred_channel())
+            .unwrap_or(self.config.default_channel)
     }
 }

@@ -3,17 +3,23 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use events::{Envelope, OutputEnvelope};
-use ledger::{Ledger, LedgerEffect, Standing};
+use events::{Envelope, InputEvent, Output, OutputEnvelope, StrategyActivated, TaskClosed};
+use ledger::{AllocationKind, Ledger, LedgerEffect, Standing};
 use serde::{Deserialize, Serialize};
 
 use crate::config::DecisionConfig;
-use crate::context::Context;
-use crate::{alerts, credit_hold, dunning, scores, tasks};
+use crate::context::{Context, Policy};
+use crate::credit_hold::Holds;
+use crate::dunning::DunningBook;
+use crate::plans::{PlanBook, PlanStatus};
+use crate::strategy::Strategy;
+use crate::task_list::{Closed, TaskList, closure_output};
+use crate::{alerts, scores, tasks};
 
 /// Turns ledger effects into alerts, actions, tasks and score updates. Deterministic: the
 /// same causes, effects and ledger states give the same outputs with the same ids. The
-/// state (the last standing published per debtor) serialises with checkpoints.
+/// state (last standing and score published per debtor, the strategy in force, the
+/// dunning book, payment plans, credit holds, the task list) serialises with checkpoints.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Decisions {
     config: DecisionConfig,
@@ -25,22 +31,63 @@ pub struct Decisions {
     /// When each debtor's last class and limit alerts were raised.
     #[serde(default)]
     alert_memory: BTreeMap<String, alerts::ScoreAlertMemory>,
-    /// Tasks published and not closed, by kind. (Nothing closes a task yet: tasks are
-    /// closed by people through the task API, to come.)
+    /// The strategy in force (the built-in one until a `strategy_activated` event).
+    #[serde(default = "Strategy::builtin")]
+    strategy: Strategy,
+    /// Overdue items and their reminder schedule.
     #[serde(default)]
-    open_tasks: BTreeMap<String, u64>,
+    dunning: DunningBook,
+    /// Payment plans.
+    #[serde(default)]
+    plans: PlanBook,
+    /// Debtors on credit hold.
+    #[serde(default)]
+    holds: Holds,
+    /// Open and recently closed tasks.
+    #[serde(default)]
+    tasks: TaskList,
 }
 
 impl Decisions {
-    /// Decisions with no history.
+    /// Decisions with no history, following the built-in strategy.
     pub fn new(config: DecisionConfig) -> Decisions {
         Decisions {
             config,
             published: BTreeMap::new(),
             scores: BTreeMap::new(),
-            open_tasks: BTreeMap::new(),
             alert_memory: BTreeMap::new(),
+            strategy: Strategy::builtin(),
+            dunning: DunningBook::default(),
+            plans: PlanBook::default(),
+            holds: Holds::default(),
+            tasks: TaskList::default(),
         }
+    }
+
+    /// The strategy in force.
+    pub fn strategy(&self) -> &Strategy {
+        &self.strategy
+    }
+
+    /// The task list.
+    pub fn tasks(&self) -> &TaskList {
+        &self.tasks
+    }
+
+    /// Whether a payment plan (offered or agreed) covers the invoice, and which.
+    pub fn plan_status(&self, invoice_number: &str) -> Option<PlanStatus> {
+        self.plans.status(invoice_number)
+    }
+
+    /// Whether the debtor is on credit hold.
+    pub fn is_on_hold(&self, debtor_id: &str) -> bool {
+        self.holds.is_on_hold(debtor_id)
+    }
+
+    /// Sizes of the workflow state: (overdue items in the dunning book, payment plans
+    /// running, debtors on hold).
+    pub fn workflow_sizes(&self) -> (usize, usize, usize) {
+        (self.dunning.len(), self.plans.len(), self.holds.len())
     }
 
     /// The configuration in use.
@@ -54,8 +101,8 @@ impl Decisions {
     }
 
     /// Tasks published and not closed, by kind.
-    pub fn open_tasks(&self) -> &BTreeMap<String, u64> {
-        &self.open_tasks
+    pub fn open_tasks(&self) -> BTreeMap<String, u64> {
+        self.tasks.open_counts()
     }
 
     /// Debtors by the risk class of their last published score.
@@ -122,8 +169,91 @@ impl Decisions {
             );
             self.scores.insert(s.debtor_id.clone(), s.score.clone());
             self.published.insert(s.debtor_id.clone(), standing);
+            let policy = Policy {
+                strategy: &self.strategy,
+                scores: &self.scores,
+                config: &self.config,
+            };
+            self.holds
+                .risk_class(&mut ctx, &policy, &s.debtor_id, &s.score.risk_class);
+        }
+        let outputs = ctx.into_outputs();
+        self.tasks.record(&outputs);
+        outputs
+    }
+
+    /// Decides on a `strategy_activated` event: the config is read and checked as a whole;
+    /// taken, it is in force from the next event on (alert `strategy_activated`); refused,
+    /// the strategy in force stays (alert `strategy_refused` with the file's error).
+    fn decide_strategy_activation(
+        &mut self,
+        cause: &Envelope,
+        activation: &StrategyActivated,
+        ledger: &Ledger,
+    ) -> Vec<OutputEnvelope> {
+        let mut ctx = Context::new(cause, ledger);
+        let source = format!("strategy {}", activation.version);
+        let outcome = Strategy::parse(&source, &activation.config)
+            .map_err(|e| e.to_string())
+            .and_then(|s| {
+                if s.version == activation.version {
+                    Ok(s)
+                } else {
+                    Err(format!(
+                        "the event activates version {} but the config says version = \"{}\"",
+                        activation.version, s.version
+                    ))
+                }
+            });
+        let previous = self.strategy.version.clone();
+        match outcome {
+            Ok(strategy) => {
+                let names: Vec<&str> = strategy.segments.iter().map(|s| s.name.as_str()).collect();
+                let summary = format!(
+                    "Strategy {} is in force (was {previous}), activated by {}{}; segments: {}.",
+                    strategy.version,
+                    activation.activated_by,
+                    if activation.reason.trim().is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", activation.reason.trim())
+                    },
+                    names.join(", ")
+                );
+                alerts::strategy_activation(&mut ctx, &activation.version, None, summary);
+                self.strategy = strategy;
+            }
+            Err(why) => {
+                let summary = format!(
+                    "Strategy {} activated by {} is refused: {why}. Strategy {previous} stays in force.",
+                    activation.version, activation.activated_by
+                );
+                alerts::strategy_activation(&mut ctx, &activation.version, Some(&why), summary);
+            }
         }
         ctx.into_outputs()
+    }
+
+    /// Decides on a `task_closed` event: the open task is closed (an output on the tasks
+    /// subject says so). An unknown or already closed task changes nothing.
+    fn decide_task_closed(
+        &mut self,
+        cause: &Envelope,
+        closing: &TaskClosed,
+        ledger: &Ledger,
+    ) -> Vec<OutputEnvelope> {
+        let mut ctx = Context::new(cause, ledger);
+        let closed = Closed {
+            closed_by: closing.closed_by.clone(),
+            reason: closing.reason.clone(),
+            closed_at: cause.event_time,
+            event_id: cause.event_id.clone(),
+        };
+        close_task(&mut ctx, &mut self.tasks, &closing.task_id, closed);
+        let outputs = ctx.into_outputs();
+        self.tasks
+            .prune(cause.event_time, self.config.closed_task_retention_days);
+        outputs
     }
 
     /// The alert on a model activation (`cause`): taken, or refused with the reason (the
@@ -152,8 +282,21 @@ impl Decisions {
         effects: &[LedgerEffect],
         ledger: &Ledger,
     ) -> Vec<OutputEnvelope> {
+        match &cause.event {
+            InputEvent::StrategyActivated(a) => {
+                return self.decide_strategy_activation(cause, a, ledger);
+            }
+            InputEvent::TaskClosed(c) => return self.decide_task_closed(cause, c, ledger),
+            _ => {}
+        }
         let mut ctx = Context::new(cause, ledger);
         let mut standings_done: BTreeSet<&str> = BTreeSet::new();
+        let policy = Policy {
+            strategy: &self.strategy,
+            scores: &self.scores,
+            config: &self.config,
+        };
+        let today = ledger.clock().map(|c| c.date_naive());
         for effect in effects {
             match effect {
                 LedgerEffect::PaymentUnmatched {
@@ -218,9 +361,44 @@ impl Decisions {
                 LedgerEffect::DisputeOpened {
                     debtor_id,
                     invoice_number,
+                    dispute_id,
                     amount,
+                } => {
+                    alerts::dispute_opened(&mut ctx, debtor_id, invoice_number, *amount);
+                    let item = ledger.item(invoice_number);
+                    let money = amount
+                        .or_else(|| item.map(|i| i.open_amount))
+                        .zip(item.map(|i| i.currency))
+                        .map(|(a, c)| events::Money::new(a, c));
+                    tasks::dispute_review(&mut ctx, debtor_id, invoice_number, dispute_id, money);
+                }
+                LedgerEffect::DisputeResolved {
+                    invoice_number,
+                    dispute_id,
+                    outcome,
+                    still_disputed: false,
                     ..
-                } => alerts::dispute_opened(&mut ctx, debtor_id, invoice_number, *amount),
+                } => {
+                    for task_id in self
+                        .tasks
+                        .open_about(events::TaskKind::DisputeReview, invoice_number)
+                    {
+                        let closed = Closed {
+                            closed_by: "dispute_resolved".to_owned(),
+                            reason: format!(
+                                "dispute {dispute_id} resolved: {}",
+                                match outcome {
+                                    events::DisputeOutcome::InvoiceUpheld => "the invoice stands",
+                                    events::DisputeOutcome::DebtorUpheld => "the debtor is right",
+                                    events::DisputeOutcome::Withdrawn => "withdrawn",
+                                }
+                            ),
+                            closed_at: cause.event_time,
+                            event_id: cause.event_id.clone(),
+                        };
+                        close_task(&mut ctx, &mut self.tasks, &task_id, closed);
+                    }
+                }
                 LedgerEffect::PromiseBroken {
                     debtor_id,
                     promise_id,
@@ -239,26 +417,90 @@ impl Decisions {
                     debtor_id,
                     open_balance,
                     credit_limit,
-                } => credit_hold::above_limit(&mut ctx, debtor_id, *open_balance, *credit_limit),
+                } => self.holds.above_limit(
+                    &mut ctx,
+                    &policy,
+                    debtor_id,
+                    *open_balance,
+                    *credit_limit,
+                ),
                 LedgerEffect::ExposureWithinLimit {
                     debtor_id,
                     open_balance,
                     credit_limit,
-                } => credit_hold::within_limit(&mut ctx, debtor_id, *open_balance, *credit_limit),
+                } => self.holds.within_limit(
+                    &mut ctx,
+                    &policy,
+                    debtor_id,
+                    *open_balance,
+                    *credit_limit,
+                ),
+                LedgerEffect::LimitOverridden {
+                    debtor_id,
+                    credit_limit,
+                    previous,
+                } if *credit_limit > self.config.limit_override_authority => {
+                    let currency = ledger
+                        .debtor(debtor_id)
+                        .and_then(|a| a.currency)
+                        .unwrap_or(events::Currency::EUR);
+                    tasks::limit_override_review(
+                        &mut ctx,
+                        debtor_id,
+                        events::Money::new(*credit_limit, currency),
+                        *previous,
+                        self.config.limit_override_authority,
+                    );
+                }
+                LedgerEffect::InvoiceOpened {
+                    debtor_id,
+                    invoice_number,
+                    amount,
+                    due_date,
+                } => self.plans.invoice_opened(
+                    &mut ctx,
+                    &policy,
+                    debtor_id,
+                    invoice_number,
+                    *amount,
+                    *due_date,
+                ),
+                LedgerEffect::PaymentApplied { allocations, .. } => {
+                    for a in allocations {
+                        if a.kind != AllocationKind::Payment {
+                            continue;
+                        }
+                        if ledger.item(&a.invoice_number).is_some_and(|i| i.is_open()) {
+                            self.plans.paid_in_part(&a.invoice_number);
+                        }
+                        self.plans.paid(&mut ctx, &policy, &a.invoice_number);
+                    }
+                }
+                LedgerEffect::CreditNoteApplied {
+                    invoice_number: Some(invoice_number),
+                    ..
+                } => self.plans.paid(&mut ctx, &policy, invoice_number),
+                LedgerEffect::ItemSettled {
+                    debtor_id,
+                    invoice_number,
+                    due_date,
+                    settled_on,
+                } => {
+                    self.plans
+                        .settled(debtor_id, invoice_number, *due_date, *settled_on);
+                    self.dunning.forget(invoice_number);
+                }
                 LedgerEffect::ItemOverdue {
                     debtor_id,
                     invoice_number,
                     due_date,
-                    days_past_due,
                     ..
-                } => dunning::item_overdue(
-                    &mut ctx,
-                    &self.config,
-                    debtor_id,
-                    invoice_number,
-                    *due_date,
-                    *days_past_due,
-                ),
+                } => {
+                    if let Some(today) = today {
+                        self.dunning
+                            .track(invoice_number, debtor_id, *due_date, today);
+                    }
+                }
                 LedgerEffect::StandingChanged { debtor_id } => {
                     // Judged once per debtor per cause, on the state after the cause.
                     if !standings_done.insert(debtor_id) {
@@ -287,15 +529,27 @@ impl Decisions {
                 _ => {}
             }
         }
+        // Time-driven decisions, on the ledger as it is after the cause.
+        if let Some(today) = today {
+            self.plans.run(&mut ctx, &policy, today);
+            self.dunning.run(&mut ctx, &policy, &self.plans, today);
+        }
         let outputs = ctx.into_outputs();
-        for o in &outputs {
-            if let events::Output::Task(t) = &o.output {
-                *self
-                    .open_tasks
-                    .entry(t.kind.as_str().to_owned())
-                    .or_insert(0) += 1;
-            }
+        self.tasks.record(&outputs);
+        if let Some(now) = ledger.clock() {
+            self.tasks
+                .prune(now, self.config.closed_task_retention_days);
         }
         outputs
     }
+}
+
+/// Closes an open task and publishes the closure.
+fn close_task(ctx: &mut Context<'_>, tasks: &mut TaskList, task_id: &str, closed: Closed) {
+    let Some(task) = tasks.close(task_id, closed.clone()) else {
+        return;
+    };
+    let output = Output::Task(closure_output(task, &closed));
+    let debtor_id = task.debtor_id.clone();
+    ctx.emit_as("task_closed", Some(task_id), debtor_id.as_deref(), output);
 }

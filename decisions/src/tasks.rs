@@ -1,8 +1,12 @@
 //! Tasks: the exceptions a person must decide (a payment nobody could match or that fits
-//! several invoices, a reversal of an unknown payment, a payment in the wrong currency).
+//! several invoices, a reversal of an unknown payment, a payment in the wrong currency, a
+//! dispute, a limit set by hand above the authority level). Phone calls of a dunning
+//! schedule and broken payment plans are tasks too; they are made in `dunning` and
+//! `plans`. The list of open tasks and their closing live in `task_list`.
 
 use events::{InputEvent, Money, Output, Task, TaskKind};
 use ledger::UnmatchedReason;
+use rust_decimal::Decimal;
 
 use crate::context::Context;
 
@@ -83,6 +87,8 @@ pub(crate) fn unmatched_payment(ctx: &mut Context<'_>, u: Unmatched<'_>) {
             payment_id: Some(payment_id.to_owned()),
             amount: Some(amount),
             candidates,
+            invoice_numbers: Vec::new(),
+            closure: None,
         }),
     );
 }
@@ -108,6 +114,8 @@ pub(crate) fn unknown_reversal(
             payment_id: Some(payment_id.to_owned()),
             amount: Some(amount),
             candidates: debtor_id.map(str::to_owned).into_iter().collect(),
+            invoice_numbers: Vec::new(),
+            closure: None,
         }),
     );
 }
@@ -141,6 +149,81 @@ pub(crate) fn currency_mismatch(
             payment_id: Some(payment_id.to_owned()),
             amount: Some(amount),
             candidates: invoice_numbers.to_vec(),
+            invoice_numbers: Vec::new(),
+            closure: None,
+        }),
+    );
+}
+
+/// A debtor disputes an invoice: someone decides whether it stands (reminders for it are
+/// held meanwhile). Closed by the dispute's resolution or by a person.
+pub(crate) fn dispute_review(
+    ctx: &mut Context<'_>,
+    debtor_id: &str,
+    invoice_number: &str,
+    dispute_id: &str,
+    amount: Option<Money>,
+) {
+    let what = match amount {
+        Some(a) => format!(" ({a})"),
+        None => String::new(),
+    };
+    let reason = match &ctx.cause.event {
+        InputEvent::DisputeOpened(d) if !d.reason.trim().is_empty() => {
+            format!(
+                " The debtor says: {}.",
+                d.reason.trim().trim_end_matches('.')
+            )
+        }
+        _ => String::new(),
+    };
+    ctx.emit(
+        Some(dispute_id),
+        Some(debtor_id),
+        Output::Task(Task {
+            kind: TaskKind::DisputeReview,
+            summary: format!(
+                "Debtor {debtor_id} disputes invoice {invoice_number}{what} (dispute {dispute_id}).{reason} Decide whether the invoice stands, then resolve the dispute."
+            ),
+            payment_id: None,
+            amount,
+            candidates: Vec::new(),
+            invoice_numbers: vec![invoice_number.to_owned()],
+            closure: None,
+        }),
+    );
+}
+
+/// A limit set by hand above the authority level: a second person confirms or corrects
+/// it (the override is in force meanwhile).
+pub(crate) fn limit_override_review(
+    ctx: &mut Context<'_>,
+    debtor_id: &str,
+    limit: Money,
+    previous: Option<Decimal>,
+    authority: Decimal,
+) {
+    let (by, why) = match &ctx.cause.event {
+        InputEvent::LimitOverride(o) => (o.set_by.clone(), o.reason.clone()),
+        _ => ("someone".to_owned(), String::new()),
+    };
+    let was = previous
+        .map(|p| format!(" (was {} {p})", limit.currency))
+        .unwrap_or_default();
+    ctx.emit(
+        Some(debtor_id),
+        Some(debtor_id),
+        Output::Task(Task {
+            kind: TaskKind::LimitOverrideReview,
+            summary: format!(
+                "{by} set debtor {debtor_id}'s credit limit to {limit}{was}, above the authority level of {} {authority}: confirm it or set it back. Reason given: {why}",
+                limit.currency
+            ),
+            payment_id: None,
+            amount: Some(limit),
+            candidates: Vec::new(),
+            invoice_numbers: Vec::new(),
+            closure: None,
         }),
     );
 }

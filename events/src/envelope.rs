@@ -351,6 +351,9 @@ fn decode_data(kind: EventKind, data: &str) -> Result<InputEvent, serde_json::Er
         EventKind::BureauRating => InputEvent::BureauRating(de(data)?),
         EventKind::ClockTick => InputEvent::ClockTick(de(data)?),
         EventKind::ModelActivated => InputEvent::ModelActivated(de(data)?),
+        EventKind::StrategyActivated => InputEvent::StrategyActivated(de(data)?),
+        EventKind::TaskClosed => InputEvent::TaskClosed(de(data)?),
+        EventKind::LimitOverride => InputEvent::LimitOverride(de(data)?),
     })
 }
 
@@ -554,6 +557,30 @@ fn validate(event: &InputEvent) -> Result<(), Invalid> {
                 }
             }
             value(check_id("activated_by", &e.activated_by))?;
+            value(check_text("reason", &e.reason))?;
+        }
+        InputEvent::StrategyActivated(e) => {
+            value(check_id("version", &e.version))?;
+            if e.config.trim().is_empty() {
+                return value(Err("`config` is empty".into()));
+            }
+            value(check_id("activated_by", &e.activated_by))?;
+            value(check_text("reason", &e.reason))?;
+        }
+        InputEvent::TaskClosed(e) => {
+            value(check_id("task_id", &e.task_id))?;
+            value(check_id("closed_by", &e.closed_by))?;
+            if e.reason.trim().is_empty() {
+                return value(Err("`reason` is empty: say what was decided".into()));
+            }
+            value(check_text("reason", &e.reason))?;
+        }
+        InputEvent::LimitOverride(e) => {
+            value(check_id("debtor_id", &e.debtor_id))?;
+            value(check_id("set_by", &e.set_by))?;
+            if e.reason.trim().is_empty() {
+                return value(Err("`reason` is empty: an override needs its reason".into()));
+            }
             value(check_text("reason", &e.reason))?;
         }
     }

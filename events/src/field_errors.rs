@@ -26,6 +26,9 @@ pub(crate) fn locate(kind: EventKind, data: &str) -> Option<(Option<String>, ser
         EventKind::BureauRating => locate_in::<BureauRating>(data),
         EventKind::ClockTick => locate_in::<ClockTick>(data),
         EventKind::ModelActivated => locate_in::<ModelActivated>(data),
+        EventKind::StrategyActivated => locate_in::<StrategyActivated>(data),
+        EventKind::TaskClosed => locate_in::<TaskClosed>(data),
+        EventKind::LimitOverride => locate_in::<LimitOverride>(data),
     }
 }
 

@@ -34,11 +34,18 @@ pub enum EventKind {
     ClockTick,
     /// A model version from the registry takes a role in scoring.
     ModelActivated,
+    /// A version of the strategy config (dunning, payment plans, holds per segment) takes
+    /// effect.
+    StrategyActivated,
+    /// A person closed a task.
+    TaskClosed,
+    /// A credit manager set a debtor's credit limit by hand.
+    LimitOverride,
 }
 
 impl EventKind {
     /// Every kind, in contract order.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::DebtorUpdated,
         EventKind::InvoiceIssued,
         EventKind::PaymentReceived,
@@ -50,6 +57,9 @@ impl EventKind {
         EventKind::BureauRating,
         EventKind::ClockTick,
         EventKind::ModelActivated,
+        EventKind::StrategyActivated,
+        EventKind::TaskClosed,
+        EventKind::LimitOverride,
     ];
 
     /// The wire name (`invoice_issued`), also used as a metric label.
@@ -66,6 +76,9 @@ impl EventKind {
             EventKind::BureauRating => "bureau_rating",
             EventKind::ClockTick => "clock_tick",
             EventKind::ModelActivated => "model_activated",
+            EventKind::StrategyActivated => "strategy_activated",
+            EventKind::TaskClosed => "task_closed",
+            EventKind::LimitOverride => "limit_override",
         }
     }
 
@@ -436,6 +449,50 @@ pub struct ModelActivated {
     pub reason: String,
 }
 
+/// A version of the strategy config takes effect: the dunning schedules, payment plans
+/// and credit holds per segment that decisions follow from this event on. The config's
+/// text travels in the event, so a replay applies exactly what the live run applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyActivated {
+    /// The version's name, quoted in the reason of every action it causes.
+    pub version: String,
+    /// The strategy config (TOML), as the analyst wrote it.
+    pub config: String,
+    /// Who activated it.
+    pub activated_by: String,
+    /// Why.
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub reason: String,
+}
+
+/// A person closed a task (audit trail: who and why).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskClosed {
+    /// The task's `output_id`.
+    pub task_id: String,
+    /// Who closed it.
+    pub closed_by: String,
+    /// What was decided, in words.
+    pub reason: String,
+}
+
+/// A credit manager set a debtor's credit limit by hand. It stays in force, whatever
+/// later master data says, until the next override.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitOverride {
+    /// Debtor.
+    pub debtor_id: String,
+    /// The new limit (zero blocks all credit).
+    #[serde(with = "amount_str")]
+    pub credit_limit: Decimal,
+    /// Currency of the limit.
+    pub currency: Currency,
+    /// Who set it.
+    pub set_by: String,
+    /// Why.
+    pub reason: String,
+}
+
 /// Any input event.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
@@ -462,6 +519,12 @@ pub enum InputEvent {
     ClockTick(ClockTick),
     /// See [`ModelActivated`].
     ModelActivated(ModelActivated),
+    /// See [`StrategyActivated`].
+    StrategyActivated(StrategyActivated),
+    /// See [`TaskClosed`].
+    TaskClosed(TaskClosed),
+    /// See [`LimitOverride`].
+    LimitOverride(LimitOverride),
 }
 
 impl InputEvent {
@@ -479,6 +542,9 @@ impl InputEvent {
             InputEvent::BureauRating(_) => EventKind::BureauRating,
             InputEvent::ClockTick(_) => EventKind::ClockTick,
             InputEvent::ModelActivated(_) => EventKind::ModelActivated,
+            InputEvent::StrategyActivated(_) => EventKind::StrategyActivated,
+            InputEvent::TaskClosed(_) => EventKind::TaskClosed,
+            InputEvent::LimitOverride(_) => EventKind::LimitOverride,
         }
     }
 
@@ -494,8 +560,24 @@ impl InputEvent {
             InputEvent::DisputeResolved(e) => Some(&e.debtor_id),
             InputEvent::PromiseToPay(e) => Some(&e.debtor_id),
             InputEvent::BureauRating(e) => Some(&e.debtor_id),
-            InputEvent::ClockTick(_) | InputEvent::ModelActivated(_) => None,
+            InputEvent::LimitOverride(e) => Some(&e.debtor_id),
+            InputEvent::ClockTick(_)
+            | InputEvent::ModelActivated(_)
+            | InputEvent::StrategyActivated(_)
+            | InputEvent::TaskClosed(_) => None,
         }
+    }
+
+    /// Whether the event is a control event (a model or strategy activated, a task
+    /// closed): it says what people decided, moves no event time and touches no ledger or
+    /// feature state.
+    pub fn is_control(&self) -> bool {
+        matches!(
+            self,
+            InputEvent::ModelActivated(_)
+                | InputEvent::StrategyActivated(_)
+                | InputEvent::TaskClosed(_)
+        )
     }
 
     /// The money the event carries, if any.
@@ -507,6 +589,7 @@ impl InputEvent {
             InputEvent::PaymentReversed(e) => (e.amount, e.currency),
             InputEvent::CreditNoteIssued(e) => (e.amount, e.currency),
             InputEvent::PromiseToPay(e) => (e.amount, e.currency),
+            InputEvent::LimitOverride(e) => (e.credit_limit, e.currency),
             _ => return None,
         };
         Some(Money::new(amount, currency))

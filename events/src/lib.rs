@@ -7,7 +7,8 @@
 //! - [`envelope`]: the versioned envelope, its decoder and the dead-letter reasons;
 //!   `field_errors` (private) tells the decoder which field of `data` an error came from;
 //! - [`output`]: alerts, actions, tasks and score updates with deterministic ids;
-//! - [`subjects`]: subject and stream names and the partitioning of debtors.
+//! - [`subjects`]: subject and stream names and the partitioning of debtors;
+//! - [`lines`]: line numbers in config texts, for errors that name the line.
 //!
 //! Data flows: producer bytes → [`Envelope::decode`] → typed [`InputEvent`] (or a
 //! [`DecodeError`] naming a [`DeadLetterReason`]) → later stages → [`OutputEnvelope`].
@@ -16,6 +17,7 @@
 pub mod envelope;
 mod field_errors;
 pub mod input;
+pub mod lines;
 pub mod money;
 pub mod output;
 pub mod subjects;

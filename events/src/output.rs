@@ -48,6 +48,11 @@ pub enum AlertKind {
     LimitChangeRecommended,
     /// A debtor new to the pipeline got its first score in a high-risk class.
     NewDebtorHighRisk,
+    /// A strategy config version took effect.
+    StrategyActivated,
+    /// A strategy config version was refused (it does not read or does not validate); the
+    /// strategy in force stays.
+    StrategyRefused,
 }
 
 impl AlertKind {
@@ -63,6 +68,8 @@ impl AlertKind {
             AlertKind::RiskClassChanged => "risk_class_changed",
             AlertKind::LimitChangeRecommended => "limit_change_recommended",
             AlertKind::NewDebtorHighRisk => "new_debtor_high_risk",
+            AlertKind::StrategyActivated => "strategy_activated",
+            AlertKind::StrategyRefused => "strategy_refused",
         }
     }
 }
@@ -89,6 +96,18 @@ pub enum ActionKind {
     CreditHold,
     /// Lift a credit hold.
     CreditHoldReleased,
+    /// Offer the debtor a payment plan for an invoice (installments listed).
+    PaymentPlanProposed,
+    /// The debtor paid the first installment: the plan is definitive.
+    PaymentPlanConfirmed,
+    /// A plan ended without being kept (first installment not paid, or installments
+    /// missed): the invoice is dunned again.
+    PaymentPlanEnded,
+    /// Hand the invoices over to the collection agency (end of the dunning schedule).
+    CollectionHandover,
+    /// An installment of a definitive payment plan was missed: remind the debtor before
+    /// the next one falls due.
+    InstallmentReminder,
 }
 
 impl ActionKind {
@@ -98,6 +117,11 @@ impl ActionKind {
             ActionKind::Reminder => "reminder",
             ActionKind::CreditHold => "credit_hold",
             ActionKind::CreditHoldReleased => "credit_hold_released",
+            ActionKind::PaymentPlanProposed => "payment_plan_proposed",
+            ActionKind::PaymentPlanConfirmed => "payment_plan_confirmed",
+            ActionKind::PaymentPlanEnded => "payment_plan_ended",
+            ActionKind::CollectionHandover => "collection_handover",
+            ActionKind::InstallmentReminder => "installment_reminder",
         }
     }
 }
@@ -112,15 +136,43 @@ pub enum TaskKind {
     UnknownReversal,
     /// A payment in another currency than the items it refers to.
     CurrencyMismatch,
+    /// The dunning schedule calls for a phone call.
+    PhoneCall,
+    /// A debtor disputes an invoice: decide whether it stands.
+    DisputeReview,
+    /// A limit was set by hand above the authority level: a second person confirms it.
+    LimitOverrideReview,
+    /// A definitive payment plan was broken (installments missed).
+    PaymentPlanBroken,
 }
 
 impl TaskKind {
+    /// Every kind.
+    pub const ALL: [TaskKind; 7] = [
+        TaskKind::UnmatchedPayment,
+        TaskKind::UnknownReversal,
+        TaskKind::CurrencyMismatch,
+        TaskKind::PhoneCall,
+        TaskKind::DisputeReview,
+        TaskKind::LimitOverrideReview,
+        TaskKind::PaymentPlanBroken,
+    ];
+
+    /// Looks a label value up.
+    pub fn from_label(label: &str) -> Option<TaskKind> {
+        TaskKind::ALL.into_iter().find(|k| k.as_str() == label)
+    }
+
     /// Label value.
     pub fn as_str(self) -> &'static str {
         match self {
             TaskKind::UnmatchedPayment => "unmatched_payment",
             TaskKind::UnknownReversal => "unknown_reversal",
             TaskKind::CurrencyMismatch => "currency_mismatch",
+            TaskKind::PhoneCall => "phone_call",
+            TaskKind::DisputeReview => "dispute_review",
+            TaskKind::LimitOverrideReview => "limit_override_review",
+            TaskKind::PaymentPlanBroken => "payment_plan_broken",
         }
     }
 }
@@ -156,8 +208,50 @@ pub struct Action {
     /// Invoices concerned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invoice_numbers: Vec<String>,
+    /// Payment term offered in the message, in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_term_days: Option<u32>,
+    /// Installments of a payment plan, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub installments: Vec<Installment>,
     /// One sentence saying why.
     pub summary: String,
+    /// Which rule, which strategy version and which score led to it.
+    pub reason: ActionReason,
+}
+
+/// Why an action was decided: enough for anyone to see why a reminder went out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionReason {
+    /// The rule that fired (`dunning`, `payment_plan`, `credit_hold`, `collection`).
+    pub rule: String,
+    /// The strategy config version in force, for rules the strategy drives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy_version: Option<String>,
+    /// The strategy's segment the debtor was in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment: Option<String>,
+    /// The step of the schedule (days past due it is set for), for dunning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_day: Option<u32>,
+    /// The debtor's risk class from its last published score, if scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_class: Option<String>,
+    /// Its probability of paying late, if scored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability_late: Option<f64>,
+    /// The model version that scored it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_version: Option<String>,
+}
+
+/// One installment of a payment plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Installment {
+    /// Date it falls due.
+    pub due_date: chrono::NaiveDate,
+    /// Amount due.
+    pub amount: Money,
 }
 
 /// An exception a person must decide.
@@ -176,6 +270,24 @@ pub struct Task {
     /// Candidate debtors or invoices, best first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub candidates: Vec<String>,
+    /// Invoices concerned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoice_numbers: Vec<String>,
+    /// Present when this output closes an earlier task (of the same kind): who closed it
+    /// and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closure: Option<TaskClosure>,
+}
+
+/// A task closed: published on the tasks subject so that every task list learns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskClosure {
+    /// The `output_id` of the task closed.
+    pub task_id: String,
+    /// Who closed it (a person, or the event that settled it, e.g. `dispute_resolved`).
+    pub closed_by: String,
+    /// What was decided.
+    pub reason: String,
 }
 
 /// A debtor's current standing: balances from the ledger and, once a model is active, its

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use events::lines::line_of;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -185,15 +186,6 @@ struct AggregateToml {
 struct FeatureToml {
     name: String,
     sql: String,
-}
-
-/// 1-based line of a byte offset.
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 fn is_identifier(name: &str) -> bool {

@@ -192,8 +192,8 @@ impl TrainingSetBuilder {
     /// Takes the next event of the log.
     pub fn push(&mut self, event: &Envelope) -> Result<(), FeatureError> {
         self.events += 1;
-        if matches!(event.event, InputEvent::ModelActivated(_)) {
-            // A control event: its time is when an analyst acted, not business time, and
+        if event.event.is_control() {
+            // A control event: its time is when a person acted, not business time, and
             // it changes no debtor (the stream's stages skip it the same way).
             return Ok(());
         }

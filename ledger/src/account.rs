@@ -70,6 +70,9 @@ pub struct DebtorAccount {
     pub bureau_rating: Option<BureauRatingRecord>,
     /// Promises not yet kept or broken, by promise id.
     pub open_promises: BTreeSet<String>,
+    /// A limit set by hand (`limit_override`); it takes precedence over master data's.
+    #[serde(default)]
+    pub limit_override: Option<Decimal>,
     /// Open items in due-date order (due date, invoice number).
     pub(crate) open_index: BTreeSet<(NaiveDate, String)>,
 }
@@ -89,13 +92,15 @@ impl DebtorAccount {
             learnt_ibans: BTreeSet::new(),
             bureau_rating: None,
             open_promises: BTreeSet::new(),
+            limit_override: None,
             open_index: BTreeSet::new(),
         }
     }
 
-    /// Credit limit, when master data gave one.
+    /// Credit limit: the one set by hand, else master data's, if any.
     pub fn credit_limit(&self) -> Option<Decimal> {
-        self.master.as_ref().map(|m| m.credit_limit)
+        self.limit_override
+            .or_else(|| self.master.as_ref().map(|m| m.credit_limit))
     }
 
     /// Preferred channel, when master data gave one.

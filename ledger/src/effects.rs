@@ -273,6 +273,15 @@ pub enum LedgerEffect {
         /// Credit limit.
         credit_limit: Decimal,
     },
+    /// A credit manager set the debtor's limit by hand.
+    LimitOverridden {
+        /// Debtor.
+        debtor_id: String,
+        /// The limit now in force.
+        credit_limit: Decimal,
+        /// The limit before, if any.
+        previous: Option<Decimal>,
+    },
     /// A debtor's balances (or limit) changed; at most one per debtor per call.
     StandingChanged {
         /// Debtor.
@@ -298,6 +307,7 @@ impl LedgerEffect {
             | E::PromiseBroken { debtor_id, .. }
             | E::BureauRatingRecorded { debtor_id, .. }
             | E::ItemOverdue { debtor_id, .. }
+            | E::LimitOverridden { debtor_id, .. }
             | E::ExposureAboveLimit { debtor_id, .. }
             | E::ExposureWithinLimit { debtor_id, .. }
             | E::StandingChanged { debtor_id } => Some(debtor_id),
@@ -335,6 +345,7 @@ impl LedgerEffect {
             E::ItemOverdue { .. } => "item_overdue",
             E::ExposureAboveLimit { .. } => "exposure_above_limit",
             E::ExposureWithinLimit { .. } => "exposure_within_limit",
+            E::LimitOverridden { .. } => "limit_overridden",
             E::StandingChanged { .. } => "standing_changed",
         }
     }

@@ -147,7 +147,11 @@ impl Ledger {
             InputEvent::DisputeResolved(e) => self.resolve_dispute(e, &mut effects),
             InputEvent::PromiseToPay(e) => self.record_promise(e, event.event_time, &mut effects),
             InputEvent::BureauRating(e) => self.record_rating(e, event.event_time, &mut effects),
-            InputEvent::ClockTick(_) | InputEvent::ModelActivated(_) => {}
+            InputEvent::LimitOverride(e) => self.override_limit(e, &mut effects),
+            InputEvent::ClockTick(_)
+            | InputEvent::ModelActivated(_)
+            | InputEvent::StrategyActivated(_)
+            | InputEvent::TaskClosed(_) => {}
         }
         self.sweep_timers(&mut effects);
         self.finish(&mut effects);

@@ -1,7 +1,7 @@
 //! Master data and bureau ratings: what the ledger stores about a debtor besides money.
 
 use chrono::{DateTime, Utc};
-use events::{BureauRating, DebtorUpdated};
+use events::{BureauRating, DebtorUpdated, LimitOverride};
 
 use crate::account::{BureauRatingRecord, MasterData};
 use crate::effects::LedgerEffect;
@@ -50,6 +50,22 @@ impl Ledger {
         effects.push(LedgerEffect::DebtorUpdated {
             debtor_id: e.debtor_id.clone(),
             created,
+        });
+    }
+
+    /// `limit_override`: the limit set by hand takes effect at once and stays in force
+    /// over later master data, until the next override.
+    pub(crate) fn override_limit(&mut self, e: &LimitOverride, effects: &mut Vec<LedgerEffect>) {
+        let account = self.account_mut(&e.debtor_id, Some(e.currency));
+        let previous = account.credit_limit();
+        account.limit_override = Some(e.credit_limit);
+        if previous != Some(e.credit_limit) {
+            self.touched.insert(e.debtor_id.clone());
+        }
+        effects.push(LedgerEffect::LimitOverridden {
+            debtor_id: e.debtor_id.clone(),
+            credit_limit: e.credit_limit,
+            previous,
         });
     }
 

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use events::lines::line_of;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -91,14 +92,6 @@ pub struct LimitStep {
     pub reason: String,
     /// The amount after the step.
     pub amount: Decimal,
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 impl LimitPolicy {

@@ -51,6 +51,9 @@ pub enum Command {
     Explain(crate::explain::ExplainArgs),
     /// The model registry: publish a trained model under its version, list the models.
     Model(crate::registry::ModelArgs),
+    /// Strategies per segment (dunning, payment plans, credit holds): check a strategy
+    /// file, or activate it in the running pipeline through the log.
+    Strategy(crate::strategy::StrategyArgs),
 }
 
 /// How to reach NATS.

@@ -11,7 +11,8 @@
 //! - [`metrics`] and [`http`]: the metric catalogue and `/metrics`;
 //! - [`demo`], [`run`], [`simulate`], [`import`], [`dataset`], [`train`],
 //!   [`evaluate`], [`explain`]: the sub-commands; [`archive`]: the Parquet event archive;
-//!   [`registry`]: model artifacts by version (object store or directory).
+//!   [`registry`]: model artifacts by version (object store or directory); [`strategy`]:
+//!   checking and activating strategy configs.
 
 pub mod archive;
 pub mod broker;
@@ -34,6 +35,7 @@ pub mod scoring;
 pub mod shutdown;
 pub mod simulate;
 pub mod stages;
+pub mod strategy;
 pub mod train;
 pub mod worker;
 

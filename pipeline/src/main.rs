@@ -51,6 +51,7 @@ fn main() -> ExitCode {
                                 .map_err(|e| PipelineError::Internal(e.to_string()))?
                         }
                         Command::Model(args) => pipeline::registry::run(args).await,
+                        Command::Strategy(args) => pipeline::strategy::run(args).await,
                         Command::Explain(args) => {
                             tokio::task::spawn_blocking(move || pipeline::explain::run(args))
                                 .await

@@ -659,7 +659,12 @@ pub fn set_drift(metrics: &PipelineMetrics, drift: &[(String, f64)]) {
 
 /// Sets the open-tasks gauge from the decisions' count by kind.
 pub fn set_open_tasks(metrics: &PipelineMetrics, open: &std::collections::BTreeMap<String, u64>) {
-    for (kind, n) in open {
-        metrics.tasks_open.with_label_values(&[kind]).set(*n as i64);
+    // Every kind, so a kind whose last task closed reads 0 rather than its old count.
+    for kind in events::TaskKind::ALL {
+        let n = open.get(kind.as_str()).copied().unwrap_or(0);
+        metrics
+            .tasks_open
+            .with_label_values(&[kind.as_str()])
+            .set(n as i64);
     }
 }

@@ -175,6 +175,18 @@ impl Stages {
                 scored,
             });
         }
+        if event.event.is_control() {
+            // A strategy activated or a task closed: decided on the state as it is; no
+            // time passes, no ledger or feature state changes.
+            self.events += 1;
+            let outputs = self.decisions.decide(event, &[], &self.ledger);
+            return Ok(Processed {
+                outputs,
+                effects: Vec::new(),
+                features: None,
+                scored: 0,
+            });
+        }
         let mut effects = self.ledger.advance_to(event.event_time);
         if let InputEvent::InvoiceIssued(invoice) = &event.event {
             self.capture_for_drift(invoice, event);

@@ -612,7 +612,7 @@ impl Worker {
             &self.stages.decisions().risk_class_counts(),
         );
         crate::metrics::set_drift(&self.metrics, &self.stages.models().drift());
-        crate::metrics::set_open_tasks(&self.metrics, self.stages.decisions().open_tasks());
+        crate::metrics::set_open_tasks(&self.metrics, &self.stages.decisions().open_tasks());
         self.metrics
             .features_state_bytes
             .set(self.stages.features().state_bytes() as i64);

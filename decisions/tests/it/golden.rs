@@ -52,12 +52,14 @@ fn scenario_yields_exactly_these_outputs() {
         ("credit_hold:e7:D1", "credit_hold"),
         ("score_update:e7:D1", "score_update"),
         ("dispute_opened:e8", "dispute_opened"),
-        // C (due 20 Jan, promise broken on 26 Jan) and A are reminded; B is disputed.
-        ("reminder:e10:C", "reminder"),
-        ("reminder:e10:A", "reminder"),
+        ("dispute_review:e8:X1", "dispute_review"),
         ("promise_broken:e10:PR1", "promise_broken"),
         ("score_update:e10:D1", "score_update"),
         ("score_update:e10:D2", "score_update"),
+        // The dunning book, after the effects: C (due 20 Jan, promise broken on 26 Jan)
+        // and A are reminded, in invoice order; B is disputed.
+        ("reminder:e10:A", "reminder"),
+        ("reminder:e10:C", "reminder"),
         ("unmatched_payment:e11", "unmatched_payment"),
     ];
     let got: Vec<(&str, &str)> = got.iter().map(|(id, kind)| (id.as_str(), *kind)).collect();

@@ -128,7 +128,10 @@ fn dispute_raises_an_info_alert() {
     let out = e.on("e2", "2025-01-05", dispute("X1", "D1", "A"));
     assert_eq!(
         ids(&out),
-        [("dispute_opened:e2".to_string(), "dispute_opened")]
+        [
+            ("dispute_opened:e2".to_string(), "dispute_opened"),
+            ("dispute_review:e2:X1".to_string(), "dispute_review"),
+        ]
     );
     let Output::Alert(alert) = &out[0].output else {
         panic!()
@@ -147,9 +150,13 @@ fn broken_promise_raises_a_warning() {
         promise("PR1", "D1", "100", "2025-01-20"),
     );
     let out = e.on("e3", "2025-01-21", tick());
+    // The promise held the reminders; broken, dunning resumes with the step now due.
     assert_eq!(
         ids(&out),
-        [("promise_broken:e3:PR1".to_string(), "promise_broken")]
+        [
+            ("promise_broken:e3:PR1".to_string(), "promise_broken"),
+            ("reminder:e3:A".to_string(), "reminder"),
+        ]
     );
     let Output::Alert(alert) = &out[0].output else {
         panic!()
@@ -192,7 +199,8 @@ fn overdue_item_gets_a_friendly_reminder_on_the_preferred_channel() {
     let mut e = Engine::new();
     e.on("e1", "2025-01-01", debtor("D1", "1000", Channel::Sms));
     e.on("e2", "2025-01-01", inv("A", "D1", "100", "2025-01-31"));
-    let out = e.on("e3", "2025-02-01", tick());
+    // The built-in strategy's "standard" segment: first step on day 3, preferred channel.
+    let out = e.on("e3", "2025-02-03", tick());
     let reminders = only(&out, "reminder");
     assert_eq!(reminders.len(), 1);
     assert_eq!(reminders[0].output_id, "reminder:e3:A");
@@ -208,7 +216,7 @@ fn overdue_item_gets_a_friendly_reminder_on_the_preferred_channel() {
 fn reminder_goes_by_email_when_the_channel_is_unknown() {
     let mut e = Engine::new();
     e.on("e1", "2025-01-01", inv("A", "D1", "100", "2025-01-31"));
-    let out = e.on("e2", "2025-02-01", tick());
+    let out = e.on("e2", "2025-02-03", tick());
     let Output::Action(action) = &only(&out, "reminder")[0].output else {
         panic!()
     };

@@ -131,6 +131,24 @@ pub fn minimal(kind: EventKind) -> Envelope {
             activated_by: "analyst.jansen".into(),
             reason: String::new(),
         }),
+        EventKind::StrategyActivated => InputEvent::StrategyActivated(StrategyActivated {
+            version: "2025-03-segmented".into(),
+            config: "version = \"2025-03-segmented\"\n\n[[segment]]\nname = \"everyone\"\ndunning = [{ day = 7, channel = \"preferred\", tone = \"friendly\" }]\n".into(),
+            activated_by: "analyst.jansen".into(),
+            reason: String::new(),
+        }),
+        EventKind::TaskClosed => InputEvent::TaskClosed(TaskClosed {
+            task_id: "unmatched_payment:bank-2025-03-10-000042".into(),
+            closed_by: "credit.devries".into(),
+            reason: "Applied by hand to INV-2025-000123 after a call with the payer".into(),
+        }),
+        EventKind::LimitOverride => InputEvent::LimitOverride(LimitOverride {
+            debtor_id: DEBTOR.into(),
+            credit_limit: dec("40000.00"),
+            currency: Currency::EUR,
+            set_by: "credit.devries".into(),
+            reason: "Signed guarantee from the parent company".into(),
+        }),
     })
 }
 
@@ -164,6 +182,10 @@ pub fn full(kind: EventKind) -> Envelope {
             e.invoice_numbers = vec!["INV-2025-000123".into(), "INV-2025-000131".into()];
         }
         InputEvent::BureauRating(e) => e.probability_of_default = Some(dec("0.0215")),
+        InputEvent::StrategyActivated(e) => {
+            e.reason = "fewer letters for low-risk debtors".into();
+        }
+        InputEvent::TaskClosed(_) | InputEvent::LimitOverride(_) => {}
         InputEvent::ModelActivated(e) => {
             e.sha256 =
                 Some("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into());
@@ -194,6 +216,8 @@ pub fn optional_fields(kind: EventKind) -> &'static [&'static str] {
         EventKind::PromiseToPay => &["invoice_numbers"],
         EventKind::BureauRating => &["probability_of_default"],
         EventKind::ModelActivated => &["sha256", "reason"],
+        EventKind::StrategyActivated => &["reason"],
+        EventKind::TaskClosed | EventKind::LimitOverride => &[],
     }
 }
 
@@ -268,7 +292,18 @@ pub fn outputs() -> Vec<OutputEnvelope> {
                 channel: Some(Channel::Email),
                 tone: Some(Tone::Friendly),
                 invoice_numbers: vec!["INV-2025-000123".into()],
-                summary: "First reminder for INV-2025-000123, 10 days past due".into(),
+                payment_term_days: Some(14),
+                installments: vec![],
+                summary: "Remind debtor D000042 (friendly): invoice INV-2025-000123 was due on 2025-02-28 (10 days ago); EUR 1250.00 is open. Offer 14 days to pay.".into(),
+                reason: ActionReason {
+                    rule: "dunning".into(),
+                    strategy_version: Some("2025-03-segmented".into()),
+                    segment: Some("low-risk".into()),
+                    step_day: Some(10),
+                    risk_class: Some("B".into()),
+                    probability_late: Some(0.25),
+                    model_version: Some("risk-2025-03".into()),
+                },
             }),
         ),
         OutputEnvelope {
@@ -282,6 +317,8 @@ pub fn outputs() -> Vec<OutputEnvelope> {
                     payment_id: Some("NL91ABNA0417164300-2025-03-10-0042".into()),
                     amount: Some(eur("412.10")),
                     candidates: vec!["D000042".into(), "D000317".into()],
+                    invoice_numbers: vec![],
+                    closure: None,
                 }),
             )
         },
@@ -311,6 +348,74 @@ pub fn outputs() -> Vec<OutputEnvelope> {
     ]
 }
 
+/// Further examples, for the fields the first example of their family cannot carry (a
+/// reminder offers no installments; a new task closes nothing).
+pub fn more_outputs() -> Vec<OutputEnvelope> {
+    let at = time("2025-03-01T09:30:00Z");
+    let eur = |a: &str| Money::new(dec(a), Currency::EUR);
+    vec![
+        OutputEnvelope {
+            schema_version: CURRENT_SCHEMA_VERSION,
+            output_id: "payment_plan_proposed:erp-7f3a-000123:INV-2025-000123".into(),
+            event_time: at,
+            cause_event_id: "erp-7f3a-000123".into(),
+            debtor_id: Some(DEBTOR.to_owned()),
+            output: Output::Action(Action {
+                kind: ActionKind::PaymentPlanProposed,
+                channel: Some(Channel::Email),
+                tone: Some(Tone::Friendly),
+                invoice_numbers: vec!["INV-2025-000123".into()],
+                payment_term_days: None,
+                installments: vec![
+                    Installment {
+                        due_date: date("2025-03-31"),
+                        amount: eur("416.66"),
+                    },
+                    Installment {
+                        due_date: date("2025-04-30"),
+                        amount: eur("416.66"),
+                    },
+                    Installment {
+                        due_date: date("2025-05-30"),
+                        amount: eur("416.68"),
+                    },
+                ],
+                summary: "Offer debtor D000042 to pay invoice INV-2025-000123 (EUR 1250.00) in 3 installments.".into(),
+                reason: ActionReason {
+                    rule: "payment_plan".into(),
+                    strategy_version: Some("2025-03-segmented".into()),
+                    segment: Some("consumers-at-risk".into()),
+                    step_day: None,
+                    risk_class: Some("D".into()),
+                    probability_late: Some(0.61),
+                    model_version: Some("risk-2025-03".into()),
+                },
+            }),
+        },
+        OutputEnvelope {
+            schema_version: CURRENT_SCHEMA_VERSION,
+            output_id: "task_closed:ops-2025-03-11-0007:unmatched_payment:bank-2025-03-10-000042"
+                .into(),
+            event_time: at,
+            cause_event_id: "ops-2025-03-11-0007".into(),
+            debtor_id: None,
+            output: Output::Task(Task {
+                kind: TaskKind::UnmatchedPayment,
+                summary: "Task unmatched_payment:bank-2025-03-10-000042 closed by credit.devries: applied by hand to INV-2025-000123".into(),
+                payment_id: Some("NL91ABNA0417164300-2025-03-10-0042".into()),
+                amount: Some(eur("412.10")),
+                candidates: vec![],
+                invoice_numbers: vec!["INV-2025-000123".into()],
+                closure: Some(TaskClosure {
+                    task_id: "unmatched_payment:bank-2025-03-10-000042".into(),
+                    closed_by: "credit.devries".into(),
+                    reason: "applied by hand to INV-2025-000123".into(),
+                }),
+            }),
+        },
+    ]
+}
+
 /// The same outputs with every optional field absent.
 pub fn minimal_outputs() -> Vec<OutputEnvelope> {
     outputs()
@@ -326,11 +431,15 @@ pub fn minimal_outputs() -> Vec<OutputEnvelope> {
                     a.channel = None;
                     a.tone = None;
                     a.invoice_numbers.clear();
+                    a.payment_term_days = None;
+                    a.installments.clear();
                 }
                 Output::Task(t) => {
                     t.payment_id = None;
                     t.amount = None;
                     t.candidates.clear();
+                    t.invoice_numbers.clear();
+                    t.closure = None;
                 }
                 Output::ScoreUpdate(s) => {
                     s.probability_late = None;

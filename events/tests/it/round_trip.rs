@@ -189,6 +189,7 @@ fn money_is_reported_for_the_kinds_that_carry_it() {
         EventKind::PaymentReversed,
         EventKind::CreditNoteIssued,
         EventKind::PromiseToPay,
+        EventKind::LimitOverride,
     ];
     for kind in EventKind::ALL {
         let money = full(kind).event.money();
@@ -200,14 +201,16 @@ fn money_is_reported_for_the_kinds_that_carry_it() {
 }
 
 #[test]
-fn debtor_is_known_for_every_kind_but_bank_input_ticks_and_model_activations() {
+fn debtor_is_known_for_every_kind_but_bank_input_ticks_and_control_events() {
     for kind in EventKind::ALL {
         let minimal_debtor = minimal(kind).event.debtor_id().map(str::to_owned);
         let expected = match kind {
             EventKind::PaymentReceived
             | EventKind::PaymentReversed
             | EventKind::ClockTick
-            | EventKind::ModelActivated => None,
+            | EventKind::ModelActivated
+            | EventKind::StrategyActivated
+            | EventKind::TaskClosed => None,
             _ => Some(DEBTOR.to_owned()),
         };
         assert_eq!(minimal_debtor, expected, "{kind:?}");
@@ -236,7 +239,11 @@ fn kind_and_reason_names_are_their_serde_names() {
 
 #[test]
 fn every_output_family_round_trips() {
-    for output in outputs().into_iter().chain(minimal_outputs()) {
+    for output in outputs()
+        .into_iter()
+        .chain(minimal_outputs())
+        .chain(more_outputs())
+    {
         let bytes = output.to_json();
         let back: OutputEnvelope = serde_json::from_slice(&bytes).expect("reads back");
         assert_eq!(back, output);

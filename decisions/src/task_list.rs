@@ -1,0 +1,199 @@
+//! The task list: every task published and not closed, and the recently closed ones.
+//! People close tasks through the HTTP API, which publishes a `task_closed` event into the
+//! log (who and why: the audit trail); the list closes the task when that event is
+//! decided on, so a replay closes it at the same point. A resolved dispute closes its
+//! review task the same way. Closed tasks stay listed for a configured number of days of
+//! event time.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Days, Utc};
+use events::{Money, OutputEnvelope, Task, TaskClosure, TaskKind};
+use serde::{Deserialize, Serialize};
+
+/// A task as the list keeps it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    /// The task's `output_id`.
+    pub task_id: String,
+    /// Why a person has to look.
+    pub kind: TaskKind,
+    /// The debtor concerned, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub debtor_id: Option<String>,
+    /// Event time it was opened.
+    pub opened_at: DateTime<Utc>,
+    /// What to decide.
+    pub summary: String,
+    /// Payment concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
+    /// Amount concerned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Money>,
+    /// Candidate debtors or invoices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+    /// Invoices concerned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoice_numbers: Vec<String>,
+    /// How it was closed, once it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<Closed>,
+}
+
+/// Who closed a task, when and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closed {
+    /// Who (a person, or the event that settled it).
+    pub closed_by: String,
+    /// What was decided.
+    pub reason: String,
+    /// Event time of the closing.
+    pub closed_at: DateTime<Utc>,
+    /// The input event that closed it.
+    pub event_id: String,
+}
+
+/// Which tasks to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    /// Open (`Some(true)`), closed (`Some(false)`) or both (`None`).
+    pub open: Option<bool>,
+    /// Only this kind.
+    pub kind: Option<TaskKind>,
+    /// Only this debtor.
+    pub debtor_id: Option<String>,
+}
+
+impl TaskFilter {
+    fn admits(&self, t: &TaskRecord) -> bool {
+        self.kind.is_none_or(|k| k == t.kind)
+            && self
+                .debtor_id
+                .as_deref()
+                .is_none_or(|d| t.debtor_id.as_deref() == Some(d))
+    }
+}
+
+/// Open and recently closed tasks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TaskList {
+    open: BTreeMap<String, TaskRecord>,
+    closed: BTreeMap<String, TaskRecord>,
+    /// (closed at, task id), to drop closed tasks after the retention.
+    closed_order: BTreeSet<(DateTime<Utc>, String)>,
+}
+
+impl TaskList {
+    /// Records the tasks among `outputs` (closures included).
+    pub(crate) fn record(&mut self, outputs: &[OutputEnvelope]) {
+        for o in outputs {
+            let events::Output::Task(t) = &o.output else {
+                continue;
+            };
+            if t.closure.is_some() {
+                continue;
+            }
+            self.open.insert(
+                o.output_id.clone(),
+                TaskRecord {
+                    task_id: o.output_id.clone(),
+                    kind: t.kind,
+                    debtor_id: o.debtor_id.clone(),
+                    opened_at: o.event_time,
+                    summary: t.summary.clone(),
+                    payment_id: t.payment_id.clone(),
+                    amount: t.amount,
+                    candidates: t.candidates.clone(),
+                    invoice_numbers: t.invoice_numbers.clone(),
+                    closed: None,
+                },
+            );
+        }
+    }
+
+    /// Closes an open task; returns the task (as it now is), or `None` when no open task
+    /// has that id.
+    pub(crate) fn close(&mut self, task_id: &str, closed: Closed) -> Option<&TaskRecord> {
+        let mut task = self.open.remove(task_id)?;
+        self.closed_order
+            .insert((closed.closed_at, task_id.to_owned()));
+        task.closed = Some(closed);
+        self.closed.insert(task_id.to_owned(), task);
+        self.closed.get(task_id)
+    }
+
+    /// Open tasks of `kind` about these invoices.
+    pub(crate) fn open_about(&self, kind: TaskKind, invoice_number: &str) -> Vec<String> {
+        self.open
+            .values()
+            .filter(|t| t.kind == kind && t.invoice_numbers.iter().any(|i| i == invoice_number))
+            .map(|t| t.task_id.clone())
+            .collect()
+    }
+
+    /// Forgets tasks closed more than `days` before `now`.
+    pub(crate) fn prune(&mut self, now: DateTime<Utc>, days: u32) {
+        let Some(cutoff) = now.checked_sub_days(Days::new(u64::from(days))) else {
+            return;
+        };
+        while let Some((at, id)) = self.closed_order.first().cloned() {
+            if at >= cutoff {
+                break;
+            }
+            self.closed_order.pop_first();
+            self.closed.remove(&id);
+        }
+    }
+
+    /// A task by id, open or recently closed.
+    pub fn get(&self, task_id: &str) -> Option<&TaskRecord> {
+        self.open.get(task_id).or_else(|| self.closed.get(task_id))
+    }
+
+    /// Tasks passing the filter: open ones first, each group oldest first.
+    pub fn list(&self, filter: &TaskFilter) -> Vec<&TaskRecord> {
+        let mut out: Vec<&TaskRecord> = Vec::new();
+        if filter.open != Some(false) {
+            out.extend(self.open.values().filter(|t| filter.admits(t)));
+        }
+        let open_len = out.len();
+        if filter.open != Some(true) {
+            out.extend(self.closed.values().filter(|t| filter.admits(t)));
+        }
+        out[..open_len].sort_by(|a, b| (a.opened_at, &a.task_id).cmp(&(b.opened_at, &b.task_id)));
+        out[open_len..].sort_by(|a, b| (a.opened_at, &a.task_id).cmp(&(b.opened_at, &b.task_id)));
+        out
+    }
+
+    /// Open tasks by kind.
+    pub fn open_counts(&self) -> BTreeMap<String, u64> {
+        let mut counts = BTreeMap::new();
+        for t in self.open.values() {
+            *counts.entry(t.kind.as_str().to_owned()).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// The output that tells every task list a task is closed: a task of the same kind with
+/// its closure.
+pub(crate) fn closure_output(task: &TaskRecord, closed: &Closed) -> Task {
+    Task {
+        kind: task.kind,
+        summary: format!(
+            "Task {} closed by {}: {}",
+            task.task_id, closed.closed_by, closed.reason
+        ),
+        payment_id: task.payment_id.clone(),
+        amount: task.amount,
+        candidates: Vec::new(),
+        invoice_numbers: task.invoice_numbers.clone(),
+        closure: Some(TaskClosure {
+            task_id: task.task_id.clone(),
+            closed_by: closed.closed_by.clone(),
+            reason: closed.reason.clone(),
+        }),
+    }
+}
