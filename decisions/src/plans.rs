@@ -157,7 +157,13 @@ impl PlanBook {
         let Some(plan_policy) = &segment.payment_plan else {
             return;
         };
-        if amount.amount < plan_policy.min_amount || self.plans.contains_key(invoice_number) {
+        // An invoice that arrives already past due gets no plan: its first installment
+        // would lie in the past.
+        let today = ctx.ledger.clock().map(|c| c.date_naive());
+        if amount.amount < plan_policy.min_amount
+            || self.plans.contains_key(invoice_number)
+            || today.is_some_and(|t| due_date < t)
+        {
             return;
         }
         let why = match self.last_cycle.get(debtor_id) {
@@ -173,10 +179,17 @@ impl PlanBook {
                 format!("it paid invoice {} in parts", c.invoice_number)
             }
             _ => {
+                // Other items overdue now (not this one, should it be overdue already).
+                let this = ctx
+                    .ledger
+                    .item(invoice_number)
+                    .filter(|i| i.overdue)
+                    .map_or(Decimal::ZERO, |i| i.open_amount);
                 let overdue = ctx
                     .ledger
                     .debtor(debtor_id)
-                    .map_or(Decimal::ZERO, |a| a.overdue_balance);
+                    .map_or(Decimal::ZERO, |a| a.overdue_balance)
+                    - this;
                 if overdue <= Decimal::ZERO {
                     return;
                 }
@@ -331,7 +344,10 @@ impl PlanBook {
                             let sms_on =
                                 next_due - Days::new(u64::from(plan.policy.sms_days_before_next));
                             if sms_on <= today {
-                                sms(ctx, policy, segment, &plan, &invoice, k + 1, covered);
+                                // Late (the clock jumped): still before the next one?
+                                if today <= next_due {
+                                    sms(ctx, policy, segment, &plan, &invoice, k + 1, covered);
+                                }
                                 plan.check = Check::Installment(k + 1);
                                 plan.at = next_due + Days::new(1);
                             } else {
@@ -343,8 +359,9 @@ impl PlanBook {
                     }
                 }
                 Check::Sms(k) => {
-                    // Only while still behind: a debtor who caught up gets no SMS.
-                    if covered < plan.due_through(k - 1) {
+                    // Only while still behind (a debtor who caught up gets no SMS), and only
+                    // before the next installment falls due (the clock may have jumped).
+                    if covered < plan.due_through(k - 1) && today <= plan.installments[k].0 {
                         sms(ctx, policy, segment, &plan, &invoice, k, covered);
                     }
                     plan.check = Check::Installment(k);

@@ -8,3 +8,4 @@ mod determinism;
 mod golden;
 mod properties;
 mod rules;
+mod scenarios;
