@@ -38,7 +38,7 @@ pub enum ReminderHeld {
 }
 
 /// Whether an overdue item may be reminded now, judged on the ledger's current state (a
-/// plan is the decisions' own: see [`crate::Decisions::under_plan`]).
+/// plan is the decisions' own: see [`crate::Decisions::plan_status`]).
 pub fn reminder_held(ledger: &ledger::Ledger, invoice_number: &str) -> Option<ReminderHeld> {
     let Some(item) = ledger.item(invoice_number) else {
         return Some(ReminderHeld::UnknownItem);

@@ -24,7 +24,7 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
     // Validate everything before starting anything.
     let sim = crate::simulate::simulator(&args.portfolio)?;
     let subjects = args.nats.subjects();
-    let config = args.worker.config(subjects.clone())?;
+    let mut config = args.worker.config(subjects.clone())?;
 
     let (_local, url) = match &args.nats.nats_url {
         Some(url) => (None, url.clone()),
@@ -46,8 +46,18 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
         PipelineMetrics::new(&registry)
             .map_err(|e| PipelineError::Internal(format!("metrics: {e}")))?,
     );
-    let http = crate::http::serve(args.http_addr, registry.clone()).await?;
-    eprintln!("metrics at http://{}/metrics", http.addr);
+    let board = Arc::new(crate::task_api::TaskBoard::default());
+    config.task_board = Some(board.clone());
+    let api = crate::task_api::TaskApi {
+        board,
+        js: js.clone(),
+        subjects: subjects.clone(),
+    };
+    let http = crate::http::serve(args.http_addr, registry.clone(), Some(api)).await?;
+    eprintln!(
+        "metrics at http://{0}/metrics, tasks at http://{0}/tasks",
+        http.addr
+    );
 
     // A risk model trained on another simulated history (another seed), stored in the
     // registry and activated by the first event of the log, as an analyst would.

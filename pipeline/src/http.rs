@@ -1,4 +1,5 @@
-//! The HTTP server: `/metrics` for Prometheus and `/healthz`.
+//! The HTTP server: `/metrics` for Prometheus, `/healthz`, and the task API
+//! ([`crate::task_api`]) when a worker runs beside it.
 
 use std::net::SocketAddr;
 
@@ -19,8 +20,13 @@ pub struct HttpServer {
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Binds `addr` (port 0 picks a free one) and serves the routes.
-pub async fn serve(addr: SocketAddr, registry: Registry) -> Result<HttpServer, PipelineError> {
+/// Binds `addr` (port 0 picks a free one) and serves the routes; the task API too when
+/// `tasks` is given.
+pub async fn serve(
+    addr: SocketAddr,
+    registry: Registry,
+    tasks: Option<crate::task_api::TaskApi>,
+) -> Result<HttpServer, PipelineError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| PipelineError::Io(format!("binding the HTTP server to {addr}"), e))?;
@@ -31,6 +37,10 @@ pub async fn serve(addr: SocketAddr, registry: Registry) -> Result<HttpServer, P
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .with_state(registry);
+    let app = match tasks {
+        Some(api) => app.merge(crate::task_api::routes(api)),
+        None => app,
+    };
     let task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "HTTP server stopped");

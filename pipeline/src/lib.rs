@@ -8,7 +8,8 @@
 //! - [`worker`]: the stage loop — pull, decode (bad input → dead letter), [`stages`],
 //!   publish outputs, [`checkpoint`], ack;
 //! - [`stages`]: ledger → decisions, pure, also used by replays and tests;
-//! - [`metrics`] and [`http`]: the metric catalogue and `/metrics`;
+//! - [`metrics`] and [`http`]: the metric catalogue and `/metrics`; [`task_api`]: the
+//!   task list, closing tasks and limit overrides over HTTP;
 //! - [`demo`], [`run`], [`simulate`], [`import`], [`dataset`], [`train`],
 //!   [`evaluate`], [`explain`]: the sub-commands; [`archive`]: the Parquet event archive;
 //!   [`registry`]: model artifacts by version (object store or directory); [`strategy`]:
@@ -36,6 +37,7 @@ pub mod shutdown;
 pub mod simulate;
 pub mod stages;
 pub mod strategy;
+pub mod task_api;
 pub mod train;
 pub mod worker;
 

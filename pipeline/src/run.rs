@@ -20,16 +20,23 @@ pub async fn run(args: RunArgs) -> Result<(), PipelineError> {
             name: "--nats-url",
             reason: "`run` needs a NATS server; `demo` starts its own".into(),
         })?;
-    let config = args.worker.config(args.nats.subjects())?;
+    let mut config = args.worker.config(args.nats.subjects())?;
     let (_client, js) = crate::broker::connect(&args.nats.options(url)).await?;
+    let board = Arc::new(crate::task_api::TaskBoard::default());
+    config.task_board = Some(board.clone());
+    let api = crate::task_api::TaskApi {
+        board,
+        js: js.clone(),
+        subjects: config.subjects.clone(),
+    };
     let registry = Registry::new();
     let metrics = Arc::new(
         PipelineMetrics::new(&registry)
             .map_err(|e| PipelineError::Internal(format!("metrics: {e}")))?,
     );
-    let http = crate::http::serve(args.http_addr, registry).await?;
+    let http = crate::http::serve(args.http_addr, registry, Some(api)).await?;
     eprintln!(
-        "creditstream worker running; metrics at http://{}/metrics",
+        "creditstream worker running; metrics at http://{0}/metrics, tasks at http://{0}/tasks",
         http.addr
     );
     // A transient failure (NATS restarting, a timeout) restarts the worker from its last

@@ -49,6 +49,9 @@ pub struct WorkerConfig {
     /// The model registry to load activated versions from: a directory, or (by default)
     /// the `<prefix>-models` object store of the worker's own JetStream.
     pub registry_dir: Option<std::path::PathBuf>,
+    /// Where the task API reads the task list (updated at each checkpoint), if one is
+    /// served.
+    pub task_board: Option<Arc<crate::task_api::TaskBoard>>,
 }
 
 impl Default for WorkerConfig {
@@ -67,6 +70,7 @@ impl Default for WorkerConfig {
             archive_dir: None,
             scoring: crate::scoring::ScoringConfig::default(),
             registry_dir: None,
+            task_board: None,
         }
     }
 }
@@ -200,6 +204,9 @@ pub async fn start(
         None => Registry::object_store(&js, config.subjects.prefix()).await?,
     };
     observe_models(&metrics, &stages);
+    if let Some(board) = &config.task_board {
+        board.update(&stages);
+    }
     let archive = match &config.archive_dir {
         Some(dir) => Some(crate::archive::Archive::open(dir)?),
         None => None,
@@ -613,6 +620,9 @@ impl Worker {
         );
         crate::metrics::set_drift(&self.metrics, &self.stages.models().drift());
         crate::metrics::set_open_tasks(&self.metrics, &self.stages.decisions().open_tasks());
+        if let Some(board) = &self.config.task_board {
+            board.update(&self.stages);
+        }
         self.metrics
             .features_state_bytes
             .set(self.stages.features().state_bytes() as i64);

@@ -396,7 +396,7 @@ impl LivePipeline {
         let mut worker = worker::start(nats.js.clone(), nats.worker_config(), metrics)
             .await
             .expect("worker starts");
-        let http = pipeline::http::serve("127.0.0.1:0".parse().unwrap(), registry)
+        let http = pipeline::http::serve("127.0.0.1:0".parse().unwrap(), registry, None)
             .await
             .expect("metrics served");
         // A model scores the portfolio, as in the demo: trained on another simulated
