@@ -62,13 +62,30 @@ pub fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
     Ok(value)
 }
 
+/// The amount as written: trailing zeros beyond [`MAX_SCALE`] decimals are dropped (the
+/// value is unchanged), so that an amount computed at a larger scale reads back. An
+/// amount with more significant decimals is written as it is, never rounded: the reader
+/// refuses it, as the contract says.
+pub fn writable(value: Decimal) -> Decimal {
+    if value.scale() <= MAX_SCALE {
+        value
+    } else {
+        let normalized = value.normalize();
+        if normalized.scale() <= MAX_SCALE {
+            normalized
+        } else {
+            value
+        }
+    }
+}
+
 /// Serde adapter for amounts: a decimal string in, a decimal string out.
 pub mod amount_str {
     use super::*;
 
-    /// Writes the amount as a decimal string.
+    /// Writes the amount as a decimal string (see [`writable`]).
     pub fn serialize<S: Serializer>(value: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(value)
+        s.collect_str(&writable(*value))
     }
 
     /// Reads a decimal string; JSON numbers are refused (floats are not money).
@@ -138,7 +155,7 @@ pub mod amount_str {
         /// Writes `Some` as a decimal string and `None` as null.
         pub fn serialize<S: Serializer>(value: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
             match value {
-                Some(v) => s.collect_str(v),
+                Some(v) => s.collect_str(&super::writable(*v)),
                 None => s.serialize_none(),
             }
         }
@@ -238,6 +255,21 @@ impl Money {
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.currency, self.amount)
+    }
+}
+
+#[cfg(test)]
+mod writing_tests {
+    use super::*;
+
+    #[test]
+    fn trailing_zeros_beyond_six_decimals_are_dropped_and_nothing_is_rounded() {
+        let twelve: Decimal = "12000.0000000".parse().unwrap_or_default();
+        assert_eq!(writable(twelve).to_string(), "12000");
+        let third = Decimal::ONE / Decimal::from(3);
+        assert_eq!(writable(third), third);
+        let cents: Decimal = "89.90".parse().unwrap_or_default();
+        assert_eq!(writable(cents).to_string(), "89.90");
     }
 }
 

@@ -304,9 +304,13 @@ impl LimitPolicy {
                 amount,
             });
         }
+        // A limit is money: whole cents (the steps keep their exact amounts).
+        let limit = amount
+            .round_dp_with_strategy(2, RoundingStrategy::ToZero)
+            .normalize();
         Ok(LimitRecommendation {
-            limit: amount,
-            exposure_above_limit: d.exposure > amount,
+            limit,
+            exposure_above_limit: d.exposure > limit,
             steps,
         })
     }

@@ -177,3 +177,48 @@ pub fn assert_same_outputs(published: &[OutputEnvelope], expected: &[OutputEnvel
         assert_eq!(p, e, "output {i} differs");
     }
 }
+
+/// One HTTP/1.0 request (the server closes the connection after the body): status and
+/// body. `body` is sent as JSON.
+pub async fn http(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
+    use std::io::{Read, Write};
+    let (method, path, body) = (
+        method.to_string(),
+        path.to_string(),
+        body.map(str::to_owned),
+    );
+    tokio::task::spawn_blocking(move || {
+        let fail = |e: std::io::Error| format!("{method} http://{addr}{path}: {e}");
+        let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .map_err(fail)?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .map_err(fail)?;
+        let payload = body.unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{payload}",
+            payload.len()
+        )
+        .map_err(fail)?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).map_err(fail)?;
+        let response = String::from_utf8_lossy(&response);
+        let (head, body) = response
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| format!("{method} {path}: no end of headers"))?;
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("{method} {path}: bad status line in {head:?}"))?;
+        Ok((status, body.to_string()))
+    })
+    .await
+    .unwrap()
+}

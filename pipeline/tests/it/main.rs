@@ -15,3 +15,4 @@ mod restart;
 mod scoring;
 mod setup;
 mod train;
+mod workflow;

@@ -9,8 +9,8 @@
 //! installs it), found on the PATH or in `/usr/bin`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -655,31 +655,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// GET over HTTP/1.0 (the server closes the connection after the body): status and body.
+/// GET over HTTP/1.0: status and body.
 async fn http_get(addr: SocketAddr, path: &str) -> Result<(u16, String), String> {
-    let path = path.to_string();
-    tokio::task::spawn_blocking(move || {
-        let fail = |e: std::io::Error| format!("GET http://{addr}{path}: {e}");
-        let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).map_err(fail)?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .map_err(fail)?;
-        write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").map_err(fail)?;
-        let mut response = Vec::new();
-        stream.read_to_end(&mut response).map_err(fail)?;
-        let response = String::from_utf8_lossy(&response);
-        let (head, body) = response
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| format!("GET {path}: no end of headers"))?;
-        let status = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| format!("GET {path}: bad status line in {head:?}"))?;
-        Ok((status, body.to_string()))
-    })
-    .await
-    .unwrap()
+    crate::fixture::http(addr, "GET", path, None).await
 }
 
 fn url_encode(s: &str) -> String {

@@ -53,6 +53,12 @@ fn model(version: &'static str) -> &'static [u8] {
     }
 }
 
+/// A model version trained once per test run, as an artifact.
+pub(crate) fn trained_model(version: &'static str) -> (ModelArtifact, &'static [u8]) {
+    let bytes = model(version);
+    (ModelArtifact::from_json(bytes).expect("artifact"), bytes)
+}
+
 /// A model that reads a column the running features do not have.
 fn model_with_extra_column() -> Vec<u8> {
     let (schema, batches) = training_batches();
