@@ -223,7 +223,7 @@ pub struct DemoArgs {
     /// Worker tuning.
     #[command(flatten)]
     pub worker: WorkerArgs,
-    /// Address of the HTTP server (/metrics); port 0 picks a free port.
+    /// Address of the HTTP server (/metrics and the task API); port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub http_addr: SocketAddr,
     /// Keep the pipeline (and /metrics) running after the portfolio is processed, until Ctrl-C.
@@ -247,7 +247,7 @@ pub struct RunArgs {
     /// Worker tuning.
     #[command(flatten)]
     pub worker: WorkerArgs,
-    /// Address of the HTTP server (/metrics).
+    /// Address of the HTTP server (/metrics and the task API, docs/tasks.md).
     #[arg(long, default_value = "127.0.0.1:9464")]
     pub http_addr: SocketAddr,
 }
