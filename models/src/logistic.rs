@@ -43,6 +43,7 @@ pub struct ValidLogisticParams {
     tolerance: f64,
     class_weight: ClassWeight,
     standardize: bool,
+    winsorize: bool,
     threads: usize,
 }
 
@@ -67,6 +68,11 @@ impl ValidLogisticParams {
     pub fn standardize(&self) -> bool {
         self.standardize
     }
+    /// Whether values are held within the training 0.5th–99.5th percentiles (see
+    /// [`crate::scaling`]).
+    pub fn winsorize(&self) -> bool {
+        self.winsorize
+    }
     /// Threads used for the passes over the rows.
     pub fn threads(&self) -> usize {
         self.threads
@@ -85,13 +91,15 @@ impl Default for LogisticParams {
             tolerance: 1e-6,
             class_weight: ClassWeight::default(),
             standardize: true,
+            winsorize: true,
             threads: std::thread::available_parallelism().map_or(1, usize::from),
         })
     }
 }
 
 impl LogisticParams {
-    /// The defaults: `C = 1`, balanced classes, standardised features, all cores.
+    /// The defaults: `C = 1`, balanced classes, standardised and winsorised features, all
+    /// cores.
     pub fn new() -> LogisticParams {
         LogisticParams::default()
     }
@@ -119,6 +127,13 @@ impl LogisticParams {
     /// Standardise features first (default) or fit on them as they are.
     pub fn standardize(mut self, standardize: bool) -> Self {
         self.0.standardize = standardize;
+        self
+    }
+    /// Hold values within the training 0.5th–99.5th percentiles, in training and scoring
+    /// (default), or use them as they are (the textbook fit, e.g. to compare with another
+    /// library).
+    pub fn winsorize(mut self, winsorize: bool) -> Self {
+        self.0.winsorize = winsorize;
         self
     }
     /// Threads for the passes over the rows (the result does not depend on it).
@@ -217,7 +232,7 @@ impl LogisticModel {
                 self.scaler.scale.len()
             )));
         }
-        Ok(())
+        self.scaler.validate()
     }
 
     /// Coefficients and intercept on the raw (unstandardised) scale.
@@ -246,6 +261,47 @@ impl LogisticModel {
             });
         }
         let (raw, intercept) = self.raw_coefficients();
+        if !self.scaler.lower.is_empty() {
+            // Values held within the training bounds (missing ones at the mean), a block of
+            // rows at a time into a buffer, then one matrix-vector product per block.
+            const BLOCK: usize = 512;
+            let (lower, upper, mean) = (&self.scaler.lower, &self.scaler.upper, &self.scaler.mean);
+            let raw = Array1::from(raw);
+            let n = x.nrows();
+            let mut z = Array1::zeros(n);
+            let mut buffer = Array2::<f64>::zeros((BLOCK.min(n), x.ncols()));
+            let mut start = 0;
+            while start < n {
+                let end = (start + BLOCK).min(n);
+                let mut block = buffer.slice_axis_mut(Axis(0), Slice::from(..end - start));
+                for (mut out, row) in block
+                    .rows_mut()
+                    .into_iter()
+                    .zip(x.slice_axis(Axis(0), Slice::from(start..end)).rows())
+                {
+                    match (out.as_slice_mut(), row.as_slice()) {
+                        // Contiguous rows (the usual layout): plain slices, which vectorise.
+                        (Some(out), Some(row)) => clamp_row(out, row, lower, upper, mean),
+                        _ => {
+                            let values: Vec<f64> = row.iter().copied().collect();
+                            let mut clamped = vec![0.0; values.len()];
+                            clamp_row(&mut clamped, &values, lower, upper, mean);
+                            out.assign(&Array1::from(clamped));
+                        }
+                    }
+                }
+                let part = block.dot(&raw);
+                for (out, p) in z
+                    .slice_axis_mut(Axis(0), Slice::from(start..end))
+                    .iter_mut()
+                    .zip(part.iter())
+                {
+                    *out = sigmoid(p + intercept);
+                }
+                start = end;
+            }
+            return Ok(z);
+        }
         let raw = Array1::from(raw);
         let mut z = x.dot(&raw);
         for (i, z) in z.iter_mut().enumerate() {
@@ -262,6 +318,36 @@ impl LogisticModel {
             *z = sigmoid(*z + intercept);
         }
         Ok(z)
+    }
+}
+
+/// One row held within the bounds, a missing value (NaN fails every comparison) at the
+/// mean: compare-and-select over plain slices.
+#[inline]
+fn clamp_row(out: &mut [f64], row: &[f64], lower: &[f64], upper: &[f64], mean: &[f64]) {
+    let n = out
+        .len()
+        .min(row.len())
+        .min(lower.len())
+        .min(upper.len())
+        .min(mean.len());
+    let (out, row, lower, upper, mean) = (
+        &mut out[..n],
+        &row[..n],
+        &lower[..n],
+        &upper[..n],
+        &mean[..n],
+    );
+    for j in 0..n {
+        let v = row[j];
+        let c = if v < lower[j] {
+            lower[j]
+        } else if v > upper[j] {
+            upper[j]
+        } else {
+            v
+        };
+        out[j] = if c.is_nan() { mean[j] } else { c };
     }
 }
 
@@ -358,7 +444,12 @@ impl ValidLogisticParams {
             }
         }
         let scaler = if self.standardize {
-            StandardScaler::fit(x)?
+            let mut scaler = StandardScaler::fit(x)?;
+            if !self.winsorize {
+                scaler.lower.clear();
+                scaler.upper.clear();
+            }
+            scaler
         } else {
             if let Some((i, j)) = x
                 .indexed_iter()

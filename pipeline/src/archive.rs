@@ -151,3 +151,64 @@ pub fn write_parquet_batches(
     std::fs::rename(&tmp, path).map_err(|e| io("renaming into", e))?;
     Ok(())
 }
+
+/// Reads an archive in log order: each event's stream sequence and its bytes as
+/// received, repeats (archived twice around a crash) dropped. DataFusion reads the files.
+pub async fn read_events(
+    dir: &Path,
+    mut f: impl AsyncFnMut(u64, &[u8]) -> Result<(), PipelineError>,
+) -> Result<(), PipelineError> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::UInt64Type;
+    use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
+    use futures::StreamExt;
+
+    if !dir.is_dir() {
+        return Err(PipelineError::InvalidInput(format!(
+            "{} is not an archive directory",
+            dir.display()
+        )));
+    }
+    let ctx = SessionContext::new_with_config(SessionConfig::new().with_batch_size(8192));
+    let options = ParquetReadOptions::default()
+        .table_partition_cols(vec![("day".to_owned(), DataType::Utf8)]);
+    let archive = dir.to_string_lossy().into_owned();
+    let df_err = |what: &'static str| {
+        move |e: datafusion::error::DataFusionError| {
+            PipelineError::InvalidInput(format!("{what} the archive: {e}"))
+        }
+    };
+    ctx.register_parquet("archive", &archive, options)
+        .await
+        .map_err(df_err("reading"))?;
+    let mut stream = ctx
+        .sql("SELECT sequence, payload FROM archive ORDER BY sequence")
+        .await
+        .map_err(df_err("querying"))?
+        .execute_stream()
+        .await
+        .map_err(df_err("reading"))?;
+    let mut last_sequence = 0_u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(df_err("reading"))?;
+        let sequences = batch.column(0).as_primitive::<UInt64Type>();
+        // DataFusion may read text as string views: take it as plain UTF-8.
+        let payloads = datafusion::arrow::compute::cast(batch.column(1), &DataType::Utf8)
+            .map_err(|e| PipelineError::InvalidInput(format!("archive payload: {e}")))?;
+        let payloads = payloads
+            .as_string_opt::<i32>()
+            .ok_or_else(|| PipelineError::InvalidInput("archive payload is not text".into()))?;
+        for row in 0..batch.num_rows() {
+            let sequence = sequences.value(row);
+            if sequence <= last_sequence && last_sequence != 0 {
+                continue; // archived twice around a crash
+            }
+            last_sequence = sequence;
+            if payloads.is_null(row) {
+                continue;
+            }
+            f(sequence, payloads.value(row).as_bytes()).await?;
+        }
+    }
+    Ok(())
+}

@@ -54,6 +54,10 @@ pub enum Command {
     /// Strategies per segment (dunning, payment plans, credit holds): check a strategy
     /// file, or activate it in the running pipeline through the log.
     Strategy(crate::strategy::StrategyArgs),
+    /// Run the pipeline over a log already written (the input stream, or the event
+    /// archive) with the event-time clock, much faster than real time: the live run's
+    /// outputs, byte for byte, to a file or a subject.
+    Replay(crate::replay::ReplayArgs),
 }
 
 /// How to reach NATS.

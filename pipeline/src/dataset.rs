@@ -6,12 +6,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{DataType, UInt64Type};
-use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use events::Envelope;
 use features::{Definitions, LabelOptions, TrainingSetBuilder, TrainingSummary};
-use futures::StreamExt;
 
 use crate::archive::write_parquet_batches;
 use crate::error::PipelineError;
@@ -71,67 +67,24 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     let definitions = load_definitions(args.feature_definitions.as_ref())?;
     let mut builder =
         TrainingSetBuilder::new(definitions, ledger::LedgerConfig::default(), labels)?;
-    if !args.archive.is_dir() {
-        return Err(PipelineError::InvalidInput(format!(
-            "{} is not an archive directory",
-            args.archive.display()
-        )));
-    }
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_batch_size(8192));
-    let options = ParquetReadOptions::default()
-        .table_partition_cols(vec![("day".to_owned(), DataType::Utf8)]);
-    let archive = args.archive.to_string_lossy().into_owned();
-    let df_err = |what: &'static str| {
-        move |e: datafusion::error::DataFusionError| {
-            PipelineError::InvalidInput(format!("{what} the archive: {e}"))
-        }
-    };
-    ctx.register_parquet("archive", &archive, options)
-        .await
-        .map_err(df_err("reading"))?;
-    let mut stream = ctx
-        .sql("SELECT sequence, payload FROM archive ORDER BY sequence")
-        .await
-        .map_err(df_err("querying"))?
-        .execute_stream()
-        .await
-        .map_err(df_err("reading"))?;
     let progress = crate::progress::counter("dataset");
-    let mut last_sequence = 0_u64;
     let mut skipped = 0_u64;
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(df_err("reading"))?;
-        let sequences = batch.column(0).as_primitive::<UInt64Type>();
-        // DataFusion may read text as string views: take it as plain UTF-8.
-        let payloads = datafusion::arrow::compute::cast(batch.column(1), &DataType::Utf8)
-            .map_err(|e| PipelineError::InvalidInput(format!("archive payload: {e}")))?;
-        let payloads = payloads
-            .as_string_opt::<i32>()
-            .ok_or_else(|| PipelineError::InvalidInput("archive payload is not text".into()))?;
-        for row in 0..batch.num_rows() {
-            let sequence = sequences.value(row);
-            if sequence <= last_sequence && last_sequence != 0 {
-                continue; // archived twice around a crash
-            }
-            last_sequence = sequence;
-            if payloads.is_null(row) {
+    crate::archive::read_events(&args.archive, async |sequence, payload| {
+        progress.inc(1);
+        match Envelope::decode(payload, usize::MAX) {
+            Ok(event) => builder.push(&event)?,
+            Err(e) => {
                 skipped += 1;
-                continue;
-            }
-            match Envelope::decode(payloads.value(row).as_bytes(), usize::MAX) {
-                Ok(event) => builder.push(&event)?,
-                Err(e) => {
-                    skipped += 1;
-                    tracing::warn!(
-                        sequence,
-                        reason = e.reason.as_str(),
-                        "archived event does not decode"
-                    );
-                }
+                tracing::warn!(
+                    sequence,
+                    reason = e.reason.as_str(),
+                    "archived event does not decode"
+                );
             }
         }
-        progress.inc(batch.num_rows() as u64);
-    }
+        Ok(())
+    })
+    .await?;
     progress.finish_and_clear();
     if skipped > 0 {
         tracing::warn!(skipped, "archived events skipped");

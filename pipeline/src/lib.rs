@@ -13,7 +13,7 @@
 //! - [`demo`], [`run`], [`simulate`], [`import`], [`dataset`], [`train`],
 //!   [`evaluate`], [`explain`]: the sub-commands; [`archive`]: the Parquet event archive;
 //!   [`registry`]: model artifacts by version (object store or directory); [`strategy`]:
-//!   checking and activating strategy configs.
+//!   checking and activating strategy configs; [`replay`]: the stages over a written log.
 
 pub mod archive;
 pub mod broker;
@@ -31,6 +31,7 @@ pub mod natsd;
 pub mod progress;
 pub mod publish;
 pub mod registry;
+pub mod replay;
 pub mod run;
 pub mod scoring;
 pub mod shutdown;

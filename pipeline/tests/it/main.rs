@@ -11,6 +11,7 @@ mod fixture;
 mod import;
 mod monitoring;
 mod registry;
+mod replay;
 mod restart;
 mod scoring;
 mod setup;

@@ -124,14 +124,14 @@ async fn a_debtor_turning_bad_gets_a_limit_alert_and_a_hold_and_a_crash_repeats_
     let registry = Registry::object_store(&nats.js, nats.subjects.prefix())
         .await
         .expect("registry");
-    let (artifact, _) = crate::scoring::trained_model("v2");
+    let (artifact, _) = crate::scoring::trained_model("v1");
     registry.publish(&artifact).await.expect("publish model");
 
     let background = portfolio(60, 10, 41);
     let start = background[0].event_time.date_naive();
     let activation = activation_event(
         &registry,
-        "v2",
+        "v1",
         ModelRole::Champion,
         "ops",
         "test",
