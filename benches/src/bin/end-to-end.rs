@@ -1,0 +1,305 @@
+//! End to end through a real nats-server (started here, loopback, temporary store), in one
+//! run on one machine:
+//!
+//! 1. **reference**: the raw JetStream consume rate of the portfolio's events — a pull
+//!    consumer as the worker's (ack all, batches of 1000), no processing;
+//! 2. **as fast as possible**: the worker consumes the same stream, runs every stage and
+//!    publishes its decisions: events/s in, outputs/s out, the ratio to the reference;
+//! 3. **at a fixed rate** (default 10,000 events/s): the simulator publishes paced while
+//!    the worker runs; event-to-decision latency is from an event's publish to the arrival
+//!    of the first output it caused (subscribed on the output subjects), p50/p99/p99.9.
+//!
+//! Peak memory is the process's high-water mark (`VmHWM`): the harness holds the
+//! portfolio's events too, so it bounds the pipeline's from above.
+//!
+//! `cargo run --release -p benches --bin end-to-end -- [DEBTORS] [MONTHS] [RATE]`
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, consumer};
+use bytes::Bytes;
+use events::{Envelope, Subjects};
+use futures::StreamExt;
+use pipeline::broker::{self, NatsOptions};
+use pipeline::metrics::PipelineMetrics;
+use pipeline::natsd::LocalNats;
+use pipeline::publish::EventPublisher;
+use pipeline::worker::{self, WorkerConfig};
+use simulator::{SimConfig, Simulator};
+
+const PATIENCE: Duration = Duration::from_secs(1800);
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+async fn publish_all(js: &jetstream::Context, subjects: &Subjects, events: &[Envelope]) -> u64 {
+    let mut publisher = EventPublisher::new(js.clone(), subjects.clone());
+    for e in events {
+        publisher.publish(e).await.expect("publish");
+    }
+    publisher.flush().await.expect("flush");
+    publisher.last_sequence
+}
+
+/// Consumes the whole input stream as the worker's consumer would, without processing.
+async fn raw_consume(js: &jetstream::Context, subjects: &Subjects, last: u64) -> Duration {
+    let stream = js
+        .get_stream(subjects.input_stream())
+        .await
+        .expect("stream");
+    let consumer = stream
+        .create_consumer(consumer::pull::Config {
+            durable_name: Some("raw-reference".into()),
+            filter_subject: subjects.input_wildcard(),
+            deliver_policy: consumer::DeliverPolicy::All,
+            ack_policy: consumer::AckPolicy::All,
+            max_ack_pending: 100_000,
+            ..Default::default()
+        })
+        .await
+        .expect("consumer");
+    let started = Instant::now();
+    let mut seen = 0_u64;
+    while seen < last {
+        let mut batch = consumer
+            .fetch()
+            .max_messages(1000)
+            .expires(Duration::from_millis(500))
+            .messages()
+            .await
+            .expect("fetch");
+        let mut tail = None;
+        while let Some(m) = batch.next().await {
+            let m = m.expect("message");
+            seen = m.info().expect("info").stream_sequence;
+            tail = Some(m);
+        }
+        if let Some(m) = tail {
+            m.ack().await.expect("ack");
+        }
+    }
+    started.elapsed()
+}
+
+fn config(subjects: &Subjects) -> WorkerConfig {
+    let mut c = WorkerConfig {
+        subjects: subjects.clone(),
+        ..WorkerConfig::default()
+    };
+    // Experiments: CHECKPOINT_EVERY=<events> and CHECKPOINT_SECONDS=<s> override the
+    // worker's defaults (20,000 events / 2 s).
+    if let Some(n) = std::env::var("CHECKPOINT_EVERY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        c.checkpoint_every = n;
+    }
+    if let Some(s) = std::env::var("CHECKPOINT_SECONDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        c.checkpoint_interval = Duration::from_secs(s);
+    }
+    c
+}
+
+async fn output_count(js: &jetstream::Context, subjects: &Subjects) -> u64 {
+    js.get_stream(subjects.output_stream())
+        .await
+        .expect("output stream")
+        .info()
+        .await
+        .expect("info")
+        .state
+        .messages
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let debtors = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let months = args.next().and_then(|a| a.parse().ok()).unwrap_or(12);
+    let rate: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
+    let sim = match (SimConfig {
+        debtors,
+        months,
+        ..SimConfig::default()
+    })
+    .check()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}\nusage: end-to-end [DEBTORS] [MONTHS] [RATE]");
+            std::process::exit(2);
+        }
+    };
+    let events: Vec<Envelope> = Simulator::new(sim).collect();
+    let n = events.len() as u64;
+    println!("portfolio: {debtors} debtors, {months} months, {n} events");
+
+    let server = LocalNats::start().expect("nats-server (is it installed?)");
+    let (client, js) = broker::connect(&NatsOptions {
+        url: server.url(),
+        ..Default::default()
+    })
+    .await
+    .expect("connects");
+
+    // 1. and 2.: the same stream, consumed raw and by the pipeline.
+    let subjects = Subjects::new("e2e", 1);
+    broker::ensure_streams(&js, &subjects)
+        .await
+        .expect("streams");
+    let t = Instant::now();
+    let last = publish_all(&js, &subjects, &events).await;
+    let publish = t.elapsed();
+    println!(
+        "publish (acknowledged)      {n} events in {:7.3} s = {:9.0} events/s",
+        publish.as_secs_f64(),
+        n as f64 / publish.as_secs_f64()
+    );
+    let raw = raw_consume(&js, &subjects, last).await;
+    let raw_rate = n as f64 / raw.as_secs_f64();
+    println!(
+        "raw JetStream consume       {n} events in {:7.3} s = {raw_rate:9.0} events/s (reference)",
+        raw.as_secs_f64()
+    );
+    let registry = prometheus::Registry::new();
+    let metrics = Arc::new(PipelineMetrics::new(&registry).expect("metrics"));
+    let t = Instant::now();
+    let mut handle = worker::start(js.clone(), config(&subjects), metrics.clone())
+        .await
+        .expect("worker");
+    handle
+        .wait_for(PATIENCE, |s| s.processed_sequence >= last)
+        .await
+        .expect("processed");
+    let full = t.elapsed();
+    handle.stop().await.expect("stops");
+    let checkpoints = metrics.checkpoints.get();
+    let checkpoint_s = metrics.checkpoint_seconds.get_sample_sum();
+    let outputs = output_count(&js, &subjects).await;
+    let full_rate = n as f64 / full.as_secs_f64();
+    println!(
+        "pipeline, as fast as it can {n} events in {:7.3} s = {full_rate:9.0} events/s in, {:9.0} outputs/s out ({outputs} outputs); {:.1} % of the raw consume rate",
+        full.as_secs_f64(),
+        outputs as f64 / full.as_secs_f64(),
+        100.0 * full_rate / raw_rate
+    );
+    println!(
+        "  of which checkpoints: {checkpoints} taking {checkpoint_s:.1} s, the last {:.1} MB",
+        metrics.checkpoint_bytes.get() as f64 / 1e6
+    );
+
+    // 3.: paced publishing while the worker runs; latency to the first output per cause.
+    let subjects = Subjects::new("e2e-paced", 1);
+    broker::ensure_streams(&js, &subjects)
+        .await
+        .expect("streams");
+    let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let arrived: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let mut outputs_sub = client
+        .subscribe(subjects.output_wildcard())
+        .await
+        .expect("subscribe");
+    let arrivals = arrived.clone();
+    let listener = tokio::spawn(async move {
+        while let Some(m) = outputs_sub.next().await {
+            let now = Instant::now();
+            if let Ok(o) = serde_json::from_slice::<events::OutputEnvelope>(&m.payload) {
+                arrivals
+                    .lock()
+                    .expect("lock")
+                    .entry(o.cause_event_id)
+                    .or_insert(now);
+            }
+        }
+    });
+    let metrics = Arc::new(PipelineMetrics::new(&prometheus::Registry::new()).expect("metrics"));
+    let mut handle = worker::start(js.clone(), config(&subjects), metrics)
+        .await
+        .expect("worker");
+    let paced: Vec<Envelope> = events.iter().take((rate * 30) as usize).cloned().collect();
+    let m = paced.len() as u64;
+    let tick = Duration::from_millis(10);
+    let per_tick = (rate / 100).max(1) as usize;
+    let mut publisher = EventPublisher::new(js.clone(), subjects.clone());
+    let started = Instant::now();
+    let mut interval = tokio::time::interval(tick);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    for chunk in paced.chunks(per_tick) {
+        interval.tick().await;
+        for e in chunk {
+            let bytes = Bytes::from(e.to_json());
+            sent.lock()
+                .expect("lock")
+                .insert(e.event_id.clone(), Instant::now());
+            publisher
+                .publish_raw(
+                    subjects.input(e.event.debtor_id(), e.event.kind()),
+                    bytes,
+                    Some(&e.event_id),
+                )
+                .await
+                .expect("publish");
+        }
+    }
+    publisher.flush().await.expect("flush");
+    let publishing = started.elapsed();
+    let last = publisher.last_sequence;
+    handle
+        .wait_for(PATIENCE, |s| s.processed_sequence >= last)
+        .await
+        .expect("processed");
+    // Outputs of the last events are in flight: give them a moment to arrive.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    handle.stop().await.expect("stops");
+    listener.abort();
+    let sent = sent.lock().expect("lock");
+    let arrived = arrived.lock().expect("lock");
+    let mut latencies: Vec<f64> = arrived
+        .iter()
+        .filter_map(|(cause, at)| {
+            sent.get(cause)
+                .map(|s| at.saturating_duration_since(*s).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    latencies.sort_by(f64::total_cmp);
+    println!(
+        "paced at {rate} events/s       {m} events published in {:7.3} s ({:.0} events/s achieved); {} caused outputs",
+        publishing.as_secs_f64(),
+        m as f64 / publishing.as_secs_f64(),
+        latencies.len()
+    );
+    println!(
+        "event-to-decision latency   p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 0.999),
+        latencies.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "peak RSS of the harness (events held included): {:.0} MB",
+        peak_rss_mb()
+    );
+    drop(server);
+}
