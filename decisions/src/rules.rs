@@ -350,14 +350,33 @@ impl Decisions {
                     reason_code,
                     reopened,
                     ..
-                } => alerts::reversal_received(
-                    &mut ctx,
-                    payment_id,
-                    debtor_id.as_deref(),
-                    *amount,
-                    reason_code,
-                    reopened,
-                ),
+                } => {
+                    alerts::reversal_received(
+                        &mut ctx,
+                        payment_id,
+                        debtor_id.as_deref(),
+                        *amount,
+                        reason_code,
+                        reopened,
+                    );
+                    // An item that was overdue before it was paid does not turn overdue
+                    // again: re-opened, it goes back into the dunning book here.
+                    if let Some(today) = today {
+                        for a in reopened {
+                            if let Some(item) = ledger.item(&a.invoice_number)
+                                && item.is_open()
+                                && item.overdue
+                            {
+                                self.dunning.track(
+                                    &a.invoice_number,
+                                    &item.debtor_id,
+                                    item.due_date,
+                                    today,
+                                );
+                            }
+                        }
+                    }
+                }
                 LedgerEffect::DisputeOpened {
                     debtor_id,
                     invoice_number,

@@ -18,6 +18,8 @@ pub enum IgnoredReason {
     NonPositiveAmount,
     /// A dispute resolution for a dispute the item does not have open.
     UnknownDispute,
+    /// A limit set by hand in another currency than the debtor's account.
+    CurrencyMismatch,
 }
 
 /// One change of the ledger, for decisions, features and metrics.

@@ -56,6 +56,20 @@ impl Ledger {
     /// `limit_override`: the limit set by hand takes effect at once and stays in force
     /// over later master data, until the next override.
     pub(crate) fn override_limit(&mut self, e: &LimitOverride, effects: &mut Vec<LedgerEffect>) {
+        // A limit only means something in the account's currency.
+        if self
+            .accounts
+            .get(&e.debtor_id)
+            .and_then(|a| a.currency)
+            .is_some_and(|c| c != e.currency)
+        {
+            effects.push(LedgerEffect::Ignored {
+                kind: events::EventKind::LimitOverride,
+                key: e.debtor_id.clone(),
+                reason: crate::effects::IgnoredReason::CurrencyMismatch,
+            });
+            return;
+        }
         let account = self.account_mut(&e.debtor_id, Some(e.currency));
         let previous = account.credit_limit();
         account.limit_override = Some(e.credit_limit);

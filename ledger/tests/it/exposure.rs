@@ -58,3 +58,62 @@ fn debtor_without_a_limit_has_no_exposure_checks() {
     assert!(!names(&effects).iter().any(|n| n.starts_with("exposure")));
     assert!(!h.ledger.standing("D1").unwrap().exposure_above_limit);
 }
+
+fn limit_override(debtor: &str, limit: &str, currency: &str) -> events::InputEvent {
+    events::InputEvent::LimitOverride(events::LimitOverride {
+        debtor_id: debtor.into(),
+        credit_limit: dec(limit),
+        currency: events::Currency::parse(currency).unwrap(),
+        set_by: "credit.devries".into(),
+        reason: "test".into(),
+    })
+}
+
+#[test]
+fn a_limit_set_by_hand_takes_effect_and_outlives_later_master_data() {
+    let mut h = Harness::new();
+    h.on("2025-01-01", debtor("D1", "1000", &[]));
+    h.on("2025-01-01", inv("A", "D1", "500", "2025-02-01"));
+    let effects = h.on("2025-01-02", limit_override("D1", "400", "EUR"));
+    assert_eq!(
+        names(&effects),
+        [
+            "limit_overridden",
+            "exposure_above_limit",
+            "standing_changed"
+        ]
+    );
+    assert!(matches!(
+        &effects[0],
+        LedgerEffect::LimitOverridden { credit_limit, previous, .. }
+            if *credit_limit == dec("400") && *previous == Some(dec("1000"))
+    ));
+    // The ERP sends its master data again: the override stays in force.
+    let effects = h.on("2025-01-03", debtor("D1", "1000", &[]));
+    assert!(!names(&effects).iter().any(|n| n.starts_with("exposure")));
+    assert_eq!(
+        h.ledger.standing("D1").unwrap().credit_limit,
+        Some(dec("400"))
+    );
+    // The next override replaces it.
+    let effects = h.on("2025-01-04", limit_override("D1", "600", "EUR"));
+    assert!(names(&effects).contains(&"exposure_within_limit"));
+}
+
+#[test]
+fn a_limit_in_another_currency_than_the_account_is_ignored() {
+    let mut h = Harness::new();
+    h.on("2025-01-01", debtor("D1", "1000", &[]));
+    let effects = h.on("2025-01-02", limit_override("D1", "5", "GBP"));
+    assert!(matches!(
+        &effects[..],
+        [LedgerEffect::Ignored {
+            reason: ledger::IgnoredReason::CurrencyMismatch,
+            ..
+        }]
+    ));
+    assert_eq!(
+        h.ledger.standing("D1").unwrap().credit_limit,
+        Some(dec("1000"))
+    );
+}
