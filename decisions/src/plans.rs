@@ -265,11 +265,7 @@ impl PlanBook {
         }
         plan.status = PlanStatus::Definitive;
         let debtor_id = plan.debtor_id.clone();
-        let segment = policy
-            .strategy
-            .segments
-            .iter()
-            .find(|s| s.name == plan.segment);
+        let segment = policy.strategy.segment_named(&plan.segment);
         ctx.emit(
             Some(invoice_number),
             Some(&debtor_id),
@@ -303,11 +299,7 @@ impl PlanBook {
                 .ledger
                 .item(&invoice)
                 .map_or(Decimal::ZERO, |i| i.amount - i.open_amount);
-            let segment = policy
-                .strategy
-                .segments
-                .iter()
-                .find(|s| s.name == plan.segment);
+            let segment = policy.strategy.segment_named(&plan.segment);
             let keep = match plan.check {
                 Check::Installment(k) => {
                     let last = k + 1 == plan.installments.len();

@@ -413,6 +413,13 @@ impl Strategy {
     }
 }
 
+impl Strategy {
+    /// The segment of this name, if the strategy has one.
+    pub fn segment_named(&self, name: &str) -> Option<&Segment> {
+        self.segments.iter().find(|s| s.name == name)
+    }
+}
+
 impl Segment {
     /// Whether it takes every debtor.
     pub fn is_catch_all(&self) -> bool {

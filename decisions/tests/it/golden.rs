@@ -72,19 +72,5 @@ fn scenario_outputs_match_the_golden_file() {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/golden/scenario.json");
     let mut actual = serde_json::to_string_pretty(&run()).unwrap();
     actual.push('\n');
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    assert!(
-        expected == actual,
-        "outputs differ from {}; run with UPDATE_GOLDEN=1 and review the diff",
-        path.display()
-    );
+    golden(&path, &actual);
 }

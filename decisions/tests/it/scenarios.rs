@@ -271,31 +271,7 @@ fn run(name: &str) -> String {
 
 fn check(name: &str) {
     let actual = run(&format!("{name}.script"));
-    let path = dir().join(format!("{name}.out"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
-            path.display()
-        )
-    });
-    if actual != expected {
-        let first = actual
-            .lines()
-            .zip(expected.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or(actual.lines().count().min(expected.lines().count()));
-        panic!(
-            "{} differs from the run at line {}:\n  golden: {:?}\n  run:    {:?}\nrun with UPDATE_GOLDEN=1 and review the diff",
-            path.display(),
-            first + 1,
-            expected.lines().nth(first),
-            actual.lines().nth(first)
-        );
-    }
+    golden(&dir().join(format!("{name}.out")), &actual);
 }
 
 #[test]

@@ -144,3 +144,32 @@ pub fn without_scores(outputs: &[OutputEnvelope]) -> Vec<&OutputEnvelope> {
         .filter(|o| !matches!(o.output, Output::ScoreUpdate(_)))
         .collect()
 }
+
+/// Compares `actual` with the golden file at `path` (under this crate); `UPDATE_GOLDEN=1`
+/// rewrites it. A difference names the first line that differs.
+pub fn golden(path: &std::path::Path, actual: &str) {
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run with UPDATE_GOLDEN=1 to create it",
+            path.display()
+        )
+    });
+    if actual != expected {
+        let first = actual
+            .lines()
+            .zip(expected.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or(actual.lines().count().min(expected.lines().count()));
+        panic!(
+            "{} differs from the run at line {}:\n  golden: {:?}\n  run:    {:?}\nrun with UPDATE_GOLDEN=1 and review the diff",
+            path.display(),
+            first + 1,
+            expected.lines().nth(first),
+            actual.lines().nth(first)
+        );
+    }
+}
