@@ -14,6 +14,9 @@
 //!   the configured mix, and the remittance texts;
 //! - `reversal`: which direct debits are returned and why;
 //! - `bureau`: quarterly ratings that follow the latent risk;
+//! - [`response`]: the debtor response model — how each behaviour reacts to a reminder
+//!   (channel, tone, term), a call, a payment plan, a credit hold, the collection agency;
+//!   [`Simulator::respond`] feeds the pipeline's outputs back in closed-loop backtests;
 //! - `agenda`: future actions by (instant, sequence), kept day by day;
 //! - [`simulation`]: the [`Simulator`], which takes actions off the agenda, updates the
 //!   debtors' open items, yields [`events::Envelope`]s in event-time order and records
@@ -38,6 +41,7 @@ pub mod iban;
 mod names;
 mod portfolio;
 pub mod remittance;
+pub mod response;
 mod reversal;
 pub mod rng;
 pub mod simulation;
@@ -46,5 +50,6 @@ pub mod truth;
 pub use behaviour::Behaviour;
 pub use config::{BehaviourMix, NoiseMix, SimConfig, SimError, ValidSimConfig};
 pub use remittance::NoiseKind;
+pub use response::{Reaction, Response};
 pub use simulation::Simulator;
 pub use truth::{Allocation, DebtorTruth, DisputeTruth, GroundTruth, PaymentTruth, PromiseTruth};

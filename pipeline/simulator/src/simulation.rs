@@ -14,6 +14,7 @@ mod accounts;
 mod disputes;
 mod payments;
 mod promises;
+mod responses;
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -39,6 +40,9 @@ use crate::truth::{DebtorTruth, GroundTruth};
 
 /// Second of the day of the clock tick: the last one.
 const END_OF_DAY: i64 = DAY - 1;
+
+/// Salt of the debtors' response streams (`Rng::stream(seed ^ this, index)`).
+const RESPONSE_STREAMS: u64 = 0x7265_7370_6f6e_7365;
 
 /// Largest invoice, in cents (one million EUR).
 const MAX_INVOICE_CENTS: i64 = 100_000_000;
@@ -107,6 +111,20 @@ enum Action {
     },
     Rating {
         debtor: u32,
+    },
+    /// A payment of the whole open amount brought forward by a response.
+    Settle {
+        debtor: u32,
+        invoice: u32,
+    },
+    /// An installment of a plan the debtor took (`kept`: paid, otherwise missed).
+    Installment {
+        debtor: u32,
+        invoice: u32,
+        plan: u8,
+        cents: i64,
+        last: bool,
+        kept: bool,
     },
     Tick {
         day: i32,
@@ -231,6 +249,8 @@ impl Simulator {
                 recent: VecDeque::new(),
                 version: 0,
                 fee_cents,
+                held: false,
+                reply: Rng::stream(config.seed ^ RESPONSE_STREAMS, u64::from(index)),
             });
         }
         let mut schedule = Schedule {
@@ -350,6 +370,21 @@ impl Simulator {
                 open,
             } => self.promise_due(debtor as usize, invoice, promise, open),
             Action::Rating { debtor } => self.rating(debtor as usize, day, time),
+            Action::Settle { debtor, invoice } => self.settle(debtor as usize, invoice, day, time),
+            Action::Installment {
+                debtor,
+                invoice,
+                plan,
+                cents,
+                last,
+                kept,
+            } => self.installment(
+                debtor as usize,
+                invoice,
+                (plan, cents, last, kept),
+                day,
+                time,
+            ),
             Action::Tick { day } => self.tick(day, time),
         }
     }
@@ -423,8 +458,9 @@ impl Simulator {
         let st = &mut self.debtors[d];
         let exposure: i64 = st.open.iter().map(|i| i.open).sum();
         let overdue = st.open.iter().any(|i| i.due_day < day);
-        // Orders of a debtor over its limit with overdue items are blocked: no invoice.
-        let blocked = exposure > st.debtor.credit_limit_cents && overdue;
+        // Orders of a debtor over its limit with overdue items are blocked, and those of a
+        // debtor on credit hold: no invoice.
+        let blocked = (exposure > st.debtor.credit_limit_cents && overdue) || st.held;
         let mut issued = None;
         if !blocked {
             let seq = self.out.next_invoice;
@@ -463,6 +499,10 @@ impl Simulator {
                 state: ItemState::Open,
                 collections: 0,
                 abandoned: false,
+                reminders: 0,
+                on_plan: false,
+                plan: 0,
+                plan_missed: 0,
             });
             issued = Some(seq);
         }

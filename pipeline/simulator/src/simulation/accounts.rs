@@ -38,6 +38,15 @@ pub(super) struct Item {
     pub(super) collections: u8,
     /// The debtor will never pay it (or its rest): left out of combined payments.
     pub(super) abandoned: bool,
+    /// Reminders received about it (closed-loop runs only).
+    pub(super) reminders: u8,
+    /// Paid by the installments of a payment plan the debtor took: its own payment plans
+    /// wait (closed-loop runs only).
+    pub(super) on_plan: bool,
+    /// Which plan the installments belong to (a later plan makes earlier ones void).
+    pub(super) plan: u8,
+    /// Installments of the plan missed and not yet made good, in cents.
+    pub(super) plan_missed: i64,
 }
 
 /// A debtor during the run.
@@ -50,6 +59,11 @@ pub(super) struct DebtorState {
     pub(super) version: u32,
     pub(super) mandate: bool,
     pub(super) fee_cents: i64,
+    /// New orders blocked by a credit hold (closed-loop runs only).
+    pub(super) held: bool,
+    /// The debtor's own stream for its responses, apart from `rng`, so responding draws
+    /// nothing from the stream its invoices and payments come from.
+    pub(super) reply: Rng,
 }
 
 impl DebtorState {

@@ -16,14 +16,14 @@ use crate::rng::Rng;
 use crate::truth::{Allocation, PaymentTruth};
 
 /// A payment before it is written.
-struct Draft {
-    kind: NoiseKind,
-    method: PaymentMethod,
-    allocations: Vec<(u32, i64)>,
-    unapplied: i64,
-    remittance: Option<String>,
-    structured: Option<String>,
-    stranger: bool,
+pub(super) struct Draft {
+    pub(super) kind: NoiseKind,
+    pub(super) method: PaymentMethod,
+    pub(super) allocations: Vec<(u32, i64)>,
+    pub(super) unapplied: i64,
+    pub(super) remittance: Option<String>,
+    pub(super) structured: Option<String>,
+    pub(super) stranger: bool,
 }
 
 impl Simulator {
@@ -31,7 +31,8 @@ impl Simulator {
         let st = &mut self.debtors[d];
         let Some(index) = st.find(seq) else { return };
         let item = &st.open[index];
-        if item.state != ItemState::Open {
+        // An invoice on a payment plan is paid by its installments.
+        if item.state != ItemState::Open || item.on_plan {
             return;
         }
         // A behaviour forces its kind only when the mix allows that kind at all.
@@ -73,7 +74,13 @@ impl Simulator {
     }
 
     /// Which kinds a single-invoice payment of item `index` can take.
-    fn applicable(&self, d: usize, index: usize, mode: PayMode, has_others: bool) -> [bool; 10] {
+    pub(super) fn applicable(
+        &self,
+        d: usize,
+        index: usize,
+        mode: PayMode,
+        has_others: bool,
+    ) -> [bool; 10] {
         let st = &self.debtors[d];
         let item = &st.open[index];
         let unique = st.amount_is_unique(item.open);
@@ -99,7 +106,7 @@ impl Simulator {
 
     /// A payment by bank transfer of `items` (the first is the one the payer has in
     /// mind) remitted as `kind`.
-    fn transfer(
+    pub(super) fn transfer(
         &mut self,
         d: usize,
         kind: NoiseKind,
@@ -281,7 +288,7 @@ impl Simulator {
 
     /// Writes a payment, records its truth and applies it to the open items. `collection`
     /// carries the end-to-end id of a direct debit.
-    fn book(
+    pub(super) fn book(
         &mut self,
         d: usize,
         draft: Draft,

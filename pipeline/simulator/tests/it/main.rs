@@ -10,5 +10,6 @@ mod determinism;
 mod golden;
 mod mix;
 mod properties;
+mod responses;
 mod scale;
 mod truth;

@@ -1,0 +1,178 @@
+//! The response model wired into the run: what credit management sends changes when and
+//! whether debtors pay, and nothing else moves while nobody sends anything.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use events::{
+    Action, ActionKind, ActionReason, Channel, Envelope, InputEvent, Output, OutputEnvelope, Tone,
+};
+use simulator::{Response, SimConfig, Simulator};
+
+use crate::support::small;
+
+fn action(debtor: &str, at: &Envelope, kind: ActionKind, invoices: Vec<String>) -> OutputEnvelope {
+    OutputEnvelope {
+        schema_version: 1,
+        output_id: format!("{}:{}", kind.as_str(), at.event_id),
+        event_time: at.event_time,
+        cause_event_id: at.event_id.clone(),
+        debtor_id: Some(debtor.to_owned()),
+        output: Output::Action(Action {
+            kind,
+            channel: Some(Channel::Email),
+            tone: Some(Tone::Firm),
+            invoice_numbers: invoices,
+            payment_term_days: None,
+            installments: Vec::new(),
+            summary: "test".into(),
+            reason: ActionReason {
+                rule: "test".into(),
+                strategy_version: None,
+                segment: None,
+                step_day: None,
+                risk_class: None,
+                probability_late: None,
+                model_version: None,
+            },
+        }),
+    }
+}
+
+/// What a run did to its invoices.
+#[derive(Debug, Default)]
+struct Outcome {
+    /// Σ days from due date to the last payment, over invoices paid.
+    late_days: i64,
+    paid: i64,
+    written_off: usize,
+    responses: BTreeMap<Response, u32>,
+    /// Invoices issued per debtor, with their issue dates.
+    issued: BTreeMap<String, Vec<NaiveDate>>,
+}
+
+/// Runs `config`; with `remind`, every invoice gets a firm e-mail the first day after it
+/// falls due (as a naive dunning run would send it).
+fn run(config: SimConfig, remind: bool, hold: Option<(&str, NaiveDate)>) -> Outcome {
+    let mut sim = Simulator::new(config.check().expect("valid config"));
+    let mut due: BTreeMap<String, (String, NaiveDate)> = BTreeMap::new();
+    let mut last_paid: BTreeMap<String, NaiveDate> = BTreeMap::new();
+    let mut outcome = Outcome::default();
+    let mut pending: Vec<(String, String, NaiveDate)> = Vec::new();
+    while let Some(event) = sim.next() {
+        match &event.event {
+            InputEvent::InvoiceIssued(i) => {
+                due.insert(i.invoice_number.clone(), (i.debtor_id.clone(), i.due_date));
+                pending.push((i.invoice_number.clone(), i.debtor_id.clone(), i.due_date));
+                outcome
+                    .issued
+                    .entry(i.debtor_id.clone())
+                    .or_default()
+                    .push(i.issue_date);
+            }
+            InputEvent::PaymentReceived(p) => {
+                let truth = &sim.truth().payments[&p.payment_id];
+                for a in &truth.allocations {
+                    last_paid.insert(a.invoice_number.clone(), p.value_date);
+                }
+            }
+            InputEvent::ClockTick(_) => {
+                let today = event.event_time.date_naive();
+                if let Some((debtor, on)) = hold
+                    && on == today
+                {
+                    let out = action(debtor, &event, ActionKind::CreditHold, Vec::new());
+                    sim.respond(&out);
+                }
+                if remind {
+                    let (now, later): (Vec<_>, Vec<_>) =
+                        pending.drain(..).partition(|p| p.2 < today);
+                    pending = later;
+                    for (number, debtor, _) in now {
+                        let out = action(&debtor, &event, ActionKind::Reminder, vec![number]);
+                        *outcome.responses.entry(sim.respond(&out)).or_default() += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    for (number, paid_on) in &last_paid {
+        let (_, due_date) = &due[number];
+        outcome.late_days += (*paid_on - *due_date).num_days();
+        outcome.paid += 1;
+    }
+    outcome.written_off = sim.truth().written_off.len();
+    outcome
+}
+
+#[test]
+fn reminders_bring_payments_forward_and_recover_some_bad_debt() {
+    let quiet = run(small(7), false, None);
+    let reminded = run(small(7), true, None);
+    let mean = |o: &Outcome| o.late_days as f64 / o.paid as f64;
+    assert!(
+        mean(&reminded) < mean(&quiet) - 1.0,
+        "mean days from due date to payment: reminded {:.2}, not {:.2}",
+        mean(&reminded),
+        mean(&quiet)
+    );
+    assert!(
+        reminded.written_off < quiet.written_off,
+        "written off: reminded {}, not {}",
+        reminded.written_off,
+        quiet.written_off
+    );
+    let sooner = reminded
+        .responses
+        .get(&Response::PaysSooner)
+        .copied()
+        .unwrap_or(0);
+    let ignored = reminded
+        .responses
+        .get(&Response::Ignored)
+        .copied()
+        .unwrap_or(0);
+    assert!(sooner > 0 && ignored > 0, "{:?}", reminded.responses);
+}
+
+#[test]
+fn a_run_nobody_answers_is_the_plain_simulation() {
+    let config = small(11);
+    let plain: Vec<Envelope> = Simulator::new(config.clone().check().expect("valid")).collect();
+    let mut sim = Simulator::new(config.check().expect("valid"));
+    let mut answered = Vec::new();
+    while let Some(event) = sim.next() {
+        // Outputs about unknown debtors and kinds a debtor is not asked anything by.
+        let unknown = action(
+            "D999999",
+            &event,
+            ActionKind::Reminder,
+            vec!["INV-0000001".into()],
+        );
+        assert_eq!(sim.respond(&unknown), Response::NotConcerned);
+        answered.push(event);
+    }
+    assert_eq!(plain, answered);
+}
+
+#[test]
+fn a_credit_hold_blocks_new_invoices_until_released() {
+    let config = small(3);
+    let day = config.start + chrono::TimeDelta::days(40);
+    let free = run(config.clone(), false, None);
+    // The debtor with the most invoices after the hold day.
+    let (debtor, _) = free
+        .issued
+        .iter()
+        .max_by_key(|(_, dates)| dates.iter().filter(|d| **d > day).count())
+        .expect("debtors");
+    let held = run(config, false, Some((debtor, day)));
+    let after = |o: &Outcome| o.issued[debtor].iter().filter(|d| **d > day).count();
+    assert!(
+        after(&free) > 3,
+        "{} invoices after the hold day",
+        after(&free)
+    );
+    assert_eq!(after(&held), 0);
+}
