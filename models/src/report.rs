@@ -92,7 +92,8 @@ fn percent(v: f64) -> String {
     format!("{:.1} %", 100.0 * v)
 }
 
-fn escape(s: &str) -> String {
+/// `s` with the characters HTML gives a meaning to escaped (text and attribute values).
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

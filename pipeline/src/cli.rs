@@ -58,6 +58,9 @@ pub enum Command {
     /// archive) with the event-time clock, much faster than real time: the live run's
     /// outputs, byte for byte, to a file or a subject.
     Replay(crate::replay::ReplayArgs),
+    /// Try strategies and models side by side: on a simulated portfolio in closed loop (its
+    /// debtors respond to what they receive), or on a replayed event archive.
+    Backtest(crate::backtest::BacktestArgs),
 }
 
 /// How to reach NATS.

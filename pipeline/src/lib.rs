@@ -16,6 +16,7 @@
 //!   checking and activating strategy configs; [`replay`]: the stages over a written log.
 
 pub mod archive;
+pub mod backtest;
 pub mod broker;
 pub mod checkpoint;
 pub mod cli;

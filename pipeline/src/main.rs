@@ -53,6 +53,7 @@ fn main() -> ExitCode {
                         Command::Model(args) => pipeline::registry::run(args).await,
                         Command::Strategy(args) => pipeline::strategy::run(args).await,
                         Command::Replay(args) => pipeline::replay::run(args).await,
+                        Command::Backtest(args) => pipeline::backtest::run(args).await,
                         Command::Explain(args) => {
                             tokio::task::spawn_blocking(move || pipeline::explain::run(args))
                                 .await

@@ -28,7 +28,7 @@ fn scenario() -> Vec<Envelope> {
 
 fn run(events: &[Envelope]) -> (Vec<OutputEnvelope>, Decisions) {
     let mut ledger = Ledger::new(LedgerConfig::default());
-    let mut decisions = Decisions::new(DecisionConfig::default());
+    let mut decisions = crate::support::decisions_with(DecisionConfig::default());
     let mut outputs = Vec::new();
     for e in events {
         let mut effects = ledger.advance_to(e.event_time);
@@ -69,7 +69,7 @@ fn decisions_restored_from_a_checkpoint_decide_the_same() {
     let (whole, _) = run(&events);
 
     let mut ledger = Ledger::new(LedgerConfig::default());
-    let mut decisions = Decisions::new(DecisionConfig::default());
+    let mut decisions = crate::support::decisions_with(DecisionConfig::default());
     let mut outputs = Vec::new();
     for (i, e) in events.iter().enumerate() {
         if i == 5 {

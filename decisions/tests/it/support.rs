@@ -102,6 +102,28 @@ pub fn tick() -> InputEvent {
     InputEvent::ClockTick(ClockTick {})
 }
 
+/// The strategy the tests run: the first built-in one, fixed (scenarios/segmented-1.toml),
+/// so they test the mechanics whatever the built-in strategy becomes.
+pub const TEST_STRATEGY: &str = include_str!("scenarios/segmented-1.toml");
+
+/// Decisions following [`TEST_STRATEGY`], activated as an event before anything else.
+pub fn decisions_with(config: DecisionConfig) -> Decisions {
+    let mut decisions = Decisions::new(config);
+    let activation = Envelope::new(
+        "strategy-tests",
+        at("2000-01-01"),
+        InputEvent::StrategyActivated(StrategyActivated {
+            version: "segmented-1".into(),
+            config: TEST_STRATEGY.into(),
+            activated_by: "tests".into(),
+            reason: "the tests' strategy".into(),
+        }),
+    );
+    decisions.decide(&activation, &[], &Ledger::new(LedgerConfig::default()));
+    assert_eq!(decisions.strategy().version, "segmented-1");
+    decisions
+}
+
 /// Ledger + decisions, as the pipeline's stage loop runs them.
 pub struct Engine {
     pub ledger: Ledger,
@@ -116,7 +138,7 @@ impl Engine {
     pub fn with(config: DecisionConfig) -> Engine {
         Engine {
             ledger: Ledger::new(LedgerConfig::default()),
-            decisions: Decisions::new(config),
+            decisions: decisions_with(config),
         }
     }
 

@@ -44,6 +44,9 @@ const END_OF_DAY: i64 = DAY - 1;
 /// Salt of the debtors' response streams (`Rng::stream(seed ^ this, index)`).
 const RESPONSE_STREAMS: u64 = 0x7265_7370_6f6e_7365;
 
+/// Salt of the debtors' order streams (invoices and their fates).
+const ORDER_STREAMS: u64 = 0x6f72_6465_7273_0001;
+
 /// Largest invoice, in cents (one million EUR).
 const MAX_INVOICE_CENTS: i64 = 100_000_000;
 
@@ -251,6 +254,7 @@ impl Simulator {
                 fee_cents,
                 held: false,
                 reply: Rng::stream(config.seed ^ RESPONSE_STREAMS, u64::from(index)),
+                orders: Rng::stream(config.seed ^ ORDER_STREAMS, u64::from(index)),
             });
         }
         let mut schedule = Schedule {
@@ -332,7 +336,11 @@ impl Simulator {
         let time = self.cal.instant(instant);
         match action {
             Action::MasterData { debtor } => self.master_data(debtor, instant, time),
-            Action::Issue { debtor } => self.issue(debtor as usize, day, time),
+            // An invoice and its fate, and a rating, come from the debtor's order stream:
+            // the same whatever its payments did, so backtest arms share them.
+            Action::Issue { debtor } => {
+                self.on_orders(debtor as usize, |sim, d| sim.issue(d, day, time));
+            }
             Action::Pay {
                 debtor,
                 invoice,
@@ -369,7 +377,9 @@ impl Simulator {
                 promise,
                 open,
             } => self.promise_due(debtor as usize, invoice, promise, open),
-            Action::Rating { debtor } => self.rating(debtor as usize, day, time),
+            Action::Rating { debtor } => {
+                self.on_orders(debtor as usize, |sim, d| sim.rating(d, day, time));
+            }
             Action::Settle { debtor, invoice } => self.settle(debtor as usize, invoice, day, time),
             Action::Installment {
                 debtor,
@@ -387,6 +397,15 @@ impl Simulator {
             ),
             Action::Tick { day } => self.tick(day, time),
         }
+    }
+
+    /// Runs `f` with debtor `d`'s order stream in place of its own.
+    fn on_orders(&mut self, d: usize, f: impl FnOnce(&mut Simulator, usize)) {
+        let st = &mut self.debtors[d];
+        std::mem::swap(&mut st.rng, &mut st.orders);
+        f(self, d);
+        let st = &mut self.debtors[d];
+        std::mem::swap(&mut st.rng, &mut st.orders);
     }
 
     fn debtor_event(&self, d: usize) -> (String, InputEvent) {
@@ -461,20 +480,21 @@ impl Simulator {
         // Orders of a debtor over its limit with overdue items are blocked, and those of a
         // debtor on credit hold: no invoice.
         let blocked = (exposure > st.debtor.credit_limit_cents && overdue) || st.held;
+        // Drawn whether or not the order is blocked, so the debtor's invoices stay the same
+        // draws whatever happens to its payments.
+        let inv = &st.debtor.invoicing;
+        let amount = if st.rng.bernoulli(inv.fixed_share) {
+            st.fee_cents
+        } else {
+            (st.rng.lognormal(inv.median_cents, inv.sigma).round() as i64)
+                .clamp(inv.min_cents, MAX_INVOICE_CENTS)
+        };
+        let reference = (st.mandate || st.rng.bernoulli(0.92)).then_some(st.debtor.reference_style);
         let mut issued = None;
         if !blocked {
             let seq = self.out.next_invoice;
             self.out.next_invoice += 1;
-            let inv = &st.debtor.invoicing;
-            let amount = if st.rng.bernoulli(inv.fixed_share) {
-                st.fee_cents
-            } else {
-                (st.rng.lognormal(inv.median_cents, inv.sigma).round() as i64)
-                    .clamp(inv.min_cents, MAX_INVOICE_CENTS)
-            };
             let due_day = day + inv.terms;
-            let reference =
-                (st.mandate || st.rng.bernoulli(0.92)).then_some(st.debtor.reference_style);
             let number = invoice_number(seq);
             self.out.emit(
                 format!("inv-{number}"),

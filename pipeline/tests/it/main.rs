@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod backtest;
 mod bad_input;
 mod cli;
 mod dataset;

@@ -64,6 +64,9 @@ pub(super) struct DebtorState {
     /// The debtor's own stream for its responses, apart from `rng`, so responding draws
     /// nothing from the stream its invoices and payments come from.
     pub(super) reply: Rng,
+    /// The debtor's stream for its invoices and their fates (amount, reference, interval,
+    /// when and whether each is paid): apart from `rng`, which the payments draw from.
+    pub(super) orders: Rng,
 }
 
 impl DebtorState {

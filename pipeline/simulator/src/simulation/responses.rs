@@ -388,11 +388,23 @@ impl Simulator {
             item.abandoned = false;
             self.out.truth.written_off.remove(&invoice_number(seq));
         }
-        // One invoice paid in full: every way of remitting it but a part payment.
+        // One invoice paid in full: every way of remitting it but a part payment. Drawn
+        // from the response stream, so the debtor's own stream (its invoices) stays the
+        // same whatever the strategy: arms of a backtest differ by their decisions only.
         let applicable = self.applicable(d, index, PayMode::Rest, false);
+        self.with_reply_stream(d, |sim| {
+            let kind = sim.out.quota.draw(&mut sim.debtors[d].rng, &applicable);
+            sim.transfer(d, kind, &[seq], day, time);
+        });
+    }
+
+    /// Runs `f` with the debtor's response stream in place of its own.
+    fn with_reply_stream(&mut self, d: usize, f: impl FnOnce(&mut Simulator)) {
         let st = &mut self.debtors[d];
-        let kind = self.out.quota.draw(&mut st.rng, &applicable);
-        self.transfer(d, kind, &[seq], day, time);
+        std::mem::swap(&mut st.rng, &mut st.reply);
+        f(self);
+        let st = &mut self.debtors[d];
+        std::mem::swap(&mut st.rng, &mut st.reply);
     }
 
     /// An installment of plan `plan` falls due: paid (`kept`) or missed.
@@ -430,14 +442,14 @@ impl Simulator {
         let number = invoice_number(seq);
         let country = st.debtor.country;
         let (remittance, structured) = match reference {
-            Some(style) if st.rng.bernoulli(0.5) => {
+            Some(style) if st.reply.bernoulli(0.5) => {
                 (None, Some(super::accounts::payment_reference(style, seq)))
             }
             _ => (
                 Some(crate::remittance::invoice_text(
                     &number,
                     country,
-                    &mut st.rng,
+                    &mut st.reply,
                 )),
                 None,
             ),
@@ -451,7 +463,9 @@ impl Simulator {
             structured,
             stranger: false,
         };
-        self.book(d, draft, day, time, None);
+        self.with_reply_stream(d, |sim| {
+            sim.book(d, draft, day, time, None);
+        });
     }
 }
 

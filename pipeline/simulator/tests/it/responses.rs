@@ -108,14 +108,23 @@ fn run(config: SimConfig, remind: bool, hold: Option<(&str, NaiveDate)>) -> Outc
 
 #[test]
 fn reminders_bring_payments_forward_and_recover_some_bad_debt() {
-    let quiet = run(small(7), false, None);
-    let reminded = run(small(7), true, None);
+    let config = SimConfig {
+        debtors: 3000,
+        months: 12,
+        ..small(7)
+    };
+    let quiet = run(config.clone(), false, None);
+    let reminded = run(config, true, None);
     let mean = |o: &Outcome| o.late_days as f64 / o.paid as f64;
     assert!(
         mean(&reminded) < mean(&quiet) - 1.0,
         "mean days from due date to payment: reminded {:.2}, not {:.2}",
         mean(&reminded),
         mean(&quiet)
+    );
+    eprintln!(
+        "written off: reminded {}, not {}",
+        reminded.written_off, quiet.written_off
     );
     assert!(
         reminded.written_off < quiet.written_off,
