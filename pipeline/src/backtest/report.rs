@@ -2,6 +2,7 @@
 //! HTML page with the same table and SVG charts (month-end DSO, overdue share and
 //! reminders per arm; reminders by channel).
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use models::report::escape;
@@ -81,57 +82,30 @@ fn rows(report: &BacktestReport) -> Vec<Row> {
             Better::Lower,
         ),
     ];
-    let mut channels: Vec<&String> = arms.iter().flat_map(|a| a.reminders.keys()).collect();
-    channels.sort();
-    channels.dedup();
-    for c in channels {
-        rows.push(Row {
-            name: format!("  by {c}"),
-            values: arms
-                .iter()
-                .map(|a| Some(a.reminders.get(c).copied().unwrap_or(0) as f64))
-                .collect(),
-            format: count,
-            better: Better::Neither,
-        });
-    }
-    let mut segments: Vec<&String> = arms
-        .iter()
-        .flat_map(|a| a.reminders_by_segment.keys())
-        .collect();
-    segments.sort();
-    segments.dedup();
-    for g in segments {
-        rows.push(Row {
-            name: format!("  reminders in segment {g}"),
-            values: arms
-                .iter()
-                .map(|a| Some(a.reminders_by_segment.get(g).copied().unwrap_or(0) as f64))
-                .collect(),
-            format: count,
-            better: Better::Neither,
-        });
-    }
+    rows.extend(breakdown(
+        arms,
+        |c| format!("  by {c}"),
+        |a| &a.reminders,
+        count_of,
+    ));
+    rows.extend(breakdown(
+        arms,
+        |g| format!("  reminders in segment {g}"),
+        |a| &a.reminders_by_segment,
+        count_of,
+    ));
     rows.push(row(
         "tasks created",
         &|a| Some(a.tasks_total as f64),
         count,
         Better::Lower,
     ));
-    let mut kinds: Vec<&String> = arms.iter().flat_map(|a| a.tasks.keys()).collect();
-    kinds.sort();
-    kinds.dedup();
-    for k in kinds {
-        rows.push(Row {
-            name: format!("  {k}"),
-            values: arms
-                .iter()
-                .map(|a| Some(a.tasks.get(k).copied().unwrap_or(0) as f64))
-                .collect(),
-            format: count,
-            better: Better::Neither,
-        });
-    }
+    rows.extend(breakdown(
+        arms,
+        |k| format!("  {k}"),
+        |a| &a.tasks,
+        count_of,
+    ));
     rows.extend([
         row(
             "payments matched automatically",
@@ -177,23 +151,19 @@ fn rows(report: &BacktestReport) -> Vec<Row> {
             Better::Lower,
         ),
     ]);
-    let mut types: Vec<&String> = arms
-        .iter()
-        .flat_map(|a| a.bad_debt_by_type.keys())
-        .collect();
-    types.sort();
-    types.dedup();
-    for t in types {
-        rows.push(Row {
-            name: format!("  bad debt of {t}"),
-            values: arms
-                .iter()
-                .map(|a| decimal(a.bad_debt_by_type.get(t).copied().unwrap_or_default()))
-                .collect(),
-            format: money,
+    rows.extend(
+        breakdown(
+            arms,
+            |t| format!("  bad debt of {t}"),
+            |a| &a.bad_debt_by_type,
+            |d: Decimal| (decimal(d), money),
+        )
+        .into_iter()
+        .map(|r| Row {
             better: Better::Lower,
-        });
-    }
+            ..r
+        }),
+    );
     rows.extend([
         row(
             "bad debt, share of invoiced",
@@ -208,21 +178,47 @@ fn rows(report: &BacktestReport) -> Vec<Row> {
             Better::Neither,
         ),
     ]);
-    let mut responses: Vec<&String> = arms.iter().flat_map(|a| a.responses.keys()).collect();
-    responses.sort();
-    responses.dedup();
-    for r in responses {
-        rows.push(Row {
-            name: format!("debtor response: {r}"),
-            values: arms
-                .iter()
-                .map(|a| Some(a.responses.get(r).copied().unwrap_or(0) as f64))
-                .collect(),
-            format: count,
-            better: Better::Neither,
-        });
-    }
+    rows.extend(breakdown(
+        arms,
+        |r| format!("debtor response: {r}"),
+        |a| &a.responses,
+        count_of,
+    ));
     rows
+}
+
+/// A table value and how to write it.
+type Cell = (Option<f64>, fn(f64) -> String);
+
+/// A count as a table value.
+fn count_of(n: u64) -> Cell {
+    (Some(n as f64), count)
+}
+
+/// One row per key found in any arm's `map` (absent: zero), named by `name`.
+fn breakdown<V: Copy + Default>(
+    arms: &[ArmReport],
+    name: impl Fn(&str) -> String,
+    map: impl Fn(&ArmReport) -> &BTreeMap<String, V>,
+    value: impl Fn(V) -> Cell,
+) -> Vec<Row> {
+    let mut keys: Vec<&String> = arms.iter().flat_map(|a| map(a).keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|k| {
+            let values: Vec<Cell> = arms
+                .iter()
+                .map(|a| value(map(a).get(k).copied().unwrap_or_default()))
+                .collect();
+            Row {
+                name: name(k),
+                format: values.first().map_or(count as fn(f64) -> String, |v| v.1),
+                values: values.into_iter().map(|v| v.0).collect(),
+                better: Better::Neither,
+            }
+        })
+        .collect()
 }
 
 /// The change of `v` against the first arm's `base`, as text.
@@ -345,6 +341,15 @@ fn line_chart(
             }
         );
     }
+    // The warm-up months, left out of the means, shaded.
+    let warm = (report.warm_up_months as usize).min(months);
+    if warm > 0 && months > warm {
+        let _ = writeln!(
+            s,
+            "<rect x=\"{pad}\" y=\"{pad}\" width=\"{:.1}\" height=\"{height}\" fill=\"#000\" fill-opacity=\"0.06\"><title>warm-up, left out of the means</title></rect>",
+            x(warm - 1) - pad
+        );
+    }
     if let Some(arm) = report.arms.iter().max_by_key(|a| a.months.len()) {
         for (i, m) in arm.months.iter().enumerate() {
             let _ = writeln!(
@@ -413,13 +418,16 @@ fn channel_chart(report: &BacktestReport) -> String {
             let h = height * n as f64 / most;
             let _ = writeln!(
                 s,
-                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\"><title>{}: {n} by {}</title></rect>",
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{h:.1}\" fill=\"{}\"><title>{}: {n} by {}</title></rect>\n\
+                 <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{n}</text>",
                 left + bar * k as f64,
                 pad + height - h,
                 bar * 0.95,
                 COLOURS[k % COLOURS.len()],
                 escape(&arm.label),
-                escape(c)
+                escape(c),
+                left + bar * (k as f64 + 0.475),
+                pad + height - h - 3.0
             );
         }
         let _ = writeln!(

@@ -289,26 +289,33 @@ impl Simulator {
         for (i, &(due_day, cents)) in installments.iter().enumerate() {
             // Taking the plan is paying its first installment; each later one is kept
             // or missed.
+            let st = &mut self.debtors[d];
             let kept = i == 0 || st.reply.bernoulli(reaction.installment_kept);
             let day = self
                 .cal
                 .business_day(due_day - st.reply.range_i64(0, 2) as i32)
                 .max(today + 1);
-            let second = time_of_day(&mut st.reply, 7, 20);
-            self.schedule.on(
-                day,
-                second,
-                Action::Installment {
-                    debtor: d as u32,
-                    invoice: seq,
-                    plan,
-                    cents,
-                    last: i + 1 == count,
-                    kept,
-                },
-            );
+            self.plan_installment(d, seq, day, (plan, cents, i + 1 == count, kept));
         }
         Response::TakesPlan
+    }
+
+    /// Plans an installment of `plan` on `day`: `(plan, cents, last, kept)`.
+    fn plan_installment(&mut self, d: usize, seq: u32, day: i32, what: (u8, i64, bool, bool)) {
+        let (plan, cents, last, kept) = what;
+        let second = time_of_day(&mut self.debtors[d].reply, 7, 20);
+        self.schedule.on(
+            day,
+            second,
+            Action::Installment {
+                debtor: d as u32,
+                invoice: seq,
+                plan,
+                cents,
+                last,
+                kept,
+            },
+        );
     }
 
     fn installment_reminded(&mut self, d: usize, seq: u32, today: i32) -> Response {
@@ -331,19 +338,7 @@ impl Simulator {
                     .range_i64(INSTALLMENT_REMINDER_LAG.0, INSTALLMENT_REMINDER_LAG.1)
                     as i32,
         );
-        let second = time_of_day(&mut st.reply, 7, 20);
-        self.schedule.on(
-            day,
-            second,
-            Action::Installment {
-                debtor: d as u32,
-                invoice: seq,
-                plan,
-                cents,
-                last: false,
-                kept: true,
-            },
-        );
+        self.plan_installment(d, seq, day, (plan, cents, false, true));
         Response::PaysSooner
     }
 
