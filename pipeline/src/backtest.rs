@@ -42,6 +42,10 @@ use crate::scoring::LoadedModel;
 use crate::stages::Stages;
 use crate::worker::WorkerConfig;
 
+/// The `trained` model learns from the portfolio of seed `--seed` + this (apart from the
+/// replications' seeds).
+pub const TRAINING_SEED_OFFSET: u64 = 10_000;
+
 /// `creditstream backtest`.
 #[derive(Debug, Clone, Args)]
 pub struct BacktestArgs {
@@ -65,6 +69,10 @@ pub struct BacktestArgs {
     /// while the receivables build up from nothing.
     #[arg(long, default_value_t = 3)]
     pub warm_up_months: u32,
+    /// Run the simulated portfolio this many times, with seeds --seed, --seed + 1, ...,
+    /// and report each figure's mean and range over them beside the first seed's report.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub replications: u32,
     /// Write the HTML report here.
     #[arg(long, value_name = "FILE", default_value = "backtest.html")]
     pub html: PathBuf,
@@ -189,8 +197,47 @@ pub struct BacktestReport {
     pub source: String,
     /// Months left out of the KPI means.
     pub warm_up_months: u32,
-    /// One per arm, in the order given.
+    /// One per arm, in the order given (the first seed's, with --replications).
     pub arms: Vec<ArmReport>,
+    /// With --replications: the seeds run and each arm's key figures over them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replications: Vec<Replication>,
+}
+
+/// One arm's key figures over several seeds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replication {
+    /// The arm.
+    pub label: String,
+    /// The seeds, in order.
+    pub seeds: Vec<u64>,
+    /// DSO of each seed.
+    pub dso_days: Vec<Option<f64>>,
+    /// Average days delinquent of each seed.
+    pub avg_days_delinquent: Vec<Option<f64>>,
+    /// CEI of each seed.
+    pub cei: Vec<Option<f64>>,
+    /// Reminders and calls of each seed.
+    pub reminders_total: Vec<u64>,
+    /// Bad debt of each seed.
+    pub bad_debt: Vec<Decimal>,
+    /// Invoiced of each seed.
+    pub invoiced: Vec<Decimal>,
+}
+
+impl Replication {
+    fn of(seeds: &[u64], label: &str, runs: &[&ArmReport]) -> Replication {
+        Replication {
+            label: label.to_owned(),
+            seeds: seeds.to_vec(),
+            dso_days: runs.iter().map(|r| r.dso_days).collect(),
+            avg_days_delinquent: runs.iter().map(|r| r.avg_days_delinquent).collect(),
+            cei: runs.iter().map(|r| r.cei).collect(),
+            reminders_total: runs.iter().map(|r| r.reminders_total).collect(),
+            bad_debt: runs.iter().map(|r| r.bad_debt).collect(),
+            invoiced: runs.iter().map(|r| r.invoiced).collect(),
+        }
+    }
 }
 
 /// Counts outputs and samples the ledger's KPIs as the arm runs.
@@ -499,7 +546,12 @@ async fn arms(
                 });
             }
             "trained" => {
-                let artifact = crate::demo::demo_model(&args.portfolio)?;
+                // On a history of its own, apart from every replication's portfolio.
+                let history = PortfolioArgs {
+                    seed: args.portfolio.seed.wrapping_add(TRAINING_SEED_OFFSET - 1),
+                    ..args.portfolio.clone()
+                };
+                let artifact = crate::demo::demo_model(&history)?;
                 let bytes = serde_json::to_vec(&artifact)
                     .map_err(|e| PipelineError::Internal(format!("model artifact: {e}")))?;
                 eprintln!(
@@ -634,13 +686,35 @@ pub async fn run(args: BacktestArgs) -> Result<(), PipelineError> {
                 source: dir.display().to_string(),
                 warm_up_months: warm_up,
                 arms: reports,
+                replications: Vec::new(),
             }
         }
         None => {
             let p = &args.portfolio;
-            let reports = tokio::task::block_in_place(|| {
-                run_arms(&config, Source::Simulated(p), &arms, warm_up, None)
-            })?;
+            let seeds: Vec<u64> = (0..u64::from(args.replications))
+                .map(|i| p.seed.wrapping_add(i))
+                .collect();
+            let mut runs: Vec<Vec<ArmReport>> = Vec::new();
+            for &seed in &seeds {
+                let portfolio = PortfolioArgs { seed, ..p.clone() };
+                if seeds.len() > 1 {
+                    eprintln!("seed {seed}:");
+                }
+                runs.push(tokio::task::block_in_place(|| {
+                    run_arms(&config, Source::Simulated(&portfolio), &arms, warm_up, None)
+                })?);
+            }
+            let replications = if seeds.len() > 1 {
+                arms.iter()
+                    .enumerate()
+                    .map(|(i, arm)| {
+                        let of_arm: Vec<&ArmReport> = runs.iter().map(|r| &r[i]).collect();
+                        Replication::of(&seeds, &arm.label, &of_arm)
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             BacktestReport {
                 mode: "simulated, closed loop".into(),
                 source: format!(
@@ -648,7 +722,8 @@ pub async fn run(args: BacktestArgs) -> Result<(), PipelineError> {
                     p.debtors, p.months, p.start, p.seed
                 ),
                 warm_up_months: warm_up,
-                arms: reports,
+                arms: runs.swap_remove(0),
+                replications,
             }
         }
     };

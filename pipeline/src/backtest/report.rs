@@ -8,7 +8,7 @@ use std::fmt::Write;
 use models::report::escape;
 use rust_decimal::Decimal;
 
-use super::{ArmReport, BacktestReport, MonthEnd};
+use super::{ArmReport, BacktestReport, MonthEnd, Replication};
 
 /// Whether more of a figure is better, for the change column.
 #[derive(Clone, Copy)]
@@ -250,20 +250,48 @@ pub fn text(report: &BacktestReport) -> String {
         }
         table.push(line);
     }
-    let widths: Vec<usize> = (0..table[0].len())
-        .map(|c| {
-            table
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
     let mut out = format!(
         "backtest, {}: {}; KPIs are means of the month ends after {} warm-up months\n",
         report.mode, report.source, report.warm_up_months
     );
-    for line in &table {
+    out.push_str(&aligned(&table));
+    if let Some(first) = report.replications.first() {
+        let _ = writeln!(
+            out,
+            "\nover {} seeds ({}): mean (min–max); after the first arm, the seeds in which it did better than {}",
+            first.seeds.len(),
+            first
+                .seeds
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            first.label
+        );
+        let mut table = vec![
+            std::iter::once(String::new())
+                .chain(report.replications.iter().map(|r| r.label.clone()))
+                .collect::<Vec<_>>(),
+        ];
+        table.extend(replication_rows(report));
+        out.push_str(&aligned(&table));
+    }
+    out
+}
+
+/// A table with its columns padded to their widest cell (the first left-aligned).
+fn aligned(table: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..table.first().map_or(0, Vec::len))
+        .map(|c| {
+            table
+                .iter()
+                .map(|l| l.get(c).map_or(0, |s| s.chars().count()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for line in table {
         for (c, cell) in line.iter().enumerate() {
             let pad = widths[c] - cell.chars().count();
             if c == 0 {
@@ -275,6 +303,78 @@ pub fn text(report: &BacktestReport) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Rows of the replications' table: a figure, then per arm its mean (min–max) over the
+/// seeds and, after the first arm, in how many seeds it did better than the first.
+fn replication_rows(report: &BacktestReport) -> Vec<Vec<String>> {
+    type Figure = (
+        &'static str,
+        fn(&Replication) -> Vec<Option<f64>>,
+        fn(f64) -> String,
+        Better,
+    );
+    let figures: [Figure; 6] = [
+        ("DSO (days)", |r| r.dso_days.clone(), days, Better::Lower),
+        (
+            "average days delinquent",
+            |r| r.avg_days_delinquent.clone(),
+            days,
+            Better::Lower,
+        ),
+        ("CEI", |r| r.cei.clone(), ratio, Better::Higher),
+        (
+            "reminders and calls",
+            |r| r.reminders_total.iter().map(|n| Some(*n as f64)).collect(),
+            count,
+            Better::Lower,
+        ),
+        (
+            "bad debt",
+            |r| r.bad_debt.iter().map(|d| decimal(*d)).collect(),
+            count,
+            Better::Lower,
+        ),
+        (
+            "invoiced",
+            |r| r.invoiced.iter().map(|d| decimal(*d)).collect(),
+            count,
+            Better::Higher,
+        ),
+    ];
+    let reps = &report.replications;
+    let mut rows = Vec::new();
+    for (name, values, format, better) in figures {
+        let mut row = vec![name.to_owned()];
+        let base = reps.first().map(values).unwrap_or_default();
+        for (i, r) in reps.iter().enumerate() {
+            let v = values(r);
+            let known: Vec<f64> = v.iter().flatten().copied().collect();
+            let mut cell = if known.is_empty() {
+                "–".to_owned()
+            } else {
+                let mean = known.iter().sum::<f64>() / known.len() as f64;
+                let min = known.iter().copied().fold(f64::INFINITY, f64::min);
+                let max = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                format!("{} ({}–{})", format(mean), format(min), format(max))
+            };
+            if i > 0 {
+                let wins = v
+                    .iter()
+                    .zip(&base)
+                    .filter(|(v, b)| match (v, b, better) {
+                        (Some(v), Some(b), Better::Lower) => v < b,
+                        (Some(v), Some(b), Better::Higher) => v > b,
+                        _ => false,
+                    })
+                    .count();
+                cell = format!("{cell}, better in {wins}/{}", v.len());
+            }
+            row.push(cell);
+        }
+        rows.push(row);
+    }
+    rows
 }
 
 const COLOURS: [&str; 6] = [
@@ -506,7 +606,34 @@ pub fn html(report: &BacktestReport) -> String {
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</table>\n<div class=\"charts\">\n");
+    h.push_str("</table>\n");
+    if let Some(first) = report.replications.first() {
+        let _ = write!(
+            h,
+            "<h2>Over {} seeds</h2>\n<p>Seeds {}: mean (min–max) of each figure; after the first arm, the seeds in which it did better than {}. The table above and the charts are the first seed's.</p>\n<table>\n<tr><th></th>",
+            first.seeds.len(),
+            first
+                .seeds
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            escape(&first.label)
+        );
+        for r in &report.replications {
+            let _ = write!(h, "<th>{}</th>", escape(&r.label));
+        }
+        h.push_str("</tr>\n");
+        for row in replication_rows(report) {
+            h.push_str("<tr>");
+            for cell in row {
+                let _ = write!(h, "<td>{}</td>", escape(&cell));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str("<div class=\"charts\">\n");
     h.push_str(&line_chart(
         report,
         "DSO at month end (30-day window)",

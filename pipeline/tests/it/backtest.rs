@@ -150,6 +150,7 @@ fn on_replayed_history_the_decisions_differ_and_the_history_does_not() {
         source: "test".into(),
         warm_up_months: 3,
         arms: reports,
+        replications: Vec::new(),
     };
     let table = text(&report);
     for label in [

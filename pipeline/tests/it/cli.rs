@@ -336,3 +336,67 @@ fn feature_definitions_that_do_not_compile_are_refused_before_anything_starts() 
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("batch_max_events"), "{stderr}");
 }
+
+#[test]
+fn backtest_writes_its_report_over_several_seeds_and_refuses_bad_arms() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("backtest.html");
+    let json = dir.path().join("backtest.json");
+    let out = creditstream()
+        .args([
+            "backtest",
+            "--debtors",
+            "300",
+            "--months",
+            "6",
+            "--model",
+            "none",
+        ])
+        .args(["--replications", "2", "--warm-up-months", "2", "--html"])
+        .arg(&html)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("over 2 seeds (42, 43)"), "{stdout}");
+    assert!(stdout.contains("builtin-segmented-2") && stdout.contains("static-1"));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(report["arms"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        report["replications"][1]["seeds"],
+        serde_json::json!([42, 43])
+    );
+    assert!(
+        std::fs::read_to_string(&html)
+            .unwrap()
+            .contains("<h2>Over 2 seeds</h2>")
+    );
+
+    // A strategy file with a mistake: its line and field, exit 2, no report.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "version = \"x\"\n[[segment]]\nname = \"all\"\ndunning = [{ day = 3, channel = \"fax\", tone = \"friendly\" }]\n").unwrap();
+    let out = creditstream()
+        .args(["backtest", "--model", "none", "--strategy"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml:4"), "{stderr}");
+    // `log` needs an archive to take the models from.
+    let out = creditstream()
+        .args(["backtest", "--model", "log"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--model"));
+    let out = creditstream()
+        .args(["backtest", "--replications", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage:"));
+}
