@@ -245,7 +245,6 @@ struct Tally {
     report: ArmReport,
     month: Option<(i32, u32)>,
     month_reminders: u64,
-    first_month: Option<(i32, u32)>,
     warm_up: u32,
 }
 
@@ -260,7 +259,6 @@ impl Tally {
             },
             month: None,
             month_reminders: 0,
-            first_month: None,
             warm_up,
         }
     }
@@ -274,10 +272,7 @@ impl Tally {
                 self.close_month(stages);
                 self.month = Some(month);
             }
-            None => {
-                self.month = Some(month);
-                self.first_month = Some(month);
-            }
+            None => self.month = Some(month),
             _ => {}
         }
         if matches!(event.event, InputEvent::PaymentReceived(_)) {

@@ -9,6 +9,10 @@
 //!    the worker runs; event-to-decision latency is from an event's publish to the arrival
 //!    of the first output it caused (subscribed on the output subjects), p50/p99/p99.9.
 //!
+//! Every stage runs: a risk model trained on another simulated history (as the demo does)
+//! is published to each run's registry and activated by the first event of its stream
+//! (`NO_MODEL=1` leaves it out).
+//!
 //! Peak memory is the process's high-water mark (`VmHWM`): the harness holds the
 //! portfolio's events too, so it bounds the pipeline's from above.
 //!
@@ -122,6 +126,47 @@ fn config(subjects: &Subjects) -> WorkerConfig {
     c
 }
 
+/// The model every run activates (trained once), or `None` with `NO_MODEL=1`.
+fn model(debtors: u32, months: u32) -> Option<models::ModelArtifact> {
+    if std::env::var_os("NO_MODEL").is_some() {
+        return None;
+    }
+    let portfolio = pipeline::cli::PortfolioArgs {
+        debtors,
+        months,
+        seed: 42,
+        start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).expect("date"),
+    };
+    let artifact = pipeline::demo::demo_model(&portfolio).expect("model");
+    println!(
+        "risk model {} trained on another simulated history (AUC {:.3})",
+        artifact.metadata.version, artifact.metadata.metrics.auc
+    );
+    Some(artifact)
+}
+
+/// Publishes `model` to the registry of `subjects` and returns its activation event.
+async fn activation(
+    js: &jetstream::Context,
+    subjects: &Subjects,
+    model: &models::ModelArtifact,
+) -> Envelope {
+    let registry = pipeline::registry::Registry::object_store(js, subjects.prefix())
+        .await
+        .expect("registry");
+    registry.publish(model).await.expect("model published");
+    pipeline::registry::activation_event(
+        &registry,
+        &model.metadata.version,
+        events::ModelRole::Champion,
+        "bench",
+        "every stage runs",
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("activation")
+}
+
 async fn output_count(js: &jetstream::Context, subjects: &Subjects) -> u64 {
     js.get_stream(subjects.output_stream())
         .await
@@ -152,9 +197,8 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let events: Vec<Envelope> = Simulator::new(sim).collect();
-    let n = events.len() as u64;
-    println!("portfolio: {debtors} debtors, {months} months, {n} events");
+    let mut events: Vec<Envelope> = Simulator::new(sim).collect();
+    let model = model(debtors, months);
 
     let server = LocalNats::start().expect("nats-server (is it installed?)");
     let (client, js) = broker::connect(&NatsOptions {
@@ -169,6 +213,11 @@ async fn main() {
     broker::ensure_streams(&js, &subjects)
         .await
         .expect("streams");
+    if let Some(model) = &model {
+        events.insert(0, activation(&js, &subjects, model).await);
+    }
+    let n = events.len() as u64;
+    println!("portfolio: {debtors} debtors, {months} months, {n} events");
     let t = Instant::now();
     let last = publish_all(&js, &subjects, &events).await;
     let publish = t.elapsed();
@@ -238,7 +287,10 @@ async fn main() {
     let mut handle = worker::start(js.clone(), config(&subjects), metrics)
         .await
         .expect("worker");
-    let paced: Vec<Envelope> = events.iter().take((rate * 30) as usize).cloned().collect();
+    let mut paced: Vec<Envelope> = events.iter().take((rate * 30) as usize).cloned().collect();
+    if let Some(model) = &model {
+        paced[0] = activation(&js, &subjects, model).await;
+    }
     let m = paced.len() as u64;
     let tick = Duration::from_millis(10);
     let per_tick = (rate / 100).max(1) as usize;

@@ -80,6 +80,15 @@ impl Calendar {
         }
     }
 
+    /// `day` itself on a weekday, otherwise the Friday before (to pay by a date).
+    pub fn business_day_by(&self, day: i32) -> i32 {
+        match self.weekday(day) {
+            Weekday::Sat => day - 1,
+            Weekday::Sun => day - 2,
+            _ => day,
+        }
+    }
+
     /// Calendar month (1 to 12) of day `day`.
     pub fn month(&self, day: i32) -> u32 {
         self.date(day).month()

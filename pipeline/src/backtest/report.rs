@@ -251,7 +251,7 @@ pub fn text(report: &BacktestReport) -> String {
         table.push(line);
     }
     let mut out = format!(
-        "backtest, {}: {}; KPIs are means of the month ends after {} warm-up months\n",
+        "backtest, {}: {}; KPIs are means of the month ends after {} warm-up months (all of them when the run is not longer)\n",
         report.mode, report.source, report.warm_up_months
     );
     out.push_str(&aligned(&table));
@@ -447,7 +447,7 @@ fn line_chart(
         let _ = writeln!(
             s,
             "<rect x=\"{pad}\" y=\"{pad}\" width=\"{:.1}\" height=\"{height}\" fill=\"#000\" fill-opacity=\"0.06\"><title>warm-up, left out of the means</title></rect>",
-            x(warm - 1) - pad
+            (x(warm - 1) + x(warm)) / 2.0 - pad
         );
     }
     if let Some(arm) = report.arms.iter().max_by_key(|a| a.months.len()) {

@@ -31,8 +31,9 @@ impl Simulator {
         let st = &mut self.debtors[d];
         let Some(index) = st.find(seq) else { return };
         let item = &st.open[index];
-        // An invoice on a payment plan is paid by its installments.
-        if item.state != ItemState::Open || item.on_plan {
+        // An invoice on a payment plan is paid as the debtor would have paid it anyway,
+        // if that comes first: taking a plan never delays a payment.
+        if item.state != ItemState::Open {
             return;
         }
         // A behaviour forces its kind only when the mix allows that kind at all.
@@ -354,6 +355,12 @@ impl Simulator {
         if !direct {
             for &(seq, paid) in &draft.allocations {
                 if let Some(index) = st.find(seq) {
+                    // Money reached an invoice thought lost (a response brought it): it is
+                    // not written off after all.
+                    if st.open[index].abandoned {
+                        st.open[index].abandoned = false;
+                        self.out.truth.written_off.remove(&invoice_number(seq));
+                    }
                     st.open[index].open -= paid;
                     // A payment short by bank costs settles the item: the ledger writes
                     // the rest off within its tolerance.

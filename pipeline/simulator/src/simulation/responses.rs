@@ -291,10 +291,10 @@ impl Simulator {
             // or missed.
             let st = &mut self.debtors[d];
             let kept = i == 0 || st.reply.bernoulli(reaction.installment_kept);
-            let day = self
-                .cal
-                .business_day(due_day - st.reply.range_i64(0, 2) as i32)
-                .max(today + 1);
+            // Paid by its date: up to two days early, on a business day, never after it
+            // (unless it falls due tomorrow or sooner).
+            let early = st.reply.range_i64(0, 2) as i32;
+            let day = self.cal.business_day_by(due_day - early).max(today + 1);
             self.plan_installment(d, seq, day, (plan, cents, i + 1 == count, kept));
         }
         Response::TakesPlan
@@ -368,20 +368,16 @@ impl Simulator {
                 self.out.truth.written_off.insert(invoice_number(seq));
             }
         }
-        Response::Ignored
+        // Not a choice of the debtor's: it goes back to its own pace.
+        Response::NotConcerned
     }
 
     /// A payment of the whole open amount of `seq`, as a response planned it.
     pub(super) fn settle(&mut self, d: usize, seq: u32, day: i32, time: DateTime<Utc>) {
         let st = &mut self.debtors[d];
         let Some(index) = st.find(seq) else { return };
-        let item = &mut st.open[index];
-        if item.state != ItemState::Open || item.on_plan {
+        if st.open[index].state != ItemState::Open {
             return;
-        }
-        if item.abandoned {
-            item.abandoned = false;
-            self.out.truth.written_off.remove(&invoice_number(seq));
         }
         // One invoice paid in full: every way of remitting it but a part payment. Drawn
         // from the response stream, so the debtor's own stream (its invoices) stays the

@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use events::{
-    Action, ActionKind, ActionReason, Channel, Envelope, InputEvent, Output, OutputEnvelope, Tone,
+    Action, ActionKind, ActionReason, Channel, Envelope, InputEvent, Output, OutputEnvelope, Task,
+    TaskKind, Tone,
 };
+use rust_decimal::Decimal;
 use simulator::{Response, SimConfig, Simulator};
 
 use crate::support::small;
@@ -53,7 +55,7 @@ struct Outcome {
 
 /// Runs `config`; with `remind`, every invoice gets a firm e-mail the first day after it
 /// falls due (as a naive dunning run would send it).
-fn run(config: SimConfig, remind: bool, hold: Option<(&str, NaiveDate)>) -> Outcome {
+fn run(config: SimConfig, remind: bool, hold: Option<(&str, NaiveDate, NaiveDate)>) -> Outcome {
     let mut sim = Simulator::new(config.check().expect("valid config"));
     let mut due: BTreeMap<String, (String, NaiveDate)> = BTreeMap::new();
     let mut last_paid: BTreeMap<String, NaiveDate> = BTreeMap::new();
@@ -78,11 +80,17 @@ fn run(config: SimConfig, remind: bool, hold: Option<(&str, NaiveDate)>) -> Outc
             }
             InputEvent::ClockTick(_) => {
                 let today = event.event_time.date_naive();
-                if let Some((debtor, on)) = hold
-                    && on == today
-                {
-                    let out = action(debtor, &event, ActionKind::CreditHold, Vec::new());
-                    sim.respond(&out);
+                if let Some((debtor, on, off)) = hold {
+                    let kind = if on == today {
+                        Some(ActionKind::CreditHold)
+                    } else if off == today {
+                        Some(ActionKind::CreditHoldReleased)
+                    } else {
+                        None
+                    };
+                    if let Some(kind) = kind {
+                        sim.respond(&action(debtor, &event, kind, Vec::new()));
+                    }
                 }
                 if remind {
                     let (now, later): (Vec<_>, Vec<_>) =
@@ -152,7 +160,8 @@ fn a_run_nobody_answers_is_the_plain_simulation() {
     let mut sim = Simulator::new(config.check().expect("valid"));
     let mut answered = Vec::new();
     while let Some(event) = sim.next() {
-        // Outputs about unknown debtors and kinds a debtor is not asked anything by.
+        // Outputs about unknown debtors or invoices, and outputs that ask a known debtor
+        // nothing.
         let unknown = action(
             "D999999",
             &event,
@@ -160,6 +169,46 @@ fn a_run_nobody_answers_is_the_plain_simulation() {
             vec!["INV-0000001".into()],
         );
         assert_eq!(sim.respond(&unknown), Response::NotConcerned);
+        if let InputEvent::InvoiceIssued(i) = &event.event {
+            let debtor = i.debtor_id.as_str();
+            let number = vec![i.invoice_number.clone()];
+            let nothing = [
+                action(
+                    debtor,
+                    &event,
+                    ActionKind::Reminder,
+                    vec!["INV-9999999".into()],
+                ),
+                action(
+                    debtor,
+                    &event,
+                    ActionKind::PaymentPlanConfirmed,
+                    number.clone(),
+                ),
+                action(
+                    debtor,
+                    &event,
+                    ActionKind::InstallmentReminder,
+                    number.clone(),
+                ),
+                action(debtor, &event, ActionKind::PaymentPlanEnded, number.clone()),
+                OutputEnvelope {
+                    output: Output::Task(Task {
+                        kind: TaskKind::DisputeReview,
+                        summary: "test".into(),
+                        payment_id: None,
+                        amount: None,
+                        candidates: Vec::new(),
+                        invoice_numbers: number,
+                        closure: None,
+                    }),
+                    ..unknown.clone()
+                },
+            ];
+            for out in &nothing {
+                assert_eq!(sim.respond(out), Response::NotConcerned, "{out:?}");
+            }
+        }
         answered.push(event);
     }
     assert_eq!(plain, answered);
@@ -169,6 +218,7 @@ fn a_run_nobody_answers_is_the_plain_simulation() {
 fn a_credit_hold_blocks_new_invoices_until_released() {
     let config = small(3);
     let day = config.start + chrono::TimeDelta::days(40);
+    let release = config.start + chrono::TimeDelta::days(100);
     let free = run(config.clone(), false, None);
     // The debtor with the most invoices after the hold day.
     let (debtor, _) = free
@@ -176,12 +226,113 @@ fn a_credit_hold_blocks_new_invoices_until_released() {
         .iter()
         .max_by_key(|(_, dates)| dates.iter().filter(|d| **d > day).count())
         .expect("debtors");
-    let held = run(config, false, Some((debtor, day)));
-    let after = |o: &Outcome| o.issued[debtor].iter().filter(|d| **d > day).count();
+    let held = run(config, false, Some((debtor, day, release)));
+    let between = |o: &Outcome| {
+        o.issued[debtor]
+            .iter()
+            .filter(|d| **d > day && **d <= release)
+            .count()
+    };
+    let after = |o: &Outcome| o.issued[debtor].iter().filter(|d| **d > release).count();
+    assert!(between(&free) > 2, "{} invoices while held", between(&free));
+    assert_eq!(between(&held), 0);
+    assert!(after(&held) > 0, "orders resume after the release");
+}
+
+#[test]
+fn a_plan_taken_is_paid_by_its_installments() {
+    let config = SimConfig {
+        debtors: 1500,
+        months: 8,
+        ..small(21)
+    };
+    let mut sim = Simulator::new(config.check().expect("valid config"));
+    // Invoice → its installments, for the plans the debtors took.
+    let mut taken: BTreeMap<String, Vec<(NaiveDate, Decimal)>> = BTreeMap::new();
+    let mut paid: BTreeMap<String, Vec<(NaiveDate, Decimal, String)>> = BTreeMap::new();
+    let mut offered = 0;
+    while let Some(event) = sim.next() {
+        match &event.event {
+            InputEvent::InvoiceIssued(i) if i.amount >= Decimal::from(100) => {
+                let third = (i.amount / Decimal::from(3)).round_dp(2);
+                let plan: Vec<(NaiveDate, Decimal)> = (0..3)
+                    .map(|k| {
+                        let amount = if k == 2 {
+                            i.amount - third * Decimal::from(2)
+                        } else {
+                            third
+                        };
+                        (i.due_date + chrono::TimeDelta::days(30 * k), amount)
+                    })
+                    .collect();
+                let mut out = action(
+                    &i.debtor_id,
+                    &event,
+                    ActionKind::PaymentPlanProposed,
+                    vec![i.invoice_number.clone()],
+                );
+                if let Output::Action(a) = &mut out.output {
+                    a.installments = plan
+                        .iter()
+                        .map(|&(due_date, amount)| events::Installment {
+                            due_date,
+                            amount: events::Money::new(amount, events::Currency::EUR),
+                        })
+                        .collect();
+                }
+                offered += 1;
+                if sim.respond(&out) == Response::TakesPlan {
+                    taken.insert(i.invoice_number.clone(), plan);
+                }
+            }
+            InputEvent::PaymentReceived(p) => {
+                for a in &sim.truth().payments[&p.payment_id].allocations {
+                    if taken.contains_key(&a.invoice_number) {
+                        paid.entry(a.invoice_number.clone()).or_default().push((
+                            p.value_date,
+                            a.amount,
+                            p.payment_id.clone(),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
     assert!(
-        after(&free) > 3,
-        "{} invoices after the hold day",
-        after(&free)
+        taken.len() > 50 && taken.len() * 3 < offered,
+        "{} of {offered}",
+        taken.len()
     );
-    assert_eq!(after(&held), 0);
+    let mut by_installment = 0;
+    for (number, plan) in &taken {
+        // Direct debits returned afterwards did not pay.
+        let truth = sim.truth();
+        let payments: Vec<(NaiveDate, Decimal)> = paid
+            .get(number)
+            .into_iter()
+            .flatten()
+            .filter(|p| !truth.payments[&p.2].is_reversed)
+            .map(|p| (p.0, p.1))
+            .collect();
+        let total: Decimal = payments.iter().map(|p| p.1).sum();
+        let amount: Decimal = plan.iter().map(|p| p.1).sum();
+        assert!(total <= amount, "{number} paid {total} of {amount}");
+        // The first installment is paid by its date, unless the whole came sooner.
+        if let Some(&(date, first)) = payments.first()
+            && first == plan[0].1
+        {
+            assert!(
+                date <= plan[0].0,
+                "{number}: installment of {} paid {date}",
+                plan[0].0
+            );
+            by_installment += 1;
+        }
+    }
+    assert!(
+        by_installment * 2 > taken.len(),
+        "{by_installment} of {}",
+        taken.len()
+    );
 }
