@@ -524,12 +524,12 @@ impl Worker {
                         let publish = PublishMessage::build()
                             .payload(Bytes::from(output.to_json()))
                             .message_id(&output.output_id);
-                        self.pending.push(
-                            self.js
-                                .send_publish(subject, publish)
-                                .await
-                                .map_err(|e| PipelineError::js("publishing an output", e))?,
-                        );
+                        let ack = self
+                            .js
+                            .send_publish(subject, publish)
+                            .await
+                            .map_err(|e| PipelineError::js("publishing an output", e))?;
+                        self.await_later(ack).await?;
                     }
                 }
                 Err(error) => {
@@ -554,12 +554,12 @@ impl Worker {
                     if let Some(id) = &error.event_id {
                         publish = publish.header(subj::HEADER_DLQ_EVENT_ID, id.as_str());
                     }
-                    self.pending.push(
-                        self.js
-                            .send_publish(self.config.subjects.dead_letter(error.reason), publish)
-                            .await
-                            .map_err(|e| PipelineError::js("publishing a dead letter", e))?,
-                    );
+                    let ack = self
+                        .js
+                        .send_publish(self.config.subjects.dead_letter(error.reason), publish)
+                        .await
+                        .map_err(|e| PipelineError::js("publishing a dead letter", e))?;
+                    self.await_later(ack).await?;
                 }
             }
             self.sequence = sequence;
@@ -571,9 +571,6 @@ impl Worker {
             .is_some_and(|t| t.elapsed() >= delay)
         {
             self.flush_features()?;
-        }
-        if self.pending.len() >= MAX_PENDING_ACKS {
-            self.settle().await?;
         }
         self.since_checkpoint += size;
         if size > 0 {
@@ -617,6 +614,19 @@ impl Worker {
     }
 
     /// Waits until the server has stored every output published so far.
+    /// Keeps a publish's ack to await before the next input ack. The context holds a permit
+    /// per ack not yet awaited (`max_ack_inflight`, 4096) and waits for one when none is
+    /// left: the acks are awaited here once `MAX_PENDING_ACKS` wait, within the batch too,
+    /// or one event with more outputs than permits (a score point over thousands of
+    /// debtors) would wait for itself.
+    async fn await_later(&mut self, ack: PublishAckFuture) -> Result<(), PipelineError> {
+        self.pending.push(ack);
+        if self.pending.len() >= MAX_PENDING_ACKS {
+            self.settle().await?;
+        }
+        Ok(())
+    }
+
     async fn settle(&mut self) -> Result<(), PipelineError> {
         for ack in self.pending.drain(..) {
             ack.await

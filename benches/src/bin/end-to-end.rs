@@ -33,8 +33,6 @@ use pipeline::publish::EventPublisher;
 use pipeline::worker::{self, WorkerConfig};
 use simulator::{SimConfig, Simulator};
 
-const PATIENCE: Duration = Duration::from_secs(1800);
-
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -167,6 +165,38 @@ async fn activation(
     .expect("activation")
 }
 
+/// Waits until the worker has processed `last`, saying every 15 s where it is; fails when
+/// the worker stopped or made no progress for two minutes.
+async fn wait_processed(handle: &mut worker::WorkerHandle, last: u64, metrics: &PipelineMetrics) {
+    let mut seen = 0;
+    let mut still = 0;
+    loop {
+        match handle
+            .wait_for(Duration::from_secs(15), |s| s.processed_sequence >= last)
+            .await
+        {
+            Ok(_) => return,
+            Err(e) if !handle.is_running() => panic!("the worker stopped: {e}"),
+            Err(_) => {
+                let s = *handle.status.borrow();
+                eprintln!(
+                    "  waiting: processed {} of {last}, checkpointed {}, {} checkpoints",
+                    s.processed_sequence,
+                    s.checkpointed_sequence,
+                    metrics.checkpoints.get()
+                );
+                still = if s.processed_sequence == seen {
+                    still + 1
+                } else {
+                    0
+                };
+                seen = s.processed_sequence;
+                assert!(still < 8, "no progress for two minutes");
+            }
+        }
+    }
+}
+
 async fn output_count(js: &jetstream::Context, subjects: &Subjects) -> u64 {
     js.get_stream(subjects.output_stream())
         .await
@@ -180,6 +210,13 @@ async fn output_count(js: &jetstream::Context, subjects: &Subjects) -> u64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CREDITSTREAM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let mut args = std::env::args().skip(1);
     let debtors = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let months = args.next().and_then(|a| a.parse().ok()).unwrap_or(12);
@@ -238,10 +275,7 @@ async fn main() {
     let mut handle = worker::start(js.clone(), config(&subjects), metrics.clone())
         .await
         .expect("worker");
-    handle
-        .wait_for(PATIENCE, |s| s.processed_sequence >= last)
-        .await
-        .expect("processed");
+    wait_processed(&mut handle, last, &metrics).await;
     let full = t.elapsed();
     handle.stop().await.expect("stops");
     let checkpoints = metrics.checkpoints.get();
@@ -284,12 +318,14 @@ async fn main() {
         }
     });
     let metrics = Arc::new(PipelineMetrics::new(&prometheus::Registry::new()).expect("metrics"));
-    let mut handle = worker::start(js.clone(), config(&subjects), metrics)
+    let mut handle = worker::start(js.clone(), config(&subjects), metrics.clone())
         .await
         .expect("worker");
     let mut paced: Vec<Envelope> = events.iter().take((rate * 30) as usize).cloned().collect();
     if let Some(model) = &model {
+        eprintln!("  publishing the model for the paced run");
         paced[0] = activation(&js, &subjects, model).await;
+        eprintln!("  published");
     }
     let m = paced.len() as u64;
     let tick = Duration::from_millis(10);
@@ -298,7 +334,10 @@ async fn main() {
     let started = Instant::now();
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    for chunk in paced.chunks(per_tick) {
+    for (i, chunk) in paced.chunks(per_tick).enumerate() {
+        if i % 500 == 0 {
+            eprintln!("  paced: {} published", i * per_tick);
+        }
         interval.tick().await;
         for e in chunk {
             let bytes = Bytes::from(e.to_json());
@@ -318,10 +357,7 @@ async fn main() {
     publisher.flush().await.expect("flush");
     let publishing = started.elapsed();
     let last = publisher.last_sequence;
-    handle
-        .wait_for(PATIENCE, |s| s.processed_sequence >= last)
-        .await
-        .expect("processed");
+    wait_processed(&mut handle, last, &metrics).await;
     // Outputs of the last events are in flight: give them a moment to arrive.
     tokio::time::sleep(Duration::from_secs(2)).await;
     handle.stop().await.expect("stops");

@@ -436,3 +436,45 @@ async fn people_list_and_close_tasks_and_set_limits_through_the_api_and_the_log(
     worker.stop().await.expect("stops");
     server.task.abort();
 }
+
+/// One event with more outputs than the publish acks the connection lets wait (a model
+/// activated over thousands of debtors scores each): the worker awaits acks as it goes
+/// instead of waiting for itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_with_thousands_of_outputs_does_not_stall_the_worker() {
+    let nats = Nats::start().await;
+    let registry = Registry::object_store(&nats.js, nats.subjects.prefix())
+        .await
+        .expect("registry");
+    let (artifact, _) = crate::scoring::trained_model("v1");
+    registry.publish(&artifact).await.expect("publish model");
+    // A month of 7,000 debtors: most have invoices, so features and a score.
+    let mut log: Vec<Envelope> = portfolio(7000, 1, 17);
+    let activation = activation_event(
+        &registry,
+        "v1",
+        ModelRole::Champion,
+        "ops",
+        "test",
+        log.last().expect("events").event_time,
+    )
+    .await
+    .expect("activation");
+    let id = activation.event_id.clone();
+    log.push(activation);
+    let last = nats.publish(&log).await;
+    let (worker, _) = nats.start_worker(nats.worker_config()).await;
+    let mut worker = worker;
+    worker
+        .wait_for(PATIENCE, |s| s.checkpointed_sequence >= last)
+        .await
+        .expect("the whole log processed and checkpointed");
+    worker.stop().await.expect("stops");
+    let scored = nats
+        .outputs()
+        .await
+        .iter()
+        .filter(|o| o.cause_event_id == id && o.output.kind_label() == "score_update")
+        .count();
+    assert!(scored > 4096, "{scored} score updates from the activation");
+}
