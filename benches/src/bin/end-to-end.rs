@@ -210,13 +210,6 @@ async fn output_count(js: &jetstream::Context, subjects: &Subjects) -> u64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("CREDITSTREAM_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     let mut args = std::env::args().skip(1);
     let debtors = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let months = args.next().and_then(|a| a.parse().ok()).unwrap_or(12);
