@@ -15,7 +15,7 @@
 //! Each arm activates its strategy (and model) by events at the start of the log, as an
 //! analyst would; strategy activations in a replayed archive are skipped so the arm's
 //! strategy stays in force. Arms run on threads of their own. The report goes to the
-//! terminal, to an HTML page with charts ([`report`]) and, with `--json`, to a file.
+//! terminal ([`text`]), to an HTML page with charts ([`html`]) and, with `--json`, to a file.
 
 mod report;
 
