@@ -54,8 +54,8 @@ pub struct BacktestArgs {
     /// every model.
     #[arg(long = "strategy", value_name = "segmented|static|FILE", default_values_t = ["segmented".to_owned(), "static".to_owned()])]
     pub strategies: Vec<String>,
-    /// A risk model: `trained` (trained first on another simulated history, as the demo
-    /// does), `none`, or a version in --registry-dir. With --archive, `log` (the
+    /// A risk model: `trained` (trained first on another simulated history, of seed
+    /// --seed + 10000, as the demo does), `none`, or a version in --registry-dir. With --archive, `log` (the
     /// default there) takes the model activations in the archive.
     #[arg(long = "model", value_name = "trained|none|log|VERSION")]
     pub models: Vec<String>,
@@ -636,6 +636,12 @@ pub async fn run(args: BacktestArgs) -> Result<(), PipelineError> {
         return Err(PipelineError::InvalidOption {
             name: "--strategy",
             reason: "give at least one strategy".into(),
+        });
+    }
+    if args.worker.archive_dir.is_some() {
+        return Err(PipelineError::InvalidOption {
+            name: "--archive-dir",
+            reason: "a backtest writes no archive; read one with --archive DIR".into(),
         });
     }
     let config = args.worker.config(events::Subjects::new(

@@ -394,6 +394,12 @@ fn backtest_writes_its_report_over_several_seeds_and_refuses_bad_arms() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--model"));
     let out = creditstream()
+        .args(["backtest", "--archive-dir", "somewhere"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--archive DIR"));
+    let out = creditstream()
         .args(["backtest", "--replications", "0"])
         .output()
         .unwrap();
