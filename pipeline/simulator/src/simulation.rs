@@ -44,6 +44,9 @@ const END_OF_DAY: i64 = DAY - 1;
 /// Salt of the debtors' response streams (`Rng::stream(seed ^ this, index)`).
 const RESPONSE_STREAMS: u64 = 0x7265_7370_6f6e_7365;
 
+/// Salt of the invoices' fate streams (`Rng::stream(seed ^ this, debtor << 32 | order)`).
+const FATE_STREAMS: u64 = 0x6661_7465_7300_0001;
+
 /// Salt of the debtors' order streams (invoices and their fates).
 const ORDER_STREAMS: u64 = 0x6f72_6465_7273_0001;
 
@@ -255,6 +258,7 @@ impl Simulator {
                 held: false,
                 reply: Rng::stream(config.seed ^ RESPONSE_STREAMS, u64::from(index)),
                 orders: Rng::stream(config.seed ^ ORDER_STREAMS, u64::from(index)),
+                orders_placed: 0,
             });
         }
         let mut schedule = Schedule {
@@ -480,6 +484,11 @@ impl Simulator {
         // Orders of a debtor over its limit with overdue items are blocked, and those of a
         // debtor on credit hold: no invoice.
         let blocked = (exposure > st.debtor.credit_limit_cents && overdue) || st.held;
+        // The order's own stream for the invoice's fate, numbered by the debtor's orders
+        // (blocked ones too): the fate of its n-th invoice is the same whatever happened
+        // before it.
+        let order = st.orders_placed;
+        st.orders_placed += 1;
         // Drawn whether or not the order is blocked, so the debtor's invoices stay the same
         // draws whatever happens to its payments.
         let inv = &st.debtor.invoicing;
@@ -542,7 +551,13 @@ impl Simulator {
             .on(next, second, Action::Issue { debtor: d as u32 });
 
         if let Some(seq) = issued {
+            let mut fate = Rng::stream(
+                self.config.seed ^ FATE_STREAMS,
+                (d as u64) << 32 | u64::from(order),
+            );
+            std::mem::swap(&mut self.debtors[d].rng, &mut fate);
             self.plan_fate(d, seq, day);
+            std::mem::swap(&mut self.debtors[d].rng, &mut fate);
         }
     }
 

@@ -67,6 +67,8 @@ pub(super) struct DebtorState {
     /// The debtor's stream for its invoices and their fates (amount, reference, interval,
     /// when and whether each is paid): apart from `rng`, which the payments draw from.
     pub(super) orders: Rng,
+    /// Orders the debtor placed so far, blocked ones included (numbers the fate streams).
+    pub(super) orders_placed: u32,
 }
 
 impl DebtorState {
