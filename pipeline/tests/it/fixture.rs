@@ -26,6 +26,20 @@ pub struct Nats {
 }
 
 impl Nats {
+    /// The server's model registry, holding `models`.
+    pub async fn registry(
+        &self,
+        models: &[&models::ModelArtifact],
+    ) -> pipeline::registry::Registry {
+        let registry = pipeline::registry::Registry::object_store(&self.js, self.subjects.prefix())
+            .await
+            .expect("registry");
+        for model in models {
+            registry.publish(model).await.expect("model published");
+        }
+        registry
+    }
+
     pub async fn start() -> Nats {
         let server = LocalNats::start().expect("nats-server starts (is it installed?)");
         let (_client, js) = broker::connect(&NatsOptions {

@@ -408,10 +408,7 @@ impl LivePipeline {
             start: chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
         };
         let artifact = pipeline::demo::demo_model(&portfolio_args).expect("trains");
-        let models = pipeline::registry::Registry::object_store(&nats.js, nats.subjects.prefix())
-            .await
-            .expect("registry");
-        models.publish(&artifact).await.expect("stored");
+        let models = nats.registry(&[&artifact]).await;
         let events = portfolio(100, 6, 7);
         let activation = pipeline::registry::activation_event(
             &models,

@@ -3,7 +3,7 @@
 //! input stream and from the Parquet archive; and from a point on.
 
 use events::{Envelope, InputEvent, ModelRole, StrategyActivated};
-use pipeline::registry::{Registry, activation_event};
+use pipeline::registry::activation_event;
 use pipeline::replay::{Replayer, Sink, read_input_stream};
 
 use crate::fixture::*;
@@ -37,11 +37,8 @@ impl Buffer {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replay_of_the_log_gives_the_live_outputs_byte_for_byte() {
     let nats = Nats::start().await;
-    let registry = Registry::object_store(&nats.js, nats.subjects.prefix())
-        .await
-        .expect("registry");
     let (artifact, _) = crate::scoring::trained_model("v1");
-    registry.publish(&artifact).await.expect("publish model");
+    let registry = nats.registry(&[&artifact]).await;
 
     let events = portfolio(80, 6, 13);
     assert!(

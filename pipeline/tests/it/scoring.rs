@@ -475,19 +475,15 @@ async fn input_log(nats: &crate::fixture::Nats) -> Vec<Envelope> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_pipeline_swaps_models_under_load_without_losing_an_event() {
     use crate::fixture::{Nats, PATIENCE, assert_same_outputs};
-    use pipeline::registry::{Registry, activation_event};
+    use pipeline::registry::activation_event;
 
     let nats = Nats::start().await;
-    let registry = Registry::object_store(&nats.js, nats.subjects.prefix())
-        .await
-        .unwrap();
     let shoes = model_with_extra_column();
-    for bytes in [model("v1"), model("v2"), &shoes] {
-        registry
-            .publish(&ModelArtifact::from_json(bytes).unwrap())
-            .await
-            .unwrap();
-    }
+    let artifacts: Vec<ModelArtifact> = [model("v1"), model("v2"), &shoes]
+        .into_iter()
+        .map(|bytes| ModelArtifact::from_json(bytes).unwrap())
+        .collect();
+    let registry = nats.registry(&artifacts.iter().collect::<Vec<_>>()).await;
     let events = portfolio(150, 6, 25);
     let n = events.len();
     let (q1, q2, q3) = (n / 4, n / 2, 3 * n / 4);

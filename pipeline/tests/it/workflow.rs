@@ -121,11 +121,8 @@ fn of_kind<'a>(outputs: &'a [OutputEnvelope], kind: &str, debtor: &str) -> Vec<&
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_debtor_turning_bad_gets_a_limit_alert_and_a_hold_and_a_crash_repeats_no_action() {
     let nats = Nats::start().await;
-    let registry = Registry::object_store(&nats.js, nats.subjects.prefix())
-        .await
-        .expect("registry");
     let (artifact, _) = crate::scoring::trained_model("v1");
-    registry.publish(&artifact).await.expect("publish model");
+    let registry = nats.registry(&[&artifact]).await;
 
     let background = portfolio(60, 10, 41);
     let start = background[0].event_time.date_naive();
@@ -443,11 +440,8 @@ async fn people_list_and_close_tasks_and_set_limits_through_the_api_and_the_log(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_with_thousands_of_outputs_does_not_stall_the_worker() {
     let nats = Nats::start().await;
-    let registry = Registry::object_store(&nats.js, nats.subjects.prefix())
-        .await
-        .expect("registry");
     let (artifact, _) = crate::scoring::trained_model("v1");
-    registry.publish(&artifact).await.expect("publish model");
+    let registry = nats.registry(&[&artifact]).await;
     // A month of 7,000 debtors: most have invoices, so features and a score.
     let mut log: Vec<Envelope> = portfolio(7000, 1, 17);
     let activation = activation_event(
