@@ -137,6 +137,16 @@ enum Action {
     },
 }
 
+/// Where a debtor's draws come from for a while, instead of its payment stream (`rng`).
+enum Stream {
+    /// Its invoices and ratings.
+    Orders,
+    /// Its responses to what it receives.
+    Reply,
+    /// A stream of one thing's own (an invoice's fate).
+    Own(Rng),
+}
+
 /// Everything the run writes: the events ready to hand out, the truth, the id counters
 /// and the mix controllers.
 struct Output {
@@ -343,7 +353,8 @@ impl Simulator {
             // An invoice and its fate, and a rating, come from the debtor's order stream:
             // the same whatever its payments did, so backtest arms share them.
             Action::Issue { debtor } => {
-                self.on_orders(debtor as usize, |sim, d| sim.issue(d, day, time));
+                let d = debtor as usize;
+                self.drawing_from(d, Stream::Orders, |sim| sim.issue(d, day, time));
             }
             Action::Pay {
                 debtor,
@@ -382,7 +393,8 @@ impl Simulator {
                 open,
             } => self.promise_due(debtor as usize, invoice, promise, open),
             Action::Rating { debtor } => {
-                self.on_orders(debtor as usize, |sim, d| sim.rating(d, day, time));
+                let d = debtor as usize;
+                self.drawing_from(d, Stream::Orders, |sim| sim.rating(d, day, time));
             }
             Action::Settle { debtor, invoice } => self.settle(debtor as usize, invoice, day, time),
             Action::Installment {
@@ -403,13 +415,19 @@ impl Simulator {
         }
     }
 
-    /// Runs `f` with debtor `d`'s order stream in place of its own.
-    fn on_orders(&mut self, d: usize, f: impl FnOnce(&mut Simulator, usize)) {
-        let st = &mut self.debtors[d];
-        std::mem::swap(&mut st.rng, &mut st.orders);
-        f(self, d);
-        let st = &mut self.debtors[d];
-        std::mem::swap(&mut st.rng, &mut st.orders);
+    /// Runs `f` with debtor `d`'s draws coming from `stream` instead of its payment stream.
+    fn drawing_from(&mut self, d: usize, stream: Stream, f: impl FnOnce(&mut Simulator)) {
+        fn swap(st: &mut DebtorState, stream: &mut Stream) {
+            match stream {
+                Stream::Orders => std::mem::swap(&mut st.rng, &mut st.orders),
+                Stream::Reply => std::mem::swap(&mut st.rng, &mut st.reply),
+                Stream::Own(rng) => std::mem::swap(&mut st.rng, rng),
+            }
+        }
+        let mut stream = stream;
+        swap(&mut self.debtors[d], &mut stream);
+        f(self);
+        swap(&mut self.debtors[d], &mut stream);
     }
 
     fn debtor_event(&self, d: usize) -> (String, InputEvent) {
@@ -551,13 +569,11 @@ impl Simulator {
             .on(next, second, Action::Issue { debtor: d as u32 });
 
         if let Some(seq) = issued {
-            let mut fate = Rng::stream(
+            let fate = Rng::stream(
                 self.config.seed ^ FATE_STREAMS,
                 (d as u64) << 32 | u64::from(order),
             );
-            std::mem::swap(&mut self.debtors[d].rng, &mut fate);
-            self.plan_fate(d, seq, day);
-            std::mem::swap(&mut self.debtors[d].rng, &mut fate);
+            self.drawing_from(d, Stream::Own(fate), |sim| sim.plan_fate(d, seq, day));
         }
     }
 

@@ -10,7 +10,7 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::accounts::{ItemState, invoice_number};
 use super::payments::Draft;
-use super::{Action, END_OF_DAY, PayMode, Simulator, time_of_day};
+use super::{Action, END_OF_DAY, PayMode, Simulator, Stream, time_of_day};
 use crate::calendar::{HOUR, day_of_instant};
 use crate::response::{
     ABANDONED, AGENCY_LAG, HOLD_LAG, INSTALLMENT_REMINDER_LAG, PROMISE_LAG, Reaction, Response,
@@ -383,19 +383,10 @@ impl Simulator {
         // from the response stream, so the debtor's own stream (its invoices) stays the
         // same whatever the strategy: arms of a backtest differ by their decisions only.
         let applicable = self.applicable(d, index, PayMode::Rest, false);
-        self.with_reply_stream(d, |sim| {
+        self.drawing_from(d, Stream::Reply, |sim| {
             let kind = sim.out.quota.draw(&mut sim.debtors[d].rng, &applicable);
             sim.transfer(d, kind, &[seq], day, time);
         });
-    }
-
-    /// Runs `f` with the debtor's response stream in place of its own.
-    fn with_reply_stream(&mut self, d: usize, f: impl FnOnce(&mut Simulator)) {
-        let st = &mut self.debtors[d];
-        std::mem::swap(&mut st.rng, &mut st.reply);
-        f(self);
-        let st = &mut self.debtors[d];
-        std::mem::swap(&mut st.rng, &mut st.reply);
     }
 
     /// An installment of plan `plan` falls due: paid (`kept`) or missed.
@@ -454,7 +445,7 @@ impl Simulator {
             structured,
             stranger: false,
         };
-        self.with_reply_stream(d, |sim| {
+        self.drawing_from(d, Stream::Reply, |sim| {
             sim.book(d, draft, day, time, None);
         });
     }
