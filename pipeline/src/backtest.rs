@@ -263,8 +263,9 @@ impl Tally {
         }
     }
 
-    /// Before an event: a new month closes the last one.
+    /// Before an event: counts it; a new month closes the last one.
     fn before(&mut self, event: &Envelope, stages: &Stages) {
+        self.report.events += 1;
         let date = event.event_time.date_naive();
         let month = (date.year(), date.month());
         match self.month {
@@ -412,27 +413,19 @@ pub fn run_arm(
 ) -> Result<ArmReport, PipelineError> {
     let mut stages = stages_for(config)?;
     let mut tally = Tally::new(arm, warm_up_months);
-    let start = |first: DateTime<Utc>| -> Result<Vec<Envelope>, PipelineError> {
-        let mut opening = Vec::new();
+    // The arm's model and strategy, activated by events at the start of the log.
+    let open = |stages: &mut Stages, first: DateTime<Utc>| -> Result<(), PipelineError> {
         if let Some(model) = &arm.model {
-            opening.push(model_activation(model, first));
+            stages.offer_model(&model.version, Ok(model.clone()));
+            stages.process(&model_activation(model, first))?;
         }
-        opening.push(crate::strategy::activation_event(
+        stages.process(&crate::strategy::activation_event(
             &arm.strategy,
             &arm.strategy_text,
             "backtest",
             "the arm's strategy",
             first,
-        )?);
-        Ok(opening)
-    };
-    let open = |stages: &mut Stages, first: DateTime<Utc>| -> Result<(), PipelineError> {
-        if let Some(model) = &arm.model {
-            stages.offer_model(&model.version, Ok(model.clone()));
-        }
-        for e in start(first)? {
-            stages.process(&e)?;
-        }
+        )?)?;
         Ok(())
     };
     match source {
@@ -447,7 +440,6 @@ pub fn run_arm(
             let mut responses: BTreeMap<&'static str, u64> = BTreeMap::new();
             while let Some(event) = sim.next() {
                 tally.before(&event, &stages);
-                tally.report.events += 1;
                 for o in stages.process(&event)? {
                     tally.output(&o);
                     *responses.entry(sim.respond(&o).as_str()).or_default() += 1;
@@ -468,22 +460,19 @@ pub fn run_arm(
                 match &event.event {
                     // The arm's strategy stays in force.
                     InputEvent::StrategyActivated(_) => continue,
-                    InputEvent::ModelActivated(a) => {
+                    InputEvent::ModelActivated(_) => {
                         if !arm.log_models {
                             continue;
                         }
-                        if a.role != ModelRole::ChallengerStopped
-                            && let Some(registry) = registry
-                        {
-                            let loaded =
-                                futures::executor::block_on(registry.for_activation(&a.version))?;
-                            stages.offer_model(&a.version, loaded);
+                        if let Some(registry) = registry {
+                            futures::executor::block_on(
+                                registry.offer_activation(&mut stages, event),
+                            )?;
                         }
                     }
                     _ => {}
                 }
                 tally.before(event, &stages);
-                tally.report.events += 1;
                 for o in stages.process(event)? {
                     tally.output(&o);
                 }

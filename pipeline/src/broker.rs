@@ -69,10 +69,13 @@ pub async fn connect(
     }
     let js = jetstream::ContextBuilder::new()
         .timeout(Duration::from_secs(10))
-        .max_ack_inflight(4096)
+        .max_ack_inflight(MAX_ACK_INFLIGHT)
         .build(client.clone());
     Ok((client, js))
 }
+
+/// Publish acks a connection lets wait before the next publish waits for one of them.
+pub const MAX_ACK_INFLIGHT: usize = 4096;
 
 /// Window in which JetStream drops a message whose `Nats-Msg-Id` it has seen.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);

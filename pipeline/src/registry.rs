@@ -145,6 +145,23 @@ impl Registry {
         Ok(ModelArtifact::from_json(&bytes)?)
     }
 
+    /// Before `event` runs: when it activates a model version (as champion or challenger),
+    /// offers the stages that version from here, as the worker, a replay and a backtest all
+    /// do; other events need nothing.
+    pub async fn offer_activation(
+        &self,
+        stages: &mut crate::stages::Stages,
+        event: &Envelope,
+    ) -> Result<(), PipelineError> {
+        if let InputEvent::ModelActivated(a) = &event.event
+            && a.role != ModelRole::ChallengerStopped
+        {
+            let loaded = self.for_activation(&a.version).await?;
+            stages.offer_model(&a.version, loaded);
+        }
+        Ok(())
+    }
+
     /// A version to offer to its activation event: `Ok(Err(why))` when the registry has
     /// no usable artifact under it (absent, corrupt, another version inside) — the
     /// activation is then refused; `Err` when the registry cannot be read at all (the

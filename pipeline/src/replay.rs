@@ -15,7 +15,7 @@ use std::time::Instant;
 use async_nats::jetstream::{self, consumer};
 use chrono::NaiveDate;
 use clap::Args;
-use events::{Envelope, InputEvent, OutputEnvelope};
+use events::{Envelope, OutputEnvelope};
 use futures::StreamExt;
 
 use crate::cli::{NatsArgs, WorkerArgs};
@@ -155,12 +155,9 @@ impl<'a> Replayer<'a> {
                 return Ok(());
             }
         };
-        if let InputEvent::ModelActivated(a) = &event.event
-            && a.role != events::ModelRole::ChallengerStopped
-        {
-            let loaded = self.registry.for_activation(&a.version).await?;
-            self.stages.offer_model(&a.version, loaded);
-        }
+        self.registry
+            .offer_activation(&mut self.stages, &event)
+            .await?;
         let outputs = self.stages.process(&event)?;
         self.summary.events += 1;
         let write = sequence >= self.from_sequence

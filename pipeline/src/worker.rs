@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
 use bytes::Bytes;
-use events::{Envelope, InputEvent, ModelRole, Subjects, subjects as subj};
+use events::{Envelope, InputEvent, Subjects, subjects as subj};
 use futures::StreamExt;
 use tokio::sync::watch;
 
@@ -19,7 +19,8 @@ use crate::registry::Registry;
 use crate::stages::Stages;
 
 /// Publish acknowledgements awaited at the latest after this many are outstanding.
-const MAX_PENDING_ACKS: usize = 2048;
+/// Half the context's permits, so that waiting for acks never waits for a permit.
+const MAX_PENDING_ACKS: usize = broker::MAX_ACK_INFLIGHT / 2;
 
 /// Knobs of the stage loop.
 #[derive(Debug, Clone)]
@@ -474,12 +475,9 @@ impl Worker {
                     if let Some(archive) = &mut self.archive {
                         archive.push(sequence, &event, &message.payload);
                     }
-                    if let InputEvent::ModelActivated(a) = &event.event
-                        && a.role != ModelRole::ChallengerStopped
-                    {
-                        let loaded = self.registry.for_activation(&a.version).await?;
-                        self.stages.offer_model(&a.version, loaded);
-                    }
+                    self.registry
+                        .offer_activation(&mut self.stages, &event)
+                        .await?;
                     let flush_started = Instant::now();
                     let processed = self.stages.process_with_effects(&event)?;
                     let (errors, why) = self.stages.models().errors();
@@ -613,9 +611,8 @@ impl Worker {
         self.features_waiting_since = None;
     }
 
-    /// Waits until the server has stored every output published so far.
     /// Keeps a publish's ack to await before the next input ack. The context holds a permit
-    /// per ack not yet awaited (`max_ack_inflight`, 4096) and waits for one when none is
+    /// per ack not yet awaited ([`broker::MAX_ACK_INFLIGHT`]) and waits for one when none is
     /// left: the acks are awaited here once `MAX_PENDING_ACKS` wait, within the batch too,
     /// or one event with more outputs than permits (a score point over thousands of
     /// debtors) would wait for itself.
@@ -627,6 +624,7 @@ impl Worker {
         Ok(())
     }
 
+    /// Waits until the server has stored every output published so far.
     async fn settle(&mut self) -> Result<(), PipelineError> {
         for ack in self.pending.drain(..) {
             ack.await

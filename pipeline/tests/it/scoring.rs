@@ -525,10 +525,7 @@ async fn a_running_pipeline_swaps_models_under_load_without_losing_an_event() {
     let mut stages = Stages::default();
     let mut expected = Vec::new();
     for e in &stored {
-        if let InputEvent::ModelActivated(a) = &e.event {
-            let loaded = registry.for_activation(&a.version).await.unwrap();
-            stages.offer_model(&a.version, loaded);
-        }
+        registry.offer_activation(&mut stages, e).await.unwrap();
         expected.extend(stages.process(e).unwrap());
     }
     let published = nats.outputs().await;

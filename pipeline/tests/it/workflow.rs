@@ -102,10 +102,10 @@ async fn offline(registry: &Registry, log: &[Envelope]) -> (Stages, Vec<OutputEn
     let mut outputs = Vec::new();
     for e in log {
         let e = Envelope::decode(&e.to_json(), DEFAULT_MAX_EVENT_BYTES).expect("valid");
-        if let InputEvent::ModelActivated(a) = &e.event {
-            let loaded = registry.for_activation(&a.version).await.expect("registry");
-            stages.offer_model(&a.version, loaded);
-        }
+        registry
+            .offer_activation(&mut stages, &e)
+            .await
+            .expect("registry");
         outputs.extend(stages.process(&e).expect("runs"));
     }
     (stages, outputs)
