@@ -270,7 +270,7 @@ impl Tally {
         let month = (date.year(), date.month());
         match self.month {
             Some(m) if m != month => {
-                self.close_month(stages);
+                self.close_month(&stages.ledger().kpis());
                 self.month = Some(month);
             }
             None => self.month = Some(month),
@@ -281,8 +281,7 @@ impl Tally {
         }
     }
 
-    fn close_month(&mut self, stages: &Stages) {
-        let kpis = stages.ledger().kpis();
+    fn close_month(&mut self, kpis: &ledger::PortfolioKpis) {
         let Some(date) = kpis.as_of else { return };
         let f = |d: Option<Decimal>| d.and_then(|d| d.to_f64());
         let open = kpis.open_balance;
@@ -340,7 +339,8 @@ impl Tally {
     }
 
     fn finish(mut self, stages: &Stages) -> ArmReport {
-        self.close_month(stages);
+        let kpis = stages.ledger().kpis();
+        self.close_month(&kpis);
         let r = &mut self.report;
         // Month ends after the warm-up (all of them when the run is too short for one).
         let skip = self.warm_up as usize;
@@ -361,9 +361,7 @@ impl Tally {
         let unmatched = r.tasks.get(TaskKind::UnmatchedPayment.as_str()).copied();
         r.auto_match_share =
             (r.payments > 0).then(|| 1.0 - unmatched.unwrap_or(0) as f64 / r.payments as f64);
-        let totals = stages.ledger().totals();
-        r.invoiced = totals.invoiced;
-        let kpis = stages.ledger().kpis();
+        r.invoiced = stages.ledger().totals().invoiced;
         r.bad_debt = kpis.aging.over_90;
         if let Some(today) = kpis.as_of {
             for account in stages.ledger().debtors() {
