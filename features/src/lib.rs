@@ -42,4 +42,7 @@ pub use error::FeatureError;
 pub use facts::{Fact, FactBuilder, FactKind, day_date, day_number, facts_of, facts_schema};
 pub use standing::{StandingInputs, StandingSource};
 pub use store::{FeatureConfig, FeatureState, FeatureStore, FlushReport};
-pub use training::{LabelOptions, TrainingSetBuilder, TrainingSummary};
+pub use training::{
+    LabelOptions, LedgerReplay, Outcomes, Replayed, TrainingFeatures, TrainingSetBuilder,
+    TrainingSummary,
+};

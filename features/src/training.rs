@@ -25,7 +25,7 @@ use events::{Envelope, InputEvent};
 use ledger::{Ledger, LedgerConfig, LedgerEffect};
 use serde::{Deserialize, Serialize};
 
-use crate::definitions::Definitions;
+use crate::definitions::{Definitions, Window};
 use crate::error::FeatureError;
 use crate::facts::{
     Fact, MONEY_PRECISION, MONEY_SCALE, day_number, facts_of, money_mantissa, money_type,
@@ -112,34 +112,149 @@ struct Capture {
     values: Option<Vec<Value>>,
 }
 
-/// Builds a training set from events in log order.
-///
-/// An invoice whose debtor has facts waiting in the micro-batch is not flushed for on its
-/// own: its capture is deferred to the next flush (served after the merge, before the
-/// windows slide), and the debtor's later facts are held back until then, so the capture
-/// sees exactly the facts before the invoice. Only a second invoice of a debtor already
-/// waiting forces a flush.
-pub struct TrainingSetBuilder {
+/// The ledger half of a training set: runs the log through the ledger and says, for each
+/// event, what the feature half needs ([`Replayed`]); at the end, how every invoice turned
+/// out ([`Outcomes`]). The halves can run on threads of their own, joined by a channel:
+/// the feature half sees the same sequence either way.
+pub struct LedgerReplay {
     ledger: Ledger,
-    store: FeatureStore,
-    options: LabelOptions,
-    inputs: InputsBuilder,
-    /// Rows of the current chunk, in log order.
-    rows: Vec<Row>,
-    debtors: Vec<String>,
-    /// Captures of the rows not yet in `inputs` (the first is row `pushed`).
-    waiting: VecDeque<Capture>,
-    pushed: usize,
-    /// Deferred captures (indices into `waiting`, counted from the chunk start).
-    deferred: Vec<usize>,
-    /// Debtors with a deferred capture, and the facts held back for them.
-    frozen: HashSet<u32>,
-    held: Vec<(i32, Vec<Fact>)>,
-    /// Feature batches of earlier chunks, with their rows.
-    done: Vec<(RecordBatch, Vec<Row>)>,
+    windows: Vec<Window>,
     settled: HashMap<String, NaiveDate>,
     last_day: i32,
     events: u64,
+}
+
+/// What one event of the log means for the feature half of a training set.
+pub struct Replayed {
+    day: i32,
+    /// Invoices: the facts of time passing up to the invoice (known before it), and the
+    /// invoice's debtor with its capture (none for an invoice number already known).
+    invoice: Option<InvoiceArrival>,
+    facts: Vec<Fact>,
+}
+
+/// An invoice as the feature half sees it arrive.
+struct InvoiceArrival {
+    before: Vec<Fact>,
+    debtor_id: String,
+    capture: Option<(StandingInputs, Row)>,
+}
+
+/// How the invoices of a log turned out, once the ledger half has read it to its end.
+pub struct Outcomes {
+    settled: HashMap<String, NaiveDate>,
+    last_day: i32,
+    events: u64,
+}
+
+impl LedgerReplay {
+    /// A ledger half with this ledger configuration, capturing standing over `windows`.
+    pub fn new(config: LedgerConfig, windows: Vec<Window>) -> LedgerReplay {
+        LedgerReplay {
+            ledger: Ledger::new(config),
+            windows,
+            settled: HashMap::new(),
+            last_day: i32::MIN,
+            events: 0,
+        }
+    }
+
+    /// Takes the next event of the log; `None` for an event that changes no debtor.
+    pub fn push(&mut self, event: &Envelope) -> Option<Replayed> {
+        self.events += 1;
+        if event.event.is_control() {
+            // A control event: its time is when a person acted, not business time, and
+            // it changes no debtor (the stream's stages skip it the same way).
+            return None;
+        }
+        let day = day_number(event.event_time.date_naive());
+        self.last_day = self.last_day.max(day);
+        let advanced = self.ledger.advance_to(event.event_time);
+        if let InputEvent::InvoiceIssued(invoice) = &event.event {
+            // Time passing (overdue items, broken promises) is known before the invoice.
+            let before = facts_of(event, &advanced, &self.ledger);
+            let capture = self
+                .ledger
+                .item(&invoice.invoice_number)
+                .is_none()
+                .then(|| {
+                    let standing = StandingSource::standing(
+                        &self.ledger,
+                        &invoice.debtor_id,
+                        event.event_time.date_naive(),
+                        &self.windows,
+                    );
+                    let row = Row {
+                        invoice_number: invoice.invoice_number.clone(),
+                        issued_at: event.event_time.timestamp_micros(),
+                        due: day_number(invoice.due_date),
+                        amount: money_mantissa(invoice.amount),
+                    };
+                    (standing, row)
+                });
+            let effects = self.ledger.apply(event);
+            self.record(&effects);
+            Some(Replayed {
+                day,
+                invoice: Some(InvoiceArrival {
+                    before,
+                    debtor_id: invoice.debtor_id.clone(),
+                    capture,
+                }),
+                facts: facts_of(event, &effects, &self.ledger),
+            })
+        } else {
+            let mut effects = advanced;
+            effects.extend(self.ledger.apply(event));
+            self.record(&effects);
+            Some(Replayed {
+                day,
+                invoice: None,
+                facts: facts_of(event, &effects, &self.ledger),
+            })
+        }
+    }
+
+    fn record(&mut self, effects: &[LedgerEffect]) {
+        for e in effects {
+            match e {
+                LedgerEffect::ItemSettled {
+                    invoice_number,
+                    settled_on,
+                    ..
+                } => {
+                    self.settled
+                        .entry(invoice_number.clone())
+                        .or_insert(*settled_on);
+                }
+                // A reversal re-opens the item: its settlement no longer stands.
+                LedgerEffect::PaymentReversed { reopened, .. } => {
+                    for a in reopened {
+                        self.settled.remove(&a.invoice_number);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The outcomes of the log read so far, and the ledger as it left it (a large
+    /// structure: a caller in a hurry drops it where it does not wait for that).
+    pub fn finish(self) -> (Outcomes, Ledger) {
+        let outcomes = Outcomes {
+            settled: self.settled,
+            last_day: self.last_day,
+            events: self.events,
+        };
+        (outcomes, self.ledger)
+    }
+}
+
+/// Builds a training set from events in log order: a [`LedgerReplay`] and a
+/// [`TrainingFeatures`] run one after the other.
+pub struct TrainingSetBuilder {
+    replay: LedgerReplay,
+    features: TrainingFeatures,
 }
 
 impl TrainingSetBuilder {
@@ -149,26 +264,9 @@ impl TrainingSetBuilder {
         ledger: LedgerConfig,
         options: LabelOptions,
     ) -> Result<TrainingSetBuilder, FeatureError> {
-        options.validate()?;
-        let store = FeatureStore::new(definitions, FeatureConfig::default())?;
-        let inputs = store.inputs_builder();
-        Ok(TrainingSetBuilder {
-            ledger: Ledger::new(ledger),
-            store,
-            options,
-            inputs,
-            rows: Vec::new(),
-            debtors: Vec::new(),
-            waiting: VecDeque::new(),
-            pushed: 0,
-            deferred: Vec::new(),
-            frozen: HashSet::new(),
-            held: Vec::new(),
-            done: Vec::new(),
-            settled: HashMap::new(),
-            last_day: i32::MIN,
-            events: 0,
-        })
+        let replay = LedgerReplay::new(ledger, definitions.windows.clone());
+        let features = TrainingFeatures::new(definitions, options)?;
+        Ok(TrainingSetBuilder { replay, features })
     }
 
     /// The training set of a log held in memory, with the built-in definitions and the
@@ -191,31 +289,94 @@ impl TrainingSetBuilder {
 
     /// Takes the next event of the log.
     pub fn push(&mut self, event: &Envelope) -> Result<(), FeatureError> {
-        self.events += 1;
-        if event.event.is_control() {
-            // A control event: its time is when a person acted, not business time, and
-            // it changes no debtor (the stream's stages skip it the same way).
-            return Ok(());
+        match self.replay.push(event) {
+            Some(replayed) => self.features.take(replayed),
+            None => Ok(()),
         }
-        let day = day_number(event.event_time.date_naive());
-        self.last_day = self.last_day.max(day);
-        let advanced = self.ledger.advance_to(event.event_time);
-        if let InputEvent::InvoiceIssued(invoice) = &event.event {
-            // Time passing (overdue items, broken promises) is known before the invoice.
-            let facts = facts_of(event, &advanced, &self.ledger);
-            self.observe(day, facts);
+    }
+
+    /// The two halves, to run apart (on two threads).
+    pub fn into_halves(self) -> (LedgerReplay, TrainingFeatures) {
+        (self.replay, self.features)
+    }
+
+    /// The schema of the training set.
+    pub fn schema(&self) -> SchemaRef {
+        self.features.schema()
+    }
+
+    /// Labels every row and returns the training set in batches.
+    pub fn finish(self) -> Result<(Vec<RecordBatch>, TrainingSummary), FeatureError> {
+        let (outcomes, _ledger) = self.replay.finish();
+        self.features.finish(outcomes)
+    }
+}
+
+/// The feature half of a training set: takes what the [`LedgerReplay`] says of each event,
+/// in log order, and captures each invoice's features as known just before it.
+///
+/// An invoice whose debtor has facts waiting in the micro-batch is not flushed for on its
+/// own: its capture is deferred to the next flush (served after the merge, before the
+/// windows slide), and the debtor's later facts are held back until then, so the capture
+/// sees exactly the facts before the invoice. Only a second invoice of a debtor already
+/// waiting forces a flush.
+pub struct TrainingFeatures {
+    store: FeatureStore,
+    options: LabelOptions,
+    inputs: InputsBuilder,
+    /// Rows of the current chunk, in log order.
+    rows: Vec<Row>,
+    debtors: Vec<String>,
+    /// Captures of the rows not yet in `inputs` (the first is row `pushed`).
+    waiting: VecDeque<Capture>,
+    pushed: usize,
+    /// Deferred captures (indices into `waiting`, counted from the chunk start).
+    deferred: Vec<usize>,
+    /// Debtors with a deferred capture, and the facts held back for them.
+    frozen: HashSet<u32>,
+    held: Vec<(i32, Vec<Fact>)>,
+    /// Feature batches of earlier chunks, with their rows.
+    done: Vec<(RecordBatch, Vec<Row>)>,
+}
+
+impl TrainingFeatures {
+    /// A feature half with these definitions and label options.
+    pub fn new(
+        definitions: Definitions,
+        options: LabelOptions,
+    ) -> Result<TrainingFeatures, FeatureError> {
+        options.validate()?;
+        let store = FeatureStore::new(definitions, FeatureConfig::default())?;
+        let inputs = store.inputs_builder();
+        Ok(TrainingFeatures {
+            store,
+            options,
+            inputs,
+            rows: Vec::new(),
+            debtors: Vec::new(),
+            waiting: VecDeque::new(),
+            pushed: 0,
+            deferred: Vec::new(),
+            frozen: HashSet::new(),
+            held: Vec::new(),
+            done: Vec::new(),
+        })
+    }
+
+    /// Takes the next event of the log, as the ledger half replayed it.
+    pub fn take(&mut self, replayed: Replayed) -> Result<(), FeatureError> {
+        let Replayed {
+            day,
+            invoice,
+            facts,
+        } = replayed;
+        if let Some(invoice) = invoice {
+            self.observe(day, invoice.before);
             let slot = self.store.slot(&invoice.debtor_id);
             if self.frozen.contains(&slot) {
                 self.flush()?;
             }
-            if self.ledger.item(&invoice.invoice_number).is_none() {
-                let windows = &self.store.definitions().windows;
-                let standing = StandingSource::standing(
-                    &self.ledger,
-                    &invoice.debtor_id,
-                    event.event_time.date_naive(),
-                    windows,
-                );
+            if let Some((standing, row)) = invoice.capture {
                 let mut capture = Capture {
                     slot,
                     today: day,
@@ -231,26 +392,12 @@ impl TrainingSetBuilder {
                     capture.values = Some(values);
                 }
                 self.waiting.push_back(capture);
-                self.rows.push(Row {
-                    invoice_number: invoice.invoice_number.clone(),
-                    issued_at: event.event_time.timestamp_micros(),
-                    due: day_number(invoice.due_date),
-                    amount: money_mantissa(invoice.amount),
-                });
-                self.debtors.push(invoice.debtor_id.clone());
+                self.rows.push(row);
+                self.debtors.push(invoice.debtor_id);
                 self.push_ready();
             }
-            let effects = self.ledger.apply(event);
-            self.record(&effects);
-            let facts = facts_of(event, &effects, &self.ledger);
-            self.observe(day, facts);
-        } else {
-            let mut effects = advanced;
-            effects.extend(self.ledger.apply(event));
-            self.record(&effects);
-            let facts = facts_of(event, &effects, &self.ledger);
-            self.observe(day, facts);
         }
+        self.observe(day, facts);
         if self.store.batch_full() {
             self.flush()?;
         }
@@ -315,29 +462,6 @@ impl TrainingSetBuilder {
         // Deferred indices count from the chunk start; they stay valid while rows wait.
     }
 
-    fn record(&mut self, effects: &[LedgerEffect]) {
-        for e in effects {
-            match e {
-                LedgerEffect::ItemSettled {
-                    invoice_number,
-                    settled_on,
-                    ..
-                } => {
-                    self.settled
-                        .entry(invoice_number.clone())
-                        .or_insert(*settled_on);
-                }
-                // A reversal re-opens the item: its settlement no longer stands.
-                LedgerEffect::PaymentReversed { reopened, .. } => {
-                    for a in reopened {
-                        self.settled.remove(&a.invoice_number);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
     /// Evaluates the features of the rows pushed so far.
     fn evaluate_chunk(&mut self) -> Result<(), FeatureError> {
         let n = self.pushed;
@@ -374,13 +498,16 @@ impl TrainingSetBuilder {
         training_schema(self.store.engine().output_schema())
     }
 
-    /// Labels every row and returns the training set in batches.
-    pub fn finish(mut self) -> Result<(Vec<RecordBatch>, TrainingSummary), FeatureError> {
+    /// Labels every row by the log's outcomes and returns the training set in batches.
+    pub fn finish(
+        mut self,
+        outcomes: Outcomes,
+    ) -> Result<(Vec<RecordBatch>, TrainingSummary), FeatureError> {
         self.flush()?;
         self.evaluate_chunk()?;
         let schema = self.schema();
         let mut summary = TrainingSummary {
-            events: self.events,
+            events: outcomes.events,
             ..TrainingSummary::default()
         };
         let mut out = Vec::new();
@@ -388,8 +515,11 @@ impl TrainingSetBuilder {
             let mut late = Vec::with_capacity(rows.len());
             let mut days_late = Vec::with_capacity(rows.len());
             for r in &rows {
-                let settled = self.settled.get(&r.invoice_number).map(|d| day_number(*d));
-                let (label, days) = label(r.due, settled, self.last_day, self.options);
+                let settled = outcomes
+                    .settled
+                    .get(&r.invoice_number)
+                    .map(|d| day_number(*d));
+                let (label, days) = label(r.due, settled, outcomes.last_day, self.options);
                 summary.rows += 1;
                 match label {
                     Some(true) => summary.late += 1,

@@ -169,9 +169,21 @@ pub async fn read_events(
             dir.display()
         )));
     }
-    let ctx = SessionContext::new_with_config(SessionConfig::new().with_batch_size(8192));
+    // Each file is written in sequence order: declared, DataFusion merges the files by
+    // their sequence ranges instead of sorting the whole archive in memory. Files whose
+    // ranges overlap (late events, repeats around a crash) go to groups of their own; if
+    // that takes more groups than DataFusion merges, it sorts as before.
+    let mut config = SessionConfig::new().with_batch_size(8192);
+    config
+        .options_mut()
+        .execution
+        .split_file_groups_by_statistics = true;
+    let ctx = SessionContext::new_with_config(config);
     let options = ParquetReadOptions::default()
-        .table_partition_cols(vec![("day".to_owned(), DataType::Utf8)]);
+        .table_partition_cols(vec![("day".to_owned(), DataType::Utf8)])
+        .file_sort_order(vec![vec![
+            datafusion::prelude::col("sequence").sort(true, false),
+        ]]);
     let archive = dir.to_string_lossy().into_owned();
     let df_err = |what: &'static str| {
         move |e: datafusion::error::DataFusionError| {

@@ -6,8 +6,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use datafusion::arrow::array::RecordBatch;
 use events::Envelope;
-use features::{Definitions, LabelOptions, TrainingSetBuilder, TrainingSummary};
+use features::{
+    Definitions, LabelOptions, LedgerReplay, Outcomes, Replayed, TrainingFeatures,
+    TrainingSetBuilder, TrainingSummary,
+};
 
 use crate::archive::write_parquet_batches;
 use crate::error::PipelineError;
@@ -58,21 +62,47 @@ pub async fn run(args: DatasetArgs) -> Result<(), PipelineError> {
     Ok(())
 }
 
+/// Events handed from one thread to the next at a time.
+const HANDOFF: usize = 1024;
+/// Hand-offs waiting between two threads, at most.
+const QUEUE: usize = 16;
+
+/// What the ledger thread hands the feature thread.
+enum ToFeatures {
+    Events(Vec<Replayed>),
+    End(Outcomes),
+}
+
 /// Builds the training set of `args` and writes it; returns what it holds.
+///
+/// Three stages overlap: this task reads and decodes the archive, one thread runs the
+/// ledger ([`LedgerReplay`]), another the features ([`TrainingFeatures`]); the halves see
+/// the events in log order, as [`TrainingSetBuilder`] runs them one after the other.
 pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError> {
     let labels = LabelOptions {
         late_days: args.late_days,
         horizon_days: args.horizon_days,
     };
     let definitions = load_definitions(args.feature_definitions.as_ref())?;
-    let mut builder =
-        TrainingSetBuilder::new(definitions, ledger::LedgerConfig::default(), labels)?;
+    let builder = TrainingSetBuilder::new(definitions, ledger::LedgerConfig::default(), labels)?;
+    let schema = builder.schema();
+    let (replay, features) = builder.into_halves();
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Vec<Envelope>>(QUEUE);
+    let (replayed_tx, replayed_rx) = std::sync::mpsc::sync_channel::<ToFeatures>(QUEUE);
+    let ledger_thread = spawn("dataset-ledger", move || {
+        replay_ledger(replay, events_rx, &replayed_tx)
+    })?;
+    let feature_thread = spawn("dataset-features", move || {
+        capture_features(features, &replayed_rx)
+    })?;
+
     let progress = crate::progress::counter("dataset");
     let mut skipped = 0_u64;
-    crate::archive::read_events(&args.archive, async |sequence, payload| {
+    let mut chunk = Vec::with_capacity(HANDOFF);
+    let read = crate::archive::read_events(&args.archive, async |sequence, payload| {
         progress.inc(1);
         match Envelope::decode(payload, usize::MAX) {
-            Ok(event) => builder.push(&event)?,
+            Ok(event) => chunk.push(event),
             Err(e) => {
                 skipped += 1;
                 tracing::warn!(
@@ -82,19 +112,89 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
                 );
             }
         }
+        if chunk.len() >= HANDOFF {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(HANDOFF));
+            // A closed channel: a thread stopped on an error, reported at the join.
+            if events_tx.send(full).await.is_err() {
+                return Err(PipelineError::Internal("a dataset thread stopped".into()));
+            }
+        }
         Ok(())
     })
-    .await?;
+    .await;
+    if read.is_ok() && !chunk.is_empty() {
+        let _ = events_tx.send(chunk).await;
+    }
+    drop(events_tx);
     progress.finish_and_clear();
+    // The threads' own errors come first: a failed send above only echoes them.
+    let built = join(feature_thread)?;
+    join(ledger_thread)?;
+    read?;
+    let (batches, summary) = built?;
     if skipped > 0 {
         tracing::warn!(skipped, "archived events skipped");
     }
-    let schema = builder.schema();
-    let (batches, summary) = builder.finish()?;
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| PipelineError::Io(format!("creating {}", dir.display()), e))?;
     }
     write_parquet_batches(&args.out, schema, &batches)?;
     Ok(summary)
+}
+
+/// The ledger thread: events in, what they mean for the features out; at the end, the
+/// outcomes (the ledger itself is dropped here, while the features finish).
+fn replay_ledger(
+    mut replay: LedgerReplay,
+    mut events: tokio::sync::mpsc::Receiver<Vec<Envelope>>,
+    out: &std::sync::mpsc::SyncSender<ToFeatures>,
+) {
+    while let Some(chunk) = events.blocking_recv() {
+        let replayed = chunk.iter().filter_map(|e| replay.push(e)).collect();
+        if out.send(ToFeatures::Events(replayed)).is_err() {
+            return; // the feature thread stopped on an error
+        }
+    }
+    let (outcomes, ledger) = replay.finish();
+    let _ = out.send(ToFeatures::End(outcomes));
+    drop(ledger);
+}
+
+/// The feature thread: captures every invoice's features, labels the rows at the end.
+type Built = Result<(Vec<RecordBatch>, TrainingSummary), PipelineError>;
+
+fn capture_features(
+    mut features: TrainingFeatures,
+    replayed: &std::sync::mpsc::Receiver<ToFeatures>,
+) -> Built {
+    for message in replayed {
+        match message {
+            ToFeatures::Events(chunk) => {
+                for r in chunk {
+                    features.take(r)?;
+                }
+            }
+            ToFeatures::End(outcomes) => return Ok(features.finish(outcomes)?),
+        }
+    }
+    Err(PipelineError::Internal(
+        "the ledger thread stopped before the end of the archive".into(),
+    ))
+}
+
+fn spawn<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<std::thread::JoinHandle<T>, PipelineError> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(f)
+        .map_err(|e| PipelineError::Io(format!("starting the {name} thread"), e))
+}
+
+fn join<T>(thread: std::thread::JoinHandle<T>) -> Result<T, PipelineError> {
+    thread
+        .join()
+        .map_err(|_| PipelineError::Internal("a dataset thread panicked".into()))
 }

@@ -3,8 +3,10 @@
 //! does (DataFusion reads the archive in log order; ledger and features run; one row per
 //! invoice is written).
 //!
-//! `cargo run --release -p benches --bin dataset -- [DEBTORS] [MONTHS]`
-//! (280 000 debtors over 12 months make about 10 million events.)
+//! `cargo run --release -p benches --bin dataset -- [DEBTORS] [MONTHS] [ARCHIVE]`
+//! (280 000 debtors over 12 months make about 10 million events.) With ARCHIVE, the
+//! archive is written to that directory and kept (an existing one is read as it is), to
+//! time `creditstream dataset` on it in a process of its own.
 
 use std::time::Instant;
 
@@ -18,11 +20,16 @@ fn main() {
     };
     let debtors = parse(args.next(), 280_000);
     let months = parse(args.next(), 12);
+    let kept = args.next().map(std::path::PathBuf::from);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let archive_dir = dir.path().join("archive");
+    let archive_dir = kept.unwrap_or_else(|| dir.path().join("archive"));
 
     let t = Instant::now();
-    let events = benches::archive_simulation(&archive_dir, debtors, months);
+    let events = if archive_dir.is_dir() {
+        0 // an archive written earlier
+    } else {
+        benches::archive_simulation(&archive_dir, debtors, months)
+    };
     let bytes = dir_bytes(&archive_dir);
     println!(
         "archive: {debtors} debtors, {months} months, {events} events, {:.0} MB of Parquet, written in {:.1}s",
@@ -73,6 +80,6 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("error: {why}\nusage: dataset [DEBTORS] [MONTHS]");
+    eprintln!("error: {why}\nusage: dataset [DEBTORS] [MONTHS] [ARCHIVE]");
     std::process::exit(2);
 }
