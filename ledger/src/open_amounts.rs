@@ -2,12 +2,13 @@
 //! could match), kept cheap for the common case.
 //!
 //! Two indices by (currency, amount), each to (debtor id, invoice number): one by the
-//! invoice amount, written once when the invoice is issued; one by the open amount, only
+//! invoice amount, of the items that are open (entered when the invoice is issued, left
+//! when the item is settled, entered again if it re-opens); one by the open amount, only
 //! for items whose open amount differs from their invoice amount (partly paid, credited,
-//! reopened in part). A payment that settles an item in full touches neither. A lookup
-//! reads both and keeps the entries of the first index whose item is still open at that
-//! amount, so it costs O(k) in the items ever issued with that amount; it runs only for
-//! exceptions.
+//! reopened in part). A part payment touches only the second. A lookup reads both and
+//! keeps the entries of the first index whose item is still open at that amount, so it
+//! costs O(k) in the open items issued with that amount; it runs only for exceptions.
+//! Neither index keeps a settled item: they grow with what is open, not with history.
 
 use std::collections::BTreeSet;
 
@@ -33,17 +34,35 @@ fn member(item: &OpenItem) -> (String, String) {
 impl OpenAmountIndex {
     /// A new item (open at its invoice amount).
     pub(crate) fn issued(&mut self, item: &OpenItem) {
+        if !item.is_open() {
+            return;
+        }
         self.by_invoice_amount
             .entry((item.currency, item.amount))
             .or_default()
             .insert(member(item));
-        if item.is_open() && item.open_amount != item.amount {
+        if item.open_amount != item.amount {
             self.changed(item, Decimal::ZERO);
         }
     }
 
     /// `item`'s open amount changed from `old` (already set on the item).
     pub(crate) fn changed(&mut self, item: &OpenItem, old: Decimal) {
+        let (was_open, is_open) = (old > Decimal::ZERO, item.is_open());
+        if was_open != is_open {
+            let key = (item.currency, item.amount);
+            if is_open {
+                self.by_invoice_amount
+                    .entry(key)
+                    .or_default()
+                    .insert(member(item));
+            } else if let Some(entries) = self.by_invoice_amount.get_mut(&key) {
+                entries.remove(&member(item));
+                if entries.is_empty() {
+                    self.by_invoice_amount.remove(&key);
+                }
+            }
+        }
         let was_indexed = old > Decimal::ZERO && old != item.amount;
         let is_indexed = item.open_amount > Decimal::ZERO && item.open_amount != item.amount;
         if was_indexed {

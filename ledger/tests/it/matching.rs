@@ -581,3 +581,37 @@ fn a_common_personal_name_identifies_nobody() {
     let (reason, _) = unmatched(&h.on("2025-01-10", paid(p)));
     assert_eq!(reason, UnmatchedReason::UnknownPayer);
 }
+
+#[test]
+fn an_unknown_payer_names_only_debtors_whose_item_is_open_at_that_amount_settled_or_reopened() {
+    let candidates = |effects: &[LedgerEffect]| match &effects[0] {
+        LedgerEffect::PaymentUnmatched { candidates, .. } => candidates.clone(),
+        other => panic!("{other:?}"),
+    };
+    let mut h = Harness::new();
+    for d in ["D1", "D2", "D3"] {
+        h.on("2025-01-02", inv(&format!("I-{d}"), d, "99", "2025-02-01"));
+    }
+    let mut by_d2 = payment("P-D2", "99");
+    by_d2.debtor_id = Some("D2".into());
+    by_d2.remittance_text = Some("I-D2".into());
+    h.on("2025-01-05", paid(by_d2));
+    assert_eq!(h.open("I-D2"), dec("0"));
+    let settled = candidates(&h.on("2025-01-10", paid(payment("P1", "99"))));
+    assert_eq!(settled, ["D1", "D3"], "a settled item is no candidate");
+
+    h.on("2025-01-11", reversal("P-D2", "99", "AC04"));
+    assert_eq!(h.open("I-D2"), dec("99"));
+    let reopened = candidates(&h.on("2025-01-12", paid(payment("P2", "99"))));
+    assert_eq!(
+        reopened,
+        ["D1", "D2", "D3"],
+        "a re-opened item is one again"
+    );
+
+    // The index is rebuilt from the items on loading: the same candidates.
+    let mut restored = Harness::new();
+    restored.ledger = serde_json::from_str(&serde_json::to_string(&h.ledger).unwrap()).unwrap();
+    let again = candidates(&restored.on("2025-01-12", paid(payment("P3", "99"))));
+    assert_eq!(again, reopened);
+}
