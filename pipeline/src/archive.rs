@@ -152,6 +152,9 @@ pub fn write_parquet_batches(
     Ok(())
 }
 
+/// Chains of files with disjoint sequence ranges merged when the archive is read.
+const MERGED_GROUPS: usize = 16;
+
 /// Reads an archive in log order: each event's stream sequence and its bytes as
 /// received, repeats (archived twice around a crash) dropped. DataFusion reads the files.
 pub async fn read_events(
@@ -171,9 +174,11 @@ pub async fn read_events(
     }
     // Each file is written in sequence order: declared, DataFusion merges the files by
     // their sequence ranges instead of sorting the whole archive in memory. Files whose
-    // ranges overlap (late events, repeats around a crash) go to groups of their own; if
-    // that takes more groups than DataFusion merges, it sorts as before.
-    let mut config = SessionConfig::new().with_batch_size(8192);
+    // ranges overlap (late events, repeats around a crash) go to groups of their own, up
+    // to MERGED_GROUPS (a batch each in memory); beyond, DataFusion sorts it all.
+    let mut config = SessionConfig::new()
+        .with_batch_size(8192)
+        .with_target_partitions(MERGED_GROUPS);
     config
         .options_mut()
         .execution

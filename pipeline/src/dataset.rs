@@ -87,7 +87,8 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     let builder = TrainingSetBuilder::new(definitions, ledger::LedgerConfig::default(), labels)?;
     let schema = builder.schema();
     let (replay, features) = builder.into_halves();
-    let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Vec<Envelope>>(QUEUE);
+    // `None` ends the log: a channel closed without it means the reading failed.
+    let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Option<Vec<Envelope>>>(QUEUE);
     let (replayed_tx, replayed_rx) = std::sync::mpsc::sync_channel::<ToFeatures>(QUEUE);
     let ledger_thread = spawn("dataset-ledger", move || {
         replay_ledger(replay, events_rx, &replayed_tx)
@@ -99,6 +100,7 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     let progress = crate::progress::counter("dataset");
     let mut skipped = 0_u64;
     let mut chunk = Vec::with_capacity(HANDOFF);
+    let mut threads_stopped = false;
     let read = crate::archive::read_events(&args.archive, async |sequence, payload| {
         progress.inc(1);
         match Envelope::decode(payload, usize::MAX) {
@@ -115,23 +117,29 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
         if chunk.len() >= HANDOFF {
             let full = std::mem::replace(&mut chunk, Vec::with_capacity(HANDOFF));
             // A closed channel: a thread stopped on an error, reported at the join.
-            if events_tx.send(full).await.is_err() {
+            if events_tx.send(Some(full)).await.is_err() {
+                threads_stopped = true;
                 return Err(PipelineError::Internal("a dataset thread stopped".into()));
             }
         }
         Ok(())
     })
     .await;
-    if read.is_ok() && !chunk.is_empty() {
-        let _ = events_tx.send(chunk).await;
+    if read.is_ok() {
+        // Sends fail only if a thread stopped: its error is reported below.
+        let _ = events_tx.send(Some(chunk)).await;
+        let _ = events_tx.send(None).await;
     }
     drop(events_tx);
     progress.finish_and_clear();
-    // The threads' own errors come first: a failed send above only echoes them.
     let built = join(feature_thread)?;
     join(ledger_thread)?;
-    read?;
-    let (batches, summary) = built?;
+    // The archive's own error first; a failed hand-off only echoes a thread's error.
+    let (batches, summary) = match (read, built) {
+        (Err(e), _) if !threads_stopped => return Err(e),
+        (_, Err(e)) | (Err(e), Ok(_)) => return Err(e),
+        (Ok(()), Ok(built)) => built,
+    };
     if skipped > 0 {
         tracing::warn!(skipped, "archived events skipped");
     }
@@ -143,17 +151,24 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     Ok(summary)
 }
 
-/// The ledger thread: events in, what they mean for the features out; at the end, the
-/// outcomes (the ledger itself is dropped here, while the features finish).
+/// The ledger thread: events in, what they mean for the features out; at the end of the
+/// log, the outcomes (the ledger itself is dropped here, while the features finish).
+/// Stops without outcomes if the reading failed or the feature thread stopped.
 fn replay_ledger(
     mut replay: LedgerReplay,
-    mut events: tokio::sync::mpsc::Receiver<Vec<Envelope>>,
+    mut events: tokio::sync::mpsc::Receiver<Option<Vec<Envelope>>>,
     out: &std::sync::mpsc::SyncSender<ToFeatures>,
 ) {
-    while let Some(chunk) = events.blocking_recv() {
-        let replayed = chunk.iter().filter_map(|e| replay.push(e)).collect();
-        if out.send(ToFeatures::Events(replayed)).is_err() {
-            return; // the feature thread stopped on an error
+    loop {
+        match events.blocking_recv() {
+            Some(Some(chunk)) => {
+                let replayed = chunk.iter().filter_map(|e| replay.push(e)).collect();
+                if out.send(ToFeatures::Events(replayed)).is_err() {
+                    return; // the feature thread stopped on an error
+                }
+            }
+            Some(None) => break,
+            None => return, // the reading failed
         }
     }
     let (outcomes, ledger) = replay.finish();

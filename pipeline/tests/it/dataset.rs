@@ -193,3 +193,28 @@ async fn the_archive_reads_in_log_order_across_overlapping_files_and_repeats_onc
         assert_eq!(bytes, &e.to_json());
     }
 }
+
+#[test]
+fn dataset_refuses_a_damaged_archive_file_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("archive");
+    let day = archive.join("day=2025-01-01");
+    std::fs::create_dir_all(&day).unwrap();
+    std::fs::write(
+        day.join("part-00000000000000000001-00000000000000000009.parquet"),
+        b"PAR1 this is not a Parquet file",
+    )
+    .unwrap();
+    let out = dir.path().join("x.parquet");
+    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
+        .args(["dataset", "--archive"])
+        .arg(&archive)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2), "{run:?}");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("the archive"), "{stderr}");
+    assert!(!out.exists(), "no training set from a damaged archive");
+}
