@@ -47,6 +47,17 @@ fn rows(path: &Path) -> Vec<Vec<(String, String)>> {
         .collect()
 }
 
+/// Runs `creditstream dataset --archive ARCHIVE --out OUT`.
+fn dataset(archive: &Path, out: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_creditstream"))
+        .args(["dataset", "--archive"])
+        .arg(archive)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
 fn cell<'a>(row: &'a [(String, String)], name: &str) -> &'a str {
     &row.iter().find(|(n, _)| n == name).unwrap().1
 }
@@ -99,13 +110,7 @@ async fn the_worker_archives_every_event_by_day_and_dataset_builds_a_training_se
 
     // The training set from the archive is the one built in-process from the same log.
     let out = dir.path().join("training/set.parquet");
-    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
-        .args(["dataset", "--archive"])
-        .arg(&archive)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = dataset(&archive, &out);
     let stdout = String::from_utf8_lossy(&run.stdout);
     assert!(
         run.status.success(),
@@ -144,13 +149,7 @@ async fn the_worker_archives_every_event_by_day_and_dataset_builds_a_training_se
 #[test]
 fn dataset_refuses_a_missing_archive_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_creditstream"))
-        .args(["dataset", "--archive"])
-        .arg(dir.path().join("nowhere"))
-        .arg("--out")
-        .arg(dir.path().join("x.parquet"))
-        .output()
-        .unwrap();
+    let out = dataset(&dir.path().join("nowhere"), &dir.path().join("x.parquet"));
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("not an archive directory"), "{stderr}");
@@ -206,13 +205,7 @@ fn dataset_refuses_a_damaged_archive_file_and_writes_nothing() {
     )
     .unwrap();
     let out = dir.path().join("x.parquet");
-    let run = Command::new(env!("CARGO_BIN_EXE_creditstream"))
-        .args(["dataset", "--archive"])
-        .arg(&archive)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let run = dataset(&archive, &out);
     assert_eq!(run.status.code(), Some(2), "{run:?}");
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("the archive"), "{stderr}");
