@@ -217,8 +217,16 @@ pub async fn read_events(
             .ok_or_else(|| PipelineError::InvalidInput("archive payload is not text".into()))?;
         for row in 0..batch.num_rows() {
             let sequence = sequences.value(row);
-            if sequence <= last_sequence && last_sequence != 0 {
+            if sequence == last_sequence && last_sequence != 0 {
                 continue; // archived twice around a crash
+            }
+            if sequence < last_sequence {
+                // Within a file DataFusion trusts the declared order: a file not written
+                // by the archive (rows out of order) would otherwise lose events here.
+                return Err(PipelineError::InvalidInput(format!(
+                    "the archive is out of order: sequence {sequence} comes after \
+                     {last_sequence} (a file whose rows are not in sequence order)"
+                )));
             }
             last_sequence = sequence;
             if payloads.is_null(row) {

@@ -211,3 +211,27 @@ fn dataset_refuses_a_damaged_archive_file_and_writes_nothing() {
     assert!(stderr.contains("the archive"), "{stderr}");
     assert!(!out.exists(), "no training set from a damaged archive");
 }
+
+#[tokio::test]
+async fn an_archive_file_out_of_sequence_order_is_refused_not_read_short() {
+    use pipeline::archive::{Archive, read_events};
+    let dir = tempfile::tempdir().unwrap();
+    let events = portfolio(3, 1, 7);
+    let mut archive = Archive::open(dir.path()).unwrap();
+    // One day's rows written 3, 1, 2: not as the archive writes them.
+    for (sequence, e) in [3, 1, 2].into_iter().zip(&events) {
+        let mut e = e.clone();
+        e.event_time = events[0].event_time;
+        archive.push(sequence, &e, &e.to_json());
+    }
+    archive.write().unwrap();
+    let mut read = 0;
+    let result = read_events(dir.path(), async |_, _| {
+        read += 1;
+        Ok(())
+    })
+    .await;
+    let error = result.unwrap_err().to_string();
+    assert!(error.contains("out of order"), "{error}");
+    assert_eq!(read, 1, "stopped at the first row out of order");
+}
