@@ -2,9 +2,7 @@
 
 use std::process::Command;
 
-fn creditstream() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_creditstream"))
-}
+use crate::fixture::{creditstream, refused};
 
 #[test]
 fn a_bad_argument_prints_usage_and_exits_2() {
@@ -12,14 +10,12 @@ fn a_bad_argument_prints_usage_and_exits_2() {
         .args(["demo", "--debtors", "many"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&out);
     assert!(stderr.contains("Usage:"), "{stderr}");
     assert!(stderr.contains("--debtors"), "{stderr}");
 
     let out = creditstream().arg("frobnicate").output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage:"));
+    assert!(refused(&out).contains("Usage:"));
 }
 
 #[test]
@@ -28,8 +24,7 @@ fn an_invalid_portfolio_is_refused_before_anything_starts() {
         .args(["demo", "--debtors", "0"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&out);
     assert!(stderr.contains("debtors"), "names the parameter: {stderr}");
 }
 
@@ -313,8 +308,7 @@ fn feature_definitions_that_do_not_compile_are_refused_before_anything_starts() 
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&out);
     assert!(
         stderr.contains("feature `days_since_last_payment` does not compile"),
         "names the feature: {stderr}"
@@ -332,8 +326,7 @@ fn feature_definitions_that_do_not_compile_are_refused_before_anything_starts() 
         .args(["demo", "--debtors", "5", "--feature-batch-events", "0"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&out);
     assert!(stderr.contains("batch_max_events"), "{stderr}");
 }
 
@@ -383,26 +376,22 @@ fn backtest_writes_its_report_over_several_seeds_and_refuses_bad_arms() {
         .arg(&bad)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&out);
     assert!(stderr.contains("bad.toml:4"), "{stderr}");
     // `log` needs an archive to take the models from.
     let out = creditstream()
         .args(["backtest", "--model", "log"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--model"));
+    assert!(refused(&out).contains("--model"));
     let out = creditstream()
         .args(["backtest", "--archive-dir", "somewhere"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--archive DIR"));
+    assert!(refused(&out).contains("--archive DIR"));
     let out = creditstream()
         .args(["backtest", "--replications", "0"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage:"));
+    assert!(refused(&out).contains("Usage:"));
 }

@@ -2,7 +2,6 @@
 //! and `creditstream dataset` over it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
 use datafusion::parquet::record::Field;
@@ -49,7 +48,7 @@ fn rows(path: &Path) -> Vec<Vec<(String, String)>> {
 
 /// Runs `creditstream dataset --archive ARCHIVE --out OUT`.
 fn dataset(archive: &Path, out: &Path) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_creditstream"))
+    creditstream()
         .args(["dataset", "--archive"])
         .arg(archive)
         .arg("--out")
@@ -150,8 +149,7 @@ async fn the_worker_archives_every_event_by_day_and_dataset_builds_a_training_se
 fn dataset_refuses_a_missing_archive_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let out = dataset(&dir.path().join("nowhere"), &dir.path().join("x.parquet"));
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&out);
     assert!(stderr.contains("not an archive directory"), "{stderr}");
 }
 
@@ -206,8 +204,7 @@ fn dataset_refuses_a_damaged_archive_file_and_writes_nothing() {
     .unwrap();
     let out = dir.path().join("x.parquet");
     let run = dataset(&archive, &out);
-    assert_eq!(run.status.code(), Some(2), "{run:?}");
-    let stderr = String::from_utf8_lossy(&run.stderr);
+    let stderr = refused(&run);
     assert!(stderr.contains("the archive"), "{stderr}");
     assert!(!out.exists(), "no training set from a damaged archive");
 }

@@ -236,3 +236,15 @@ pub async fn http(
     .await
     .unwrap()
 }
+
+/// The `creditstream` command, to run as a user does.
+pub fn creditstream() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_creditstream"))
+}
+
+/// The standard error of a run that must be refused as bad input (exit code 2).
+pub fn refused(run: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    stderr
+}

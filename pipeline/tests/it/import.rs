@@ -2,9 +2,9 @@
 //! a second import publishes nothing, a broken file publishes nothing at all.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::fixture::Nats;
+use crate::fixture::{Nats, creditstream, refused};
 
 fn shared(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -15,7 +15,7 @@ fn shared(path: &str) -> PathBuf {
 async fn import(nats: &Nats, files: Vec<PathBuf>) -> Output {
     let url = nats._server.url();
     tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_creditstream"))
+        creditstream()
             .args([
                 "import-statement",
                 "--prefix",
@@ -93,8 +93,7 @@ async fn a_broken_file_refuses_the_whole_import_naming_the_line() {
         vec![shared("camt/camt_parser_053_valid_example.xml"), broken],
     )
     .await;
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused(&out);
     assert!(stderr.contains("broken.xml"), "{stderr}");
     assert!(stderr.contains("line"), "names the line: {stderr}");
     let stream = nats

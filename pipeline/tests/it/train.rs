@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use datafusion::arrow::array::{AsArray, RecordBatch};
 use features::TrainingSetBuilder;
@@ -25,15 +24,12 @@ pub fn training_set(dir: &Path, debtors: u32, months: u32, seed: u64) -> (PathBu
 }
 
 /// Runs `creditstream` with `args`.
-pub fn creditstream(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_creditstream"))
-        .args(args)
-        .output()
-        .unwrap()
+pub fn creditstream_with(args: &[&str]) -> std::process::Output {
+    crate::fixture::creditstream().args(args).output().unwrap()
 }
 
 fn train(args: &[&str]) -> std::process::Output {
-    creditstream(&[&["train"], args].concat())
+    creditstream_with(&[&["train"], args].concat())
 }
 
 #[test]
@@ -92,7 +88,7 @@ fn trained_model_ranks_the_simulators_late_payers_above_the_punctual_ones() {
     // Judged by `evaluate` on the validation period, with the HTML report, whose copy
     // under docs/ is kept up to date by this test (UPDATE_GOLDEN=1 rewrites it).
     let report = dir.path().join("report.html");
-    let run = creditstream(&[
+    let run = creditstream_with(&[
         "evaluate",
         "--model",
         out.to_str().unwrap(),
@@ -127,7 +123,7 @@ fn trained_model_ranks_the_simulators_late_payers_above_the_punctual_ones() {
         .map(|(id, _)| id.clone())
         .unwrap();
     let explain = |debtor: &str| {
-        creditstream(&[
+        creditstream_with(&[
             "explain",
             debtor,
             "--model",
@@ -160,8 +156,7 @@ fn trained_model_ranks_the_simulators_late_payers_above_the_punctual_ones() {
     assert!(stdout.contains("Recommended credit limit"), "{stdout}");
     assert!(stdout.contains("typical monthly invoicing"), "{stdout}");
     let run = explain("D999999");
-    assert_eq!(run.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&run.stderr).contains("no rows of debtor D999999"));
+    assert!(crate::fixture::refused(&run).contains("no rows of debtor D999999"));
 
     // The challenger from the same command.
     let trees_out = dir.path().join("models/trees.json");
@@ -237,8 +232,7 @@ fn train_refuses_bad_options_and_files_by_name() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(missing.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("is not a file"));
+    assert!(crate::fixture::refused(&missing).contains("is not a file"));
 
     let (data, _) = training_set(dir.path(), 40, 4, 9);
     for (option, value, says) in [
@@ -295,7 +289,7 @@ fn train_refuses_bad_options_and_files_by_name() {
     )
     .unwrap();
     pipeline::archive::write_parquet_batches(&other, schema, &[batch]).unwrap();
-    let run = creditstream(&[
+    let run = creditstream_with(&[
         "evaluate",
         "--all-rows",
         "--model",
@@ -303,8 +297,7 @@ fn train_refuses_bad_options_and_files_by_name() {
         "--data",
         other.to_str().unwrap(),
     ]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let stderr = crate::fixture::refused(&run);
     assert!(stderr.contains("the features have no column"), "{stderr}");
 
     // A bad credit-limit policy is refused with its file, line and field.
@@ -314,7 +307,7 @@ fn train_refuses_bad_options_and_files_by_name() {
         models::limits::DEFAULT_POLICY.replace(r#"rounding = "500""#, r#"rounding = "0""#),
     )
     .unwrap();
-    let run = creditstream(&[
+    let run = creditstream_with(&[
         "explain",
         "D000001",
         "--model",
@@ -324,8 +317,7 @@ fn train_refuses_bad_options_and_files_by_name() {
         "--limit-policy",
         policy.to_str().unwrap(),
     ]);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    let stderr = crate::fixture::refused(&run);
     let line = models::limits::DEFAULT_POLICY
         .lines()
         .position(|l| l.starts_with("rounding ="))
