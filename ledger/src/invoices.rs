@@ -61,14 +61,8 @@ impl Ledger {
                 .or_insert_with(|| e.invoice_number.clone());
         }
         self.totals.invoiced += e.amount;
+        // Opening the item (from zero) enters it in the open-amount index.
         self.set_open_amount(&e.invoice_number, e.amount);
-        if let Some(item) = self
-            .accounts
-            .get(&e.debtor_id)
-            .and_then(|a| a.items.get(&e.invoice_number))
-        {
-            self.open_amounts.issued(item);
-        }
         effects.push(LedgerEffect::InvoiceOpened {
             debtor_id: e.debtor_id.clone(),
             invoice_number: e.invoice_number.clone(),

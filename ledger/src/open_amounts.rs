@@ -32,7 +32,7 @@ fn member(item: &OpenItem) -> (String, String) {
 }
 
 impl OpenAmountIndex {
-    /// A new item (open at its invoice amount).
+    /// An item loaded from a checkpoint (live items enter through [`Self::changed`]).
     pub(crate) fn issued(&mut self, item: &OpenItem) {
         if !item.is_open() {
             return;
