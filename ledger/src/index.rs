@@ -6,21 +6,24 @@
 //! arbitrary, so nothing the ledger outputs may depend on it: the ledger only looks up
 //! (`get`, `get_mut`, `entry`, `insert`, `remove`), the serialised form (checkpoints) is
 //! written in key order, and [`HashIndex::sorted`] gives the entries in key order where an
-//! order is needed. Equality does not depend on order.
+//! order is needed. Equality does not depend on order. Keys are hashed with foldhash (a
+//! fast hash seeded per process, so keys from input cannot be chosen to collide).
 
 use std::collections::HashMap;
 use std::hash::Hash;
+
+use foldhash::fast::RandomState;
 use std::ops::{Deref, DerefMut};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A hash map that serialises in key order (the same JSON as a `BTreeMap`).
 #[derive(Clone, Debug)]
-pub(crate) struct HashIndex<K, V>(HashMap<K, V>);
+pub(crate) struct HashIndex<K, V>(HashMap<K, V, RandomState>);
 
 impl<K, V> Default for HashIndex<K, V> {
     fn default() -> Self {
-        HashIndex(HashMap::new())
+        HashIndex(HashMap::default())
     }
 }
 
@@ -33,7 +36,7 @@ impl<K: Eq + Hash, V: PartialEq> PartialEq for HashIndex<K, V> {
 impl<K: Eq + Hash, V: Eq> Eq for HashIndex<K, V> {}
 
 impl<K, V> Deref for HashIndex<K, V> {
-    type Target = HashMap<K, V>;
+    type Target = HashMap<K, V, RandomState>;
 
     fn deref(&self) -> &Self::Target {
         &self.0
@@ -67,7 +70,7 @@ where
     V: Deserialize<'de>,
 {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        HashMap::deserialize(deserializer).map(HashIndex)
+        HashMap::<K, V, RandomState>::deserialize(deserializer).map(HashIndex)
     }
 }
 

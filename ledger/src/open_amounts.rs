@@ -10,7 +10,7 @@
 //! costs O(k) in the open items issued with that amount; it runs only for exceptions.
 //! Neither index keeps a settled item: they grow with what is open, not with history.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use events::Currency;
 use rust_decimal::Decimal;
@@ -18,17 +18,49 @@ use rust_decimal::Decimal;
 use crate::index::HashIndex;
 use crate::items::OpenItem;
 
-type Entries = BTreeSet<(String, String)>;
+/// Debtor id → invoice numbers, both in order (entries enter and leave without copying
+/// the strings they look up).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Entries(BTreeMap<String, BTreeSet<String>>);
+
+impl Entries {
+    fn insert(&mut self, item: &OpenItem) {
+        let invoice = item.invoice_number.clone();
+        match self.0.get_mut(item.debtor_id.as_str()) {
+            Some(invoices) => {
+                invoices.insert(invoice);
+            }
+            None => {
+                self.0
+                    .insert(item.debtor_id.clone(), BTreeSet::from([invoice]));
+            }
+        }
+    }
+
+    /// Removes the item; whether no entry is left.
+    fn remove(&mut self, item: &OpenItem) -> bool {
+        if let Some(invoices) = self.0.get_mut(item.debtor_id.as_str()) {
+            invoices.remove(item.invoice_number.as_str());
+            if invoices.is_empty() {
+                self.0.remove(item.debtor_id.as_str());
+            }
+        }
+        self.0.is_empty()
+    }
+
+    /// (debtor id, invoice number) in order.
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .flat_map(|(d, invoices)| invoices.iter().map(move |i| (d.as_str(), i.as_str())))
+    }
+}
 
 /// The two indices.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct OpenAmountIndex {
     by_invoice_amount: HashIndex<(Currency, Decimal), Entries>,
     by_changed_open_amount: HashIndex<(Currency, Decimal), Entries>,
-}
-
-fn member(item: &OpenItem) -> (String, String) {
-    (item.debtor_id.clone(), item.invoice_number.clone())
 }
 
 impl OpenAmountIndex {
@@ -40,7 +72,7 @@ impl OpenAmountIndex {
         self.by_invoice_amount
             .entry((item.currency, item.amount))
             .or_default()
-            .insert(member(item));
+            .insert(item);
         if item.open_amount != item.amount {
             self.changed(item, Decimal::ZERO);
         }
@@ -52,33 +84,28 @@ impl OpenAmountIndex {
         if was_open != is_open {
             let key = (item.currency, item.amount);
             if is_open {
-                self.by_invoice_amount
-                    .entry(key)
-                    .or_default()
-                    .insert(member(item));
-            } else if let Some(entries) = self.by_invoice_amount.get_mut(&key) {
-                entries.remove(&member(item));
-                if entries.is_empty() {
-                    self.by_invoice_amount.remove(&key);
-                }
+                self.by_invoice_amount.entry(key).or_default().insert(item);
+            } else if let Some(entries) = self.by_invoice_amount.get_mut(&key)
+                && entries.remove(item)
+            {
+                self.by_invoice_amount.remove(&key);
             }
         }
         let was_indexed = old > Decimal::ZERO && old != item.amount;
         let is_indexed = item.open_amount > Decimal::ZERO && item.open_amount != item.amount;
         if was_indexed {
             let key = (item.currency, old);
-            if let Some(entries) = self.by_changed_open_amount.get_mut(&key) {
-                entries.remove(&member(item));
-                if entries.is_empty() {
-                    self.by_changed_open_amount.remove(&key);
-                }
+            if let Some(entries) = self.by_changed_open_amount.get_mut(&key)
+                && entries.remove(item)
+            {
+                self.by_changed_open_amount.remove(&key);
             }
         }
         if is_indexed {
             self.by_changed_open_amount
                 .entry((item.currency, item.open_amount))
                 .or_default()
-                .insert(member(item));
+                .insert(item);
         }
     }
 
@@ -96,14 +123,19 @@ impl OpenAmountIndex {
             .by_changed_open_amount
             .get(&key)
             .into_iter()
-            .flatten()
-            .map(|(debtor, _)| debtor.as_str())
+            .flat_map(Entries::iter)
+            .map(|(debtor, _)| debtor)
             .collect();
         // Entries come in debtor order: once `limit` debtors are found, a new one cannot
         // be among the first `limit`.
         let mut found: BTreeSet<&str> = BTreeSet::new();
-        for (debtor, invoice) in self.by_invoice_amount.get(&key).into_iter().flatten() {
-            if found.len() >= limit && found.last() != Some(&debtor.as_str()) {
+        for (debtor, invoice) in self
+            .by_invoice_amount
+            .get(&key)
+            .into_iter()
+            .flat_map(Entries::iter)
+        {
+            if found.len() >= limit && found.last() != Some(&debtor) {
                 break;
             }
             if item(invoice).is_some_and(|i| i.open_amount == amount) {

@@ -133,7 +133,12 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     drop(events_tx);
     progress.finish_and_clear();
     let built = join(feature_thread)?;
-    join(ledger_thread)?;
+    // The ledger thread drops the ledger once it has handed over the outcomes (seconds
+    // for a large archive): nobody waits for that. It is joined only when the features
+    // failed and it has stopped, to report a panic rather than its echo.
+    if built.is_err() && ledger_thread.is_finished() {
+        join(ledger_thread)?;
+    }
     // The archive's own error first; a failed hand-off only echoes a thread's error.
     let (batches, summary) = match (read, built) {
         (Err(e), _) if !threads_stopped => return Err(e),
