@@ -7,9 +7,7 @@ use events::{Channel, Currency, DebtorType, PaymentMethod};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::aging::{AgingBuckets, days_past_due};
 use crate::items::OpenItem;
-use crate::standing::Standing;
 
 /// Master data as the last `debtor_updated` event gave it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,8 +52,6 @@ pub struct DebtorAccount {
     pub master: Option<MasterData>,
     /// Account currency: master data's, else that of the first event with money.
     pub currency: Option<Currency>,
-    /// Every item of the debtor, open or settled, by invoice number.
-    pub items: BTreeMap<String, OpenItem>,
     /// Sum of open amounts.
     pub open_balance: Decimal,
     /// Sum of open amounts of overdue items.
@@ -73,8 +69,13 @@ pub struct DebtorAccount {
     /// A limit set by hand (`limit_override`); it takes precedence over master data's.
     #[serde(default)]
     pub limit_override: Option<Decimal>,
-    /// Open items in due-date order (due date, invoice number).
+    /// Open items in due-date order (due date, invoice number); the items themselves are
+    /// the ledger's ([`crate::Ledger::open_items`]).
     pub(crate) open_index: BTreeSet<(NaiveDate, String)>,
+    /// Items of a checkpoint written when accounts held their items (before format 2 of
+    /// the ledger state): moved to the ledger's item table on loading, never written.
+    #[serde(default, rename = "items", skip_serializing)]
+    pub(crate) legacy_items: BTreeMap<String, OpenItem>,
 }
 
 impl DebtorAccount {
@@ -84,7 +85,6 @@ impl DebtorAccount {
             debtor_id: debtor_id.to_owned(),
             master: None,
             currency: None,
-            items: BTreeMap::new(),
             open_balance: Decimal::ZERO,
             overdue_balance: Decimal::ZERO,
             unapplied_credit: Decimal::ZERO,
@@ -94,6 +94,7 @@ impl DebtorAccount {
             open_promises: BTreeSet::new(),
             limit_override: None,
             open_index: BTreeSet::new(),
+            legacy_items: BTreeMap::new(),
         }
     }
 
@@ -111,42 +112,5 @@ impl DebtorAccount {
     /// Segment, when master data gave one.
     pub fn debtor_type(&self) -> Option<DebtorType> {
         self.master.as_ref().map(|m| m.debtor_type)
-    }
-
-    /// Open items, oldest due date first (ties by invoice number).
-    pub fn open_items(&self) -> impl Iterator<Item = &OpenItem> {
-        self.open_index
-            .iter()
-            .filter_map(|(_, n)| self.items.get(n))
-    }
-
-    /// Open amounts by days past due on `on`.
-    pub fn aging(&self, on: NaiveDate) -> AgingBuckets {
-        let mut buckets = AgingBuckets::default();
-        for item in self.open_items() {
-            buckets.add(days_past_due(item.due_date, on), item.open_amount);
-        }
-        buckets
-    }
-
-    /// Balances at `clock` (no clock: no days past due).
-    pub fn standing(&self, clock: Option<DateTime<Utc>>) -> Standing {
-        // Items turn overdue in due-date order and the clock never goes back, so the
-        // oldest open item is overdue whenever any open item is.
-        let max_days_past_due = match (self.open_items().next(), clock) {
-            (Some(item), Some(now)) if item.overdue => {
-                days_past_due(item.due_date, now.date_naive()).max(0)
-            }
-            _ => 0,
-        };
-        Standing {
-            currency: self.currency.unwrap_or(Currency::EUR),
-            open_balance: self.open_balance,
-            overdue_balance: self.overdue_balance,
-            max_days_past_due,
-            unapplied_credit: self.unapplied_credit,
-            credit_limit: self.credit_limit(),
-            exposure_above_limit: self.exposure_above_limit,
-        }
     }
 }

@@ -13,7 +13,7 @@ impl Ledger {
     /// `invoice_issued`: opens an item (open amount = amount). A known invoice number is
     /// ignored (idempotent).
     pub(crate) fn issue_invoice(&mut self, e: &InvoiceIssued, effects: &mut Vec<LedgerEffect>) {
-        if self.item_owner.contains_key(&e.invoice_number) {
+        if self.items.contains_key(&e.invoice_number) {
             effects.push(LedgerEffect::DuplicateIgnored {
                 kind: EventKind::InvoiceIssued,
                 key: e.invoice_number.clone(),
@@ -28,8 +28,8 @@ impl Ledger {
             });
             return;
         }
-        let account = self.account_mut(&e.debtor_id, Some(e.currency));
-        account.items.insert(
+        self.account_mut(&e.debtor_id, Some(e.currency));
+        self.items.insert(
             e.invoice_number.clone(),
             OpenItem {
                 invoice_number: e.invoice_number.clone(),
@@ -48,8 +48,6 @@ impl Ledger {
                 settled_on: None,
             },
         );
-        self.item_owner
-            .insert(e.invoice_number.clone(), e.debtor_id.clone());
         // First come keeps a normalised key; a later clash stays reachable by exact number.
         self.by_number
             .entry(normalize_reference(&e.invoice_number))

@@ -7,7 +7,7 @@ use events::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// An invoice in the sub-ledger. Items stay in their account after they are settled
+/// An invoice in the sub-ledger. Items stay in the ledger after they are settled
 /// (history); [`OpenItem::is_open`] says whether money is still owed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenItem {

@@ -71,6 +71,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::DebtorAccount;
 use crate::aging::{AgingBuckets, days_past_due};
+use crate::items::OpenItem;
 use crate::ledger::Ledger;
 
 /// Portfolio KPIs at the ledger's clock (definitions in the [module doc](self)). Decimals
@@ -247,13 +248,14 @@ impl KpiIndex {
     /// Built from the accounts and the history (loading a checkpoint).
     pub(crate) fn of<'a>(
         accounts: impl Iterator<Item = &'a DebtorAccount>,
+        items: impl Iterator<Item = &'a OpenItem>,
         history: &KpiHistory,
     ) -> KpiIndex {
         let mut index = KpiIndex::default();
+        for item in items.filter(|i| i.is_open()) {
+            index.open_moved(item.due_date, item.open_amount);
+        }
         for account in accounts {
-            for item in account.items.values().filter(|i| i.is_open()) {
-                index.open_moved(item.due_date, item.open_amount);
-            }
             index.overdue_total += account.overdue_balance;
             if account.overdue_balance > Decimal::ZERO {
                 index.overdue_debtors.insert(account.debtor_id.clone());

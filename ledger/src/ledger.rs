@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::account::DebtorAccount;
+use crate::aging::{AgingBuckets, days_past_due};
 use crate::config::LedgerConfig;
 use crate::effects::LedgerEffect;
 use crate::ibans::IbanDirectory;
@@ -34,8 +35,8 @@ pub struct Ledger {
     pub(crate) config: LedgerConfig,
     pub(crate) clock: Option<DateTime<Utc>>,
     pub(crate) accounts: HashIndex<String, DebtorAccount>,
-    /// Invoice number → debtor id.
-    pub(crate) item_owner: HashIndex<String, String>,
+    /// Every item, open or settled, by invoice number (one lookup, whoever the debtor).
+    pub(crate) items: HashIndex<String, OpenItem>,
     /// Normalised payment reference → invoice number.
     pub(crate) by_reference: HashIndex<String, String>,
     /// Normalised invoice number → invoice number.
@@ -89,7 +90,7 @@ impl Ledger {
             config,
             clock: None,
             accounts: HashIndex::default(),
-            item_owner: HashIndex::default(),
+            items: HashIndex::default(),
             by_reference: HashIndex::default(),
             by_number: HashIndex::default(),
             by_digits: HashIndex::default(),
@@ -162,7 +163,59 @@ impl Ledger {
 
     /// A debtor's balances, for score updates.
     pub fn standing(&self, debtor_id: &str) -> Option<Standing> {
-        self.accounts.get(debtor_id).map(|a| a.standing(self.clock))
+        let account = self.accounts.get(debtor_id)?;
+        // Items turn overdue in due-date order and the clock never goes back, so the
+        // oldest open item is overdue whenever any open item is.
+        let max_days_past_due = match (self.open_items_of(account).next(), self.clock) {
+            (Some(item), Some(now)) if item.overdue => {
+                days_past_due(item.due_date, now.date_naive()).max(0)
+            }
+            _ => 0,
+        };
+        Some(Standing {
+            currency: account.currency.unwrap_or(Currency::EUR),
+            open_balance: account.open_balance,
+            overdue_balance: account.overdue_balance,
+            max_days_past_due,
+            unapplied_credit: account.unapplied_credit,
+            credit_limit: account.credit_limit(),
+            exposure_above_limit: account.exposure_above_limit,
+        })
+    }
+
+    /// A debtor's open items, oldest due date first (ties by invoice number); none for an
+    /// unknown debtor.
+    pub fn open_items<'a>(&'a self, debtor_id: &str) -> impl Iterator<Item = &'a OpenItem> + 'a {
+        self.accounts
+            .get(debtor_id)
+            .into_iter()
+            .flat_map(|a| self.open_items_of(a))
+    }
+
+    /// The open items of `account`, oldest due date first.
+    pub(crate) fn open_items_of<'a>(
+        &'a self,
+        account: &'a DebtorAccount,
+    ) -> impl Iterator<Item = &'a OpenItem> + 'a {
+        account
+            .open_index
+            .iter()
+            .filter_map(|(_, n)| self.items.get(n))
+    }
+
+    /// A debtor's open amounts by days past due on `on` (empty for an unknown debtor).
+    pub fn aging(&self, debtor_id: &str, on: NaiveDate) -> AgingBuckets {
+        let mut buckets = AgingBuckets::default();
+        for item in self.open_items(debtor_id) {
+            buckets.add(days_past_due(item.due_date, on), item.open_amount);
+        }
+        buckets
+    }
+
+    /// Every item, open or settled, in invoice number order (sorts them: for reports and
+    /// tests, not for a hot path).
+    pub fn items(&self) -> impl Iterator<Item = &OpenItem> {
+        self.items.sorted().into_iter().map(|(_, i)| i)
     }
 
     /// A debtor's account: master data, items and balances.
@@ -183,8 +236,7 @@ impl Ledger {
 
     /// An item (open or settled) by invoice number.
     pub fn item(&self, invoice_number: &str) -> Option<&OpenItem> {
-        let debtor = self.item_owner.get(invoice_number)?;
-        self.accounts.get(debtor)?.items.get(invoice_number)
+        self.items.get(invoice_number)
     }
 
     /// A payment the ledger has seen, by payment id.
@@ -271,9 +323,9 @@ impl Ledger {
         new_open: Decimal,
         update: impl FnOnce(&mut OpenItem),
     ) -> Option<Decimal> {
-        let debtor = self.item_owner.get(invoice_number)?;
+        let item = self.items.get_mut(invoice_number)?;
+        let debtor = &item.debtor_id;
         let account = self.accounts.get_mut(debtor)?;
-        let item = account.items.get_mut(invoice_number)?;
         let old = item.open_amount;
         if old != new_open {
             let delta = new_open - old;
@@ -318,12 +370,16 @@ impl Ledger {
             if let Some(master) = &account.master {
                 self.names.rename(debtor_id, None, &master.name);
             }
-            for item in account.items.values() {
-                index_digits(&mut self.by_digits, &item.invoice_number);
-                self.open_amounts.issued(item);
-            }
         }
-        self.kpi_index = KpiIndex::of(self.accounts.values(), &self.kpi_history);
+        for item in self.items.values() {
+            index_digits(&mut self.by_digits, &item.invoice_number);
+            self.open_amounts.issued(item);
+        }
+        self.kpi_index = KpiIndex::of(
+            self.accounts.values(),
+            self.items.values(),
+            &self.kpi_history,
+        );
         for (payment_id, record) in self.payments.iter() {
             if let Some(e2e) = &record.end_to_end_id {
                 self.end_to_end.record(e2e, payment_id);
@@ -369,7 +425,9 @@ struct LedgerState {
     config: LedgerConfig,
     clock: Option<DateTime<Utc>>,
     accounts: HashIndex<String, DebtorAccount>,
-    item_owner: HashIndex<String, String>,
+    /// Absent from checkpoints written when accounts held their items (moved here).
+    #[serde(default)]
+    items: HashIndex<String, OpenItem>,
     by_reference: HashIndex<String, String>,
     by_number: HashIndex<String, String>,
     ibans: IbanDirectory,
@@ -391,7 +449,7 @@ impl From<LedgerState> for Ledger {
             config: s.config,
             clock: s.clock,
             accounts: s.accounts,
-            item_owner: s.item_owner,
+            items: s.items,
             by_reference: s.by_reference,
             by_number: s.by_number,
             by_digits: HashIndex::default(),
@@ -410,6 +468,11 @@ impl From<LedgerState> for Ledger {
             kpi_index: KpiIndex::default(),
             touched: BTreeSet::new(),
         };
+        for account in ledger.accounts.values_mut() {
+            for (number, item) in std::mem::take(&mut account.legacy_items) {
+                ledger.items.insert(number, item);
+            }
+        }
         ledger.rebuild_derived_indices();
         ledger
     }

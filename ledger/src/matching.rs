@@ -390,7 +390,11 @@ impl Ledger {
                 })
                 .sum();
             if sum == Some(p.amount)
-                && let Some(owner) = reading.foreign.first().and_then(|i| self.item_owner.get(i))
+                && let Some(owner) = reading
+                    .foreign
+                    .first()
+                    .and_then(|i| self.item(i))
+                    .map(|i| &i.debtor_id)
             {
                 return MatchOutcome::Items {
                     debtor_id: owner.clone(),
@@ -520,8 +524,8 @@ impl Ledger {
             let candidates: Vec<String> = match payer {
                 Some(debtor_id) => {
                     let account = self.accounts.get(debtor_id)?;
-                    let mut found: Vec<String> = account
-                        .open_items()
+                    let mut found: Vec<String> = self
+                        .open_items_of(account)
                         .filter(|i| {
                             within_one_edit(
                                 digit_core(&i.invoice_number).as_bytes(),
@@ -776,10 +780,7 @@ impl Ledger {
         debtor_id: &str,
         currency: Currency,
     ) -> impl Iterator<Item = &'a OpenItem> + 'a {
-        self.accounts
-            .get(debtor_id)
-            .into_iter()
-            .flat_map(|a| a.open_items())
+        self.open_items(debtor_id)
             .filter(move |i| i.currency == currency && !i.is_disputed())
     }
 

@@ -27,18 +27,16 @@ impl Ledger {
             let Some((due_date, invoice_number)) = self.due_index.pop_first() else {
                 break;
             };
-            let Some(debtor_id) = self.item_owner.get(&invoice_number) else {
-                continue;
-            };
-            let Some(account) = self.accounts.get_mut(debtor_id) else {
-                continue;
-            };
-            let Some(item) = account.items.get_mut(&invoice_number) else {
+            let Some(item) = self.items.get_mut(&invoice_number) else {
                 continue;
             };
             if item.overdue || !item.is_open() {
                 continue;
             }
+            let debtor_id = &item.debtor_id;
+            let Some(account) = self.accounts.get_mut(debtor_id) else {
+                continue;
+            };
             item.overdue = true;
             let before = account.overdue_balance;
             account.overdue_balance += item.open_amount;

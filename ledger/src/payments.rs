@@ -354,8 +354,7 @@ impl Ledger {
     /// Mutable access to an item, for fields other than its open amount (which only
     /// [`Ledger::set_open_amount`] changes).
     pub(crate) fn item_mut(&mut self, invoice_number: &str) -> Option<&mut crate::items::OpenItem> {
-        let debtor = self.item_owner.get(invoice_number)?;
-        self.accounts.get_mut(debtor)?.items.get_mut(invoice_number)
+        self.items.get_mut(invoice_number)
     }
 }
 

@@ -188,7 +188,7 @@ impl Ledger {
     /// The open (not kept, not broken) promise covering `invoice_number`, if any: a
     /// reminder for that item waits.
     pub fn open_promise_covering(&self, invoice_number: &str) -> Option<&Promise> {
-        let debtor_id = self.item_owner.get(invoice_number)?;
+        let debtor_id = &self.items.get(invoice_number)?.debtor_id;
         let account = self.accounts.get(debtor_id)?;
         account
             .open_promises

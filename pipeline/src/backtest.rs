@@ -369,9 +369,9 @@ impl Tally {
                     .master
                     .as_ref()
                     .map_or("unknown", |m| m.debtor_type.as_str());
-                let written_off: Decimal = account
-                    .items
-                    .values()
+                let written_off: Decimal = stages
+                    .ledger()
+                    .open_items(&account.debtor_id)
                     .filter(|i| (today - i.due_date).num_days() > 90)
                     .map(|i| i.open_amount)
                     .sum();

@@ -43,7 +43,7 @@ fn aging_buckets_sum_the_open_items_by_days_past_due() {
     h.on("2025-01-01", inv("A", "D1", "10", "2025-03-01"));
     h.on("2025-01-01", inv("B", "D1", "20", "2025-02-20"));
     h.on("2025-01-01", inv("C", "D1", "40", "2024-11-01"));
-    let aging = h.ledger.debtor("D1").unwrap().aging(date("2025-03-01"));
+    let aging = h.ledger.aging("D1", date("2025-03-01"));
     assert_eq!(aging.current, dec("10"));
     assert_eq!(aging.days_1_30, dec("20"));
     assert_eq!(aging.days_61_90, dec("0"));

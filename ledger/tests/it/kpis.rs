@@ -233,7 +233,7 @@ fn aging_buckets_add_up_to_the_open_balance() {
     );
     assert_eq!(k.aging.total(), k.open_balance);
     assert_eq!(k.open_balance, h.ledger.totals().open);
-    let by_account = h.ledger.debtor("D1").unwrap().aging(date("2025-06-01"));
+    let by_account = h.ledger.aging("D1", date("2025-06-01"));
     assert_eq!(k.aging, by_account);
 }
 
@@ -426,13 +426,13 @@ fn reference(ledger: &Ledger, history: &[DayEndView]) -> PortfolioKpis {
     let mut aging = AgingBuckets::default();
     let (mut above, mut exposure, mut current) = (0, Decimal::ZERO, Decimal::ZERO);
     for account in ledger.debtors() {
-        let a = account.aging(today);
+        let a = ledger.aging(&account.debtor_id, today);
         aging.current += a.current;
         aging.days_1_30 += a.days_1_30;
         aging.days_31_60 += a.days_31_60;
         aging.days_61_90 += a.days_61_90;
         aging.over_90 += a.over_90;
-        for item in account.items.values() {
+        for item in ledger.open_items(&account.debtor_id) {
             if !item.overdue {
                 current += item.open_amount;
             }

@@ -313,8 +313,7 @@ struct ItemView {
 
 fn items(ledger: &Ledger) -> BTreeMap<String, ItemView> {
     ledger
-        .debtors()
-        .flat_map(|a| a.items.values())
+        .items()
         .map(|i| {
             (
                 i.invoice_number.clone(),
@@ -387,7 +386,7 @@ fn check(
     let (mut open, mut written_off) = (Decimal::ZERO, Decimal::ZERO);
     for account in ledger.debtors() {
         let mut account_open = Decimal::ZERO;
-        for item in account.items.values() {
+        for item in ledger.items().filter(|i| i.debtor_id == account.debtor_id) {
             prop_assert!(item.open_amount >= Decimal::ZERO && item.open_amount <= item.amount);
             prop_assert!(item.written_off_amount >= Decimal::ZERO);
             prop_assert_eq!(
@@ -401,6 +400,15 @@ fn check(
             written_off += item.written_off_amount;
         }
         prop_assert_eq!(account.open_balance, account_open);
+        // The account's due-date index lists exactly its open items.
+        prop_assert_eq!(
+            ledger
+                .open_items(&account.debtor_id)
+                .map(|i| i.open_amount)
+                .sum::<Decimal>(),
+            account_open
+        );
+        prop_assert!(ledger.open_items(&account.debtor_id).all(|i| i.is_open()));
         prop_assert!(account.unapplied_credit >= Decimal::ZERO);
         open += account_open;
     }
@@ -630,4 +638,57 @@ proptest! {
         prop_assert_eq!(json(&resumed), json(&whole));
         prop_assert_eq!(&rest[..], &whole_effects[cut..]);
     }
+
+    #[test]
+    fn a_checkpoint_of_the_earlier_layout_loads_and_continues_exactly(ops in ops(60), cut in 0..60_usize) {
+        let events = envelopes(&ops);
+        let cut = cut.min(events.len());
+        let (whole, whole_effects) = run(&events);
+        let mut first = Ledger::new(LedgerConfig::default());
+        for e in &events[..cut] {
+            step(&mut first, e);
+        }
+        // Before the ledger kept one item table, each account held its items and an
+        // index said which debtor owns an invoice.
+        let earlier = earlier_layout(&json(&first));
+        prop_assert!(earlier.contains("item_owner") || first.items().next().is_none());
+        let restored: Result<Ledger, _> = serde_json::from_str(&earlier);
+        prop_assert!(restored.is_ok(), "earlier checkpoint does not deserialize: {:?}", restored.err());
+        let mut resumed = restored.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&resumed, &first);
+        let rest: Vec<Vec<LedgerEffect>> = events[cut..].iter().map(|e| step(&mut resumed, e)).collect();
+        prop_assert_eq!(json(&resumed), json(&whole));
+        prop_assert_eq!(&rest[..], &whole_effects[cut..]);
+    }
+}
+
+/// A ledger checkpoint rewritten in the layout of the first format: items inside their
+/// accounts, an `item_owner` map, no item table.
+fn earlier_layout(checkpoint: &str) -> String {
+    let mut state: serde_json::Value = serde_json::from_str(checkpoint).unwrap_or_default();
+    let items = state
+        .as_object_mut()
+        .and_then(|s| s.remove("items"))
+        .unwrap_or_default();
+    let mut owners = serde_json::Map::new();
+    for (number, item) in items.as_object().into_iter().flatten() {
+        let debtor = item["debtor_id"].as_str().unwrap_or_default().to_owned();
+        owners.insert(number.clone(), serde_json::Value::String(debtor.clone()));
+        let account = &mut state["accounts"][&debtor];
+        if account.get("items").is_none() {
+            account["items"] = serde_json::Value::Object(serde_json::Map::new());
+        }
+        account["items"][number] = item.clone();
+    }
+    for account in state["accounts"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|a| a.values_mut())
+    {
+        if account.get("items").is_none() {
+            account["items"] = serde_json::Value::Object(serde_json::Map::new());
+        }
+    }
+    state["item_owner"] = serde_json::Value::Object(owners);
+    serde_json::to_string(&state).unwrap_or_default()
 }
