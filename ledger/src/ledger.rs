@@ -18,6 +18,7 @@ use crate::items::OpenItem;
 use crate::kpis::{KpiHistory, KpiIndex};
 use crate::names::NameDirectory;
 use crate::open_amounts::OpenAmountIndex;
+use crate::overdue::DueIndex;
 use crate::payments::PaymentRecord;
 use crate::promises::Promise;
 use crate::remittance::digit_core;
@@ -68,7 +69,7 @@ pub struct Ledger {
     /// Open items not yet overdue, by (due date, invoice number). Entries of items settled
     /// since stay until their date comes (the sweep skips them): settling costs no
     /// search in this large set.
-    pub(crate) due_index: BTreeSet<(NaiveDate, String)>,
+    pub(crate) due_index: DueIndex,
     /// Open promises by (promised date, promise id).
     pub(crate) promise_index: BTreeSet<(NaiveDate, String)>,
     pub(crate) totals: LedgerTotals,
@@ -102,7 +103,7 @@ impl Ledger {
             reversals: BTreeSet::new(),
             credit_notes: BTreeSet::new(),
             promises: BTreeMap::new(),
-            due_index: BTreeSet::new(),
+            due_index: DueIndex::default(),
             promise_index: BTreeSet::new(),
             totals: LedgerTotals::default(),
             kpi_history: KpiHistory::empty_ledger(),
@@ -342,11 +343,10 @@ impl Ledger {
             if new_open > Decimal::ZERO {
                 item.settled_on = None;
                 if old <= Decimal::ZERO {
-                    let key = item.due_key();
                     if !item.overdue {
-                        self.due_index.insert(key.clone());
+                        self.due_index.insert(item.due_date, &item.invoice_number);
                     }
-                    account.open_index.insert(key);
+                    account.open_index.insert(item.due_key());
                 }
             } else {
                 // The due index keeps the entry (see `due_index`).
@@ -435,7 +435,7 @@ struct LedgerState {
     reversals: BTreeSet<String>,
     credit_notes: BTreeSet<String>,
     promises: BTreeMap<String, Promise>,
-    due_index: BTreeSet<(NaiveDate, String)>,
+    due_index: DueIndex,
     promise_index: BTreeSet<(NaiveDate, String)>,
     totals: LedgerTotals,
     /// Absent from checkpoints written before the KPIs: no history.

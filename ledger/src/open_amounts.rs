@@ -1,58 +1,41 @@
 //! Which open items have a given open amount (the candidates listed on a payment nobody
 //! could match), kept cheap for the common case.
 //!
-//! Two indices by (currency, amount), each to (debtor id, invoice number): one by the
-//! invoice amount, of the items that are open (entered when the invoice is issued, left
-//! when the item is settled, entered again if it re-opens); one by the open amount, only
-//! for items whose open amount differs from their invoice amount (partly paid, credited,
-//! reopened in part). A part payment touches only the second. A lookup reads both and
-//! keeps the entries of the first index whose item is still open at that amount, so it
-//! costs O(k) in the open items issued with that amount; it runs only for exceptions.
+//! Two indices by (currency, amount), each to invoice numbers: one by the invoice amount,
+//! of the items that are open (entered when the invoice is issued, left when the item is
+//! settled, entered again if it re-opens); one by the open amount, only for items whose
+//! open amount differs from their invoice amount (partly paid, credited, reopened in part).
+//! A part payment touches only the second. Keeping them costs a hash lookup per change,
+//! no ordered walk: the order is made at a lookup, which reads both, keeps the entries of
+//! the first index whose item is still open at that amount and sorts their debtors, so it
+//! costs O(k log k) in the open items at that amount; it runs only for exceptions.
 //! Neither index keeps a settled item: they grow with what is open, not with history.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, HashSet};
 
 use events::Currency;
+use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
 
 use crate::index::HashIndex;
 use crate::items::OpenItem;
 
-/// Debtor id → invoice numbers, both in order (entries enter and leave without copying
-/// the strings they look up).
+/// Invoice numbers (unordered: nothing iterates them but a lookup, which sorts what it
+/// finds by debtor).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Entries(BTreeMap<String, BTreeSet<String>>);
+struct Entries(HashSet<String, RandomState>);
 
 impl Entries {
     fn insert(&mut self, item: &OpenItem) {
-        let invoice = item.invoice_number.clone();
-        match self.0.get_mut(item.debtor_id.as_str()) {
-            Some(invoices) => {
-                invoices.insert(invoice);
-            }
-            None => {
-                self.0
-                    .insert(item.debtor_id.clone(), BTreeSet::from([invoice]));
-            }
+        if !self.0.contains(item.invoice_number.as_str()) {
+            self.0.insert(item.invoice_number.clone());
         }
     }
 
     /// Removes the item; whether no entry is left.
     fn remove(&mut self, item: &OpenItem) -> bool {
-        if let Some(invoices) = self.0.get_mut(item.debtor_id.as_str()) {
-            invoices.remove(item.invoice_number.as_str());
-            if invoices.is_empty() {
-                self.0.remove(item.debtor_id.as_str());
-            }
-        }
+        self.0.remove(item.invoice_number.as_str());
         self.0.is_empty()
-    }
-
-    /// (debtor id, invoice number) in order.
-    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0
-            .iter()
-            .flat_map(|(d, invoices)| invoices.iter().map(move |i| (d.as_str(), i.as_str())))
     }
 }
 
@@ -119,30 +102,27 @@ impl OpenAmountIndex {
         item: impl Fn(&str) -> Option<&'a OpenItem>,
     ) -> Vec<String> {
         let key = (currency, amount);
-        let mut debtors: BTreeSet<&str> = self
+        let mut debtors: BTreeSet<&str> = BTreeSet::new();
+        for invoice in self
             .by_changed_open_amount
             .get(&key)
             .into_iter()
-            .flat_map(Entries::iter)
-            .map(|(debtor, _)| debtor)
-            .collect();
-        // Entries come in debtor order: once `limit` debtors are found, a new one cannot
-        // be among the first `limit`.
-        let mut found: BTreeSet<&str> = BTreeSet::new();
-        for (debtor, invoice) in self
+            .flat_map(|e| &e.0)
+        {
+            if let Some(i) = item(invoice) {
+                debtors.insert(&i.debtor_id);
+            }
+        }
+        for invoice in self
             .by_invoice_amount
             .get(&key)
             .into_iter()
-            .flat_map(Entries::iter)
+            .flat_map(|e| &e.0)
         {
-            if found.len() >= limit && found.last() != Some(&debtor) {
-                break;
-            }
-            if item(invoice).is_some_and(|i| i.open_amount == amount) {
-                found.insert(debtor);
+            if let Some(i) = item(invoice).filter(|i| i.open_amount == amount) {
+                debtors.insert(&i.debtor_id);
             }
         }
-        debtors.extend(found);
         debtors.into_iter().take(limit).map(str::to_owned).collect()
     }
 }

@@ -2,7 +2,10 @@
 //! date, so each sweep costs O(log n + k) for the k entries that fall due. Items settled
 //! before their due date keep their entry until then and are skipped by the sweep.
 
+use std::collections::BTreeMap;
+
 use chrono::{NaiveDate, TimeDelta};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::aging::days_past_due;
 use crate::effects::LedgerEffect;
@@ -23,10 +26,7 @@ impl Ledger {
             return;
         };
         let today = clock.date_naive();
-        while self.due_index.first().is_some_and(|(due, _)| *due < cutoff) {
-            let Some((due_date, invoice_number)) = self.due_index.pop_first() else {
-                break;
-            };
+        for (due_date, invoice_number) in self.due_index.take_before(cutoff) {
             let Some(item) = self.items.get_mut(&invoice_number) else {
                 continue;
             };
@@ -51,5 +51,71 @@ impl Ledger {
                 days_past_due: days_past_due(due_date, today),
             });
         }
+    }
+}
+
+/// Open items not yet overdue by due date: (due date, invoice number) entries, a set in
+/// effect. Entries wait in a list per date and are sorted when their date is taken (or
+/// the index written), so an invoice costs a comparison of dates, not of strings, to
+/// enter. Serialised as the ordered set of pairs.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct DueIndex(BTreeMap<NaiveDate, Vec<String>>);
+
+impl DueIndex {
+    pub(crate) fn insert(&mut self, due: NaiveDate, invoice_number: &str) {
+        self.0
+            .entry(due)
+            .or_default()
+            .push(invoice_number.to_owned());
+    }
+
+    /// Takes the entries due before `cutoff`, in (due date, invoice number) order, once
+    /// each.
+    fn take_before(&mut self, cutoff: NaiveDate) -> Vec<(NaiveDate, String)> {
+        let mut taken = Vec::new();
+        while let Some(entry) = self.0.first_entry() {
+            if *entry.key() >= cutoff {
+                break;
+            }
+            let (due, numbers) = entry.remove_entry();
+            taken.extend(sorted(numbers).into_iter().map(|n| (due, n)));
+        }
+        taken
+    }
+
+    /// Every entry in order, once each.
+    fn pairs(&self) -> impl Iterator<Item = (NaiveDate, String)> + '_ {
+        self.0
+            .iter()
+            .flat_map(|(due, numbers)| sorted(numbers.clone()).into_iter().map(|n| (*due, n)))
+    }
+}
+
+fn sorted(mut numbers: Vec<String>) -> Vec<String> {
+    numbers.sort_unstable();
+    numbers.dedup();
+    numbers
+}
+
+impl PartialEq for DueIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.pairs().eq(other.pairs())
+    }
+}
+
+impl Serialize for DueIndex {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.pairs())
+    }
+}
+
+impl<'de> Deserialize<'de> for DueIndex {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let pairs = Vec::<(NaiveDate, String)>::deserialize(deserializer)?;
+        let mut index = DueIndex::default();
+        for (due, number) in pairs {
+            index.0.entry(due).or_default().push(number);
+        }
+        Ok(index)
     }
 }
