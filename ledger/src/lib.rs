@@ -5,8 +5,9 @@
 //! Layout:
 //! - `ledger`: the [`Ledger`] state and its entry points [`Ledger::apply`] (one input
 //!   event) and [`Ledger::advance_to`] (time passes); the single place an item's open
-//!   amount changes.
-//! - [`account`]: debtor accounts (master data, items, balances); [`items`]: open items.
+//!   amount changes; the item table (every item by invoice number).
+//! - [`account`]: debtor accounts (master data, balances, their open items in due-date
+//!   order); [`items`]: open items.
 //! - `invoices`, [`payments`], `reversal`, `credit_notes`, `disputes`, [`promises`],
 //!   `master_data`: one module per input event family, each an `impl Ledger` block.
 //! - [`matching`]: which items a payment pays (rules in order of confidence), read-only;
