@@ -1,4 +1,5 @@
-//! Debtor accounts: master data, the debtor's items and balances.
+//! Debtor accounts: master data, balances and the debtor's open items in due-date order
+//! (the items themselves are in the ledger's item table).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -43,7 +44,7 @@ pub struct BureauRatingRecord {
     pub rated_at: DateTime<Utc>,
 }
 
-/// One debtor: master data (when known), items and balances.
+/// One debtor: master data (when known), balances and its open items' due-date index.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DebtorAccount {
     /// Debtor id.
@@ -72,8 +73,8 @@ pub struct DebtorAccount {
     /// Open items in due-date order (due date, invoice number); the items themselves are
     /// the ledger's ([`crate::Ledger::open_items`]).
     pub(crate) open_index: BTreeSet<(NaiveDate, String)>,
-    /// Items of a checkpoint written when accounts held their items (before format 2 of
-    /// the ledger state): moved to the ledger's item table on loading, never written.
+    /// Items of a checkpoint written when accounts held their items (before the ledger's
+    /// item table): moved to the table on loading, never written.
     #[serde(default, rename = "items", skip_serializing)]
     pub(crate) legacy_items: BTreeMap<String, OpenItem>,
 }

@@ -7,7 +7,8 @@
 //! (`get`, `get_mut`, `entry`, `insert`, `remove`), the serialised form (checkpoints) is
 //! written in key order, and [`HashIndex::sorted`] gives the entries in key order where an
 //! order is needed. Equality does not depend on order. Keys are hashed with foldhash (a
-//! fast hash seeded per process, so keys from input cannot be chosen to collide).
+//! fast hash seeded per process: input cannot aim at collisions without learning the
+//! seed; foldhash claims only minimal resistance to a determined attacker).
 
 use std::collections::HashMap;
 use std::hash::Hash;

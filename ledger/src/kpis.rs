@@ -245,7 +245,7 @@ pub(crate) struct KpiIndex {
 }
 
 impl KpiIndex {
-    /// Built from the accounts and the history (loading a checkpoint).
+    /// Built from the accounts, the items and the history (loading a checkpoint).
     pub(crate) fn of<'a>(
         accounts: impl Iterator<Item = &'a DebtorAccount>,
         items: impl Iterator<Item = &'a OpenItem>,

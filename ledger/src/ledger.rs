@@ -219,7 +219,8 @@ impl Ledger {
         self.items.sorted().into_iter().map(|(_, i)| i)
     }
 
-    /// A debtor's account: master data, items and balances.
+    /// A debtor's account: master data, balances, open items' due-date index (the items:
+    /// [`Ledger::open_items`]).
     pub fn debtor(&self, debtor_id: &str) -> Option<&DebtorAccount> {
         self.accounts.get(debtor_id)
     }
@@ -468,9 +469,11 @@ impl From<LedgerState> for Ledger {
             kpi_index: KpiIndex::default(),
             touched: BTreeSet::new(),
         };
+        // A checkpoint of the earlier layout: its accounts' items move to the table (an
+        // entry already in the table wins; no writer puts an item in both).
         for account in ledger.accounts.values_mut() {
             for (number, item) in std::mem::take(&mut account.legacy_items) {
-                ledger.items.insert(number, item);
+                ledger.items.entry(number).or_insert(item);
             }
         }
         ledger.rebuild_derived_indices();

@@ -134,9 +134,9 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     progress.finish_and_clear();
     let built = join(feature_thread)?;
     // The ledger thread drops the ledger once it has handed over the outcomes (seconds
-    // for a large archive): nobody waits for that. It is joined only when the features
-    // failed and it has stopped, to report a panic rather than its echo.
-    if built.is_err() && ledger_thread.is_finished() {
+    // for a large archive): nobody waits for that. When the features failed it is
+    // joined, to report a panic of its own rather than the echo.
+    if built.is_err() {
         join(ledger_thread)?;
     }
     // The archive's own error first; a failed hand-off only echoes a thread's error.
