@@ -58,7 +58,7 @@ impl StandingSource for Ledger {
             s.bureau_rating = Some(r.rating.clone());
             s.bureau_pd = r.probability_of_default;
         }
-        for item in self.open_items(debtor_id) {
+        for item in self.open_items_of(account) {
             s.open_balance += item.open_amount;
             s.open_items += 1;
             if item.overdue {

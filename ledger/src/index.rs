@@ -12,10 +12,9 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-
-use foldhash::fast::RandomState;
 use std::ops::{Deref, DerefMut};
 
+use foldhash::fast::RandomState;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A hash map that serialises in key order (the same JSON as a `BTreeMap`).

@@ -193,8 +193,9 @@ impl Ledger {
             .flat_map(|a| self.open_items_of(a))
     }
 
-    /// The open items of `account`, oldest due date first.
-    pub(crate) fn open_items_of<'a>(
+    /// The open items of `account` (one of this ledger's), oldest due date first: for a
+    /// caller that holds the account already.
+    pub fn open_items_of<'a>(
         &'a self,
         account: &'a DebtorAccount,
     ) -> impl Iterator<Item = &'a OpenItem> + 'a {

@@ -371,7 +371,7 @@ impl Tally {
                     .map_or("unknown", |m| m.debtor_type.as_str());
                 let written_off: Decimal = stages
                     .ledger()
-                    .open_items(&account.debtor_id)
+                    .open_items_of(account)
                     .filter(|i| (today - i.due_date).num_days() > 90)
                     .map(|i| i.open_amount)
                     .sum();

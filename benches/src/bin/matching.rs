@@ -157,7 +157,7 @@ fn main() {
     let built = t.elapsed();
     let open_items = ledger
         .debtors()
-        .map(|a| ledger.open_items(&a.debtor_id).count())
+        .map(|a| ledger.open_items_of(a).count())
         .sum::<usize>();
     report(
         &format!("build ledger ({debtors} debtors × {per_debtor} items)"),

@@ -432,7 +432,7 @@ fn reference(ledger: &Ledger, history: &[DayEndView]) -> PortfolioKpis {
         aging.days_31_60 += a.days_31_60;
         aging.days_61_90 += a.days_61_90;
         aging.over_90 += a.over_90;
-        for item in ledger.open_items(&account.debtor_id) {
+        for item in ledger.open_items_of(account) {
             if !item.overdue {
                 current += item.open_amount;
             }

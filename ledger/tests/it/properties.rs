@@ -403,12 +403,12 @@ fn check(
         // The account's due-date index lists exactly its open items.
         prop_assert_eq!(
             ledger
-                .open_items(&account.debtor_id)
+                .open_items_of(account)
                 .map(|i| i.open_amount)
                 .sum::<Decimal>(),
             account_open
         );
-        prop_assert!(ledger.open_items(&account.debtor_id).all(|i| i.is_open()));
+        prop_assert!(ledger.open_items_of(account).all(|i| i.is_open()));
         prop_assert!(account.unapplied_credit >= Decimal::ZERO);
         open += account_open;
     }
