@@ -20,6 +20,10 @@ pub const BUILTIN_STRATEGY_NAME: &str = "decisions/strategies/segmented.toml (bu
 /// A one-size-fits-all schedule (every debtor the same), to compare strategies against.
 pub const STATIC_STRATEGY: &str = include_str!("../strategies/static.toml");
 
+/// Longest look-ahead of `combine_within_days`: a step brought forward by more than a
+/// month would no longer be the step the schedule meant.
+pub const MAX_COMBINE_DAYS: u32 = 31;
+
 /// Risk-class name that matches debtors without a model score.
 pub const UNSCORED: &str = "unscored";
 
@@ -47,6 +51,11 @@ pub struct Segment {
     pub dunning: Vec<DunningStep>,
     /// Days past due at which still-open items go to the collection agency.
     pub collection_after_days: Option<u32>,
+    /// One message per debtor: when a step goes out, the debtor's other overdue items
+    /// whose next step on the same channel falls due within this many days go with it
+    /// (`None`: every item's steps go out on their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine_within_days: Option<u32>,
     /// When to block new orders.
     pub credit_hold: CreditHoldRule,
     /// The payment plan offered to debtors who paid late or in parts last cycle.
@@ -169,6 +178,7 @@ struct SegmentToml {
     #[serde(default)]
     dunning: Vec<Spanned<DunningStep>>,
     collection_after_days: Option<Spanned<u32>>,
+    combine_within_days: Option<Spanned<u32>>,
     #[serde(default)]
     credit_hold: Option<CreditHoldRule>,
     payment_plan: Option<Spanned<PlanPolicy>>,
@@ -314,6 +324,19 @@ impl Strategy {
                     ),
                 ));
             }
+            if let Some(c) = &s.combine_within_days
+                && !(1..=MAX_COMBINE_DAYS).contains(c.get_ref())
+            {
+                return Err(invalid(
+                    Some(c.span().start),
+                    field("combine_within_days"),
+                    format!(
+                        "{} is not between 1 and {MAX_COMBINE_DAYS} (leave it out to send \
+                         each item's steps on their own)",
+                        c.get_ref()
+                    ),
+                ));
+            }
             if let Some(plan) = &s.payment_plan {
                 let p = plan.get_ref();
                 let offset = Some(plan.span().start);
@@ -363,6 +386,7 @@ impl Strategy {
                 }),
                 dunning: s.dunning.into_iter().map(Spanned::into_inner).collect(),
                 collection_after_days: s.collection_after_days.map(Spanned::into_inner),
+                combine_within_days: s.combine_within_days.map(Spanned::into_inner),
                 credit_hold: s.credit_hold.unwrap_or_default(),
                 payment_plan: s.payment_plan.map(Spanned::into_inner),
             };
@@ -521,6 +545,23 @@ name = "rest"
         assert!(e.contains("collection_after_days: 30 is not after"), "{e}");
         let e = refusal("version = \"\"\n[[segment]]\nname = \"all\"\n");
         assert!(e.starts_with("s.toml:1: version"), "{e}");
+        for bad in [0, MAX_COMBINE_DAYS + 1] {
+            let e = refusal(&format!(
+                "version = \"v1\"\n[[segment]]\nname = \"all\"\ncombine_within_days = {bad}\n"
+            ));
+            assert!(
+                e.starts_with(&format!(
+                    "s.toml:4: segment[0] \"all\".combine_within_days: {bad} is not between 1 and"
+                )),
+                "{e}"
+            );
+        }
+        let ok = Strategy::parse(
+            "s.toml",
+            "version = \"v1\"\n[[segment]]\nname = \"all\"\ncombine_within_days = 7\n",
+        )
+        .unwrap();
+        assert_eq!(ok.segments[0].combine_within_days, Some(7));
     }
 
     #[test]

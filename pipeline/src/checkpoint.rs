@@ -12,8 +12,13 @@ use tokio::io::AsyncReadExt;
 use crate::error::PipelineError;
 use crate::stages::Stages;
 
-/// Version of the checkpoint format.
-pub const CHECKPOINT_FORMAT: u32 = 1;
+/// Version of the checkpoint format written: 2 since the ledger keeps every item in one
+/// table (format 1 kept them inside each account, or, written by the first builds with
+/// the table, already in it).
+pub const CHECKPOINT_FORMAT: u32 = 2;
+
+/// Formats this build reads: format 1 in either ledger layout.
+pub const READABLE_FORMATS: [u32; 2] = [1, 2];
 
 /// What a checkpoint holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -79,24 +84,11 @@ impl CheckpointStore {
                 what: "read",
                 detail: e.to_string(),
             })?;
-        let checkpoint: Checkpoint =
-            serde_json::from_slice(&bytes).map_err(|e| PipelineError::Checkpoint {
-                what: "decode",
-                detail: e.to_string(),
-            })?;
-        if checkpoint.format != CHECKPOINT_FORMAT {
-            return Err(PipelineError::Checkpoint {
-                what: "decode",
-                detail: format!(
-                    "format {} but this build reads {CHECKPOINT_FORMAT}",
-                    checkpoint.format
-                ),
-            });
-        }
+        let checkpoint = decode(&bytes)?;
         Ok(Some(checkpoint))
     }
 
-    /// Writes a checkpoint; returns its size in bytes.
+    /// Writes a checkpoint (format [`CHECKPOINT_FORMAT`]); returns its size in bytes.
     pub async fn save(&self, sequence: u64, stages: &Stages) -> Result<usize, PipelineError> {
         #[derive(Serialize)]
         struct Borrowed<'a> {
@@ -121,5 +113,68 @@ impl CheckpointStore {
                 detail: e.to_string(),
             })?;
         Ok(bytes.len())
+    }
+}
+
+/// The format a checkpoint announces at its start (`{"format":N,...`, as written here),
+/// read before the rest so that a format this build does not know is refused by name
+/// rather than by the first field it misses.
+fn announced_format(bytes: &[u8]) -> Option<u32> {
+    let rest = bytes.strip_prefix(br#"{"format":"#)?;
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
+}
+
+/// Decodes a checkpoint of a readable format.
+pub fn decode(bytes: &[u8]) -> Result<Checkpoint, PipelineError> {
+    let refuse = |format: u32| PipelineError::Checkpoint {
+        what: "decode",
+        detail: format!(
+            "format {format} but this build reads {}",
+            READABLE_FORMATS.map(|f| f.to_string()).join(" and ")
+        ),
+    };
+    if let Some(format) = announced_format(bytes)
+        && !READABLE_FORMATS.contains(&format)
+    {
+        return Err(refuse(format));
+    }
+    let checkpoint: Checkpoint =
+        serde_json::from_slice(bytes).map_err(|e| PipelineError::Checkpoint {
+            what: "decode",
+            detail: e.to_string(),
+        })?;
+    if !READABLE_FORMATS.contains(&checkpoint.format) {
+        return Err(refuse(checkpoint.format));
+    }
+    Ok(checkpoint)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn written(format: u32) -> Vec<u8> {
+        let body = serde_json::to_string(&Stages::default()).unwrap();
+        format!(r#"{{"format":{format},"sequence":7,"stages":{body}}}"#).into_bytes()
+    }
+
+    #[test]
+    fn readable_formats_load_and_others_are_refused_by_their_number() {
+        for format in READABLE_FORMATS {
+            let c = decode(&written(format)).unwrap();
+            assert_eq!((c.format, c.sequence), (format, 7));
+        }
+        let e = decode(&written(3)).unwrap_err().to_string();
+        assert!(e.contains("format 3 but this build reads 1 and 2"), "{e}");
+        // A later format whose body this build could not decode is refused by its number,
+        // not by the first field it misses.
+        let e = decode(br#"{"format":9,"sequence":7,"stages":{"something":"new"}}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("format 9 but this build reads"), "{e}");
+        let e = decode(b"{\"sequence\":7}").unwrap_err().to_string();
+        assert!(e.contains("missing field"), "{e}");
     }
 }

@@ -1,6 +1,7 @@
 //! Times the simulator, the JSON codec and the stages (ledger → decisions) in-process on a
 //! simulated portfolio, without a model and with one activated first (scoring at score
-//! points, every 1000 events and at each clock tick).
+//! points, every 1000 events and at each clock tick), and writing and reading the state
+//! at the end as a checkpoint.
 //!
 //! `cargo run --release -p benches --bin stage-throughput -- [DEBTORS] [MONTHS]`
 
@@ -51,6 +52,7 @@ fn main() {
         outputs += stages.process(e).expect("stages run").len();
     }
     report("stages (ledger → features → decisions)", decoded.len(), t);
+    checkpoint(&stages);
 
     // The same with a risk model trained on another simulated history, activated first.
     let portfolio = pipeline::cli::PortfolioArgs {
@@ -120,6 +122,25 @@ fn main() {
         "portfolio: {debtors} debtors, {months} months, {} events, {:.0} bytes/event on the wire, {outputs} outputs",
         events.len(),
         bytes as f64 / events.len().max(1) as f64
+    );
+}
+
+/// Times writing and reading the stages' state as a checkpoint does (JSON), without the
+/// object store.
+fn checkpoint(stages: &Stages) {
+    let t = Instant::now();
+    let bytes = serde_json::to_vec(stages).expect("the state serialises");
+    let encode = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let restored: Stages = serde_json::from_slice(&bytes).expect("the state reads back");
+    let decode = t.elapsed().as_secs_f64();
+    assert_eq!(
+        restored.ledger().debtor_count(),
+        stages.ledger().debtor_count()
+    );
+    println!(
+        "checkpoint (JSON)            {:.1} MB written in {encode:.3} s, read in {decode:.3} s",
+        bytes.len() as f64 / 1e6
     );
 }
 

@@ -290,6 +290,11 @@ fn unpaid_first_installment_lets_the_offer_lapse_and_dunning_resume() {
 }
 
 #[test]
+fn a_debtors_reminders_due_within_days_of_each_other_go_in_one_message() {
+    check("combined_reminders");
+}
+
+#[test]
 fn promises_pause_reminders_until_kept_or_broken() {
     check("promises");
 }

@@ -154,7 +154,7 @@ fn on_replayed_history_the_decisions_differ_and_the_history_does_not() {
     };
     let table = text(&report);
     for label in [
-        "builtin-segmented-3",
+        "builtin-segmented-4",
         "static-1",
         "no-reminders",
         "DSO (days)",

@@ -355,7 +355,7 @@ fn backtest_writes_its_report_over_several_seeds_and_refuses_bad_arms() {
     assert!(out.status.success(), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("over 2 seeds (42, 43)"), "{stdout}");
-    assert!(stdout.contains("builtin-segmented-3") && stdout.contains("static-1"));
+    assert!(stdout.contains("builtin-segmented-4") && stdout.contains("static-1"));
     let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     assert_eq!(report["arms"].as_array().map(Vec::len), Some(2));
     assert_eq!(
