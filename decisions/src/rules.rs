@@ -508,6 +508,7 @@ impl Decisions {
                     self.plans
                         .settled(debtor_id, invoice_number, *due_date, *settled_on);
                     self.dunning.forget(invoice_number);
+                    close_calls_no_longer_needed(&mut ctx, &mut self.tasks, invoice_number);
                 }
                 LedgerEffect::ItemOverdue {
                     debtor_id,
@@ -560,6 +561,36 @@ impl Decisions {
                 .prune(now, self.config.closed_task_retention_days);
         }
         outputs
+    }
+}
+
+/// Closes the open phone calls about a settled invoice once nothing they are about is
+/// owed any more: nobody has to call for money already paid (or credited).
+fn close_calls_no_longer_needed(ctx: &mut Context<'_>, tasks: &mut TaskList, invoice_number: &str) {
+    for task_id in tasks.open_calls_about(invoice_number) {
+        let Some(invoices) = tasks.get(&task_id).map(|t| t.invoice_numbers.clone()) else {
+            continue;
+        };
+        if invoices
+            .iter()
+            .any(|n| ctx.ledger.item(n).is_some_and(|i| i.is_open()))
+        {
+            continue;
+        }
+        let closed = Closed {
+            closed_by: "settled".to_owned(),
+            reason: format!(
+                "nothing is owed on {} any more; the call is not needed",
+                if invoices.len() == 1 {
+                    format!("invoice {}", invoices[0])
+                } else {
+                    format!("invoices {}", invoices.join(", "))
+                }
+            ),
+            closed_at: ctx.cause.event_time,
+            event_id: ctx.cause.event_id.clone(),
+        };
+        close_task(ctx, tasks, &task_id, closed);
     }
 }
 

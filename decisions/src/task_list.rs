@@ -2,7 +2,8 @@
 //! People close tasks through the HTTP API, which publishes a `task_closed` event into the
 //! log (who and why: the audit trail); the list closes the task when that event is
 //! decided on, so a replay closes it at the same point. A resolved dispute closes its
-//! review task the same way. Closed tasks stay listed for a configured number of days of
+//! review task the same way, and a phone call closes once every invoice it is about is
+//! settled. Closed tasks stay listed for a configured number of days of
 //! event time.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -78,11 +79,39 @@ impl TaskFilter {
 
 /// Open and recently closed tasks.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "TaskListState")]
 pub struct TaskList {
     open: BTreeMap<String, TaskRecord>,
     closed: BTreeMap<String, TaskRecord>,
     /// (closed at, task id), to drop closed tasks after the retention.
     closed_order: BTreeSet<(DateTime<Utc>, String)>,
+    /// Open phone calls by the invoices they are about. Rebuilt on loading.
+    #[serde(skip)]
+    calls: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The list as written.
+#[derive(Deserialize)]
+struct TaskListState {
+    open: BTreeMap<String, TaskRecord>,
+    closed: BTreeMap<String, TaskRecord>,
+    closed_order: BTreeSet<(DateTime<Utc>, String)>,
+}
+
+impl From<TaskListState> for TaskList {
+    fn from(state: TaskListState) -> Self {
+        let mut list = TaskList {
+            open: BTreeMap::new(),
+            closed: state.closed,
+            closed_order: state.closed_order,
+            calls: BTreeMap::new(),
+        };
+        for (id, task) in state.open {
+            list.list_call(&task);
+            list.open.insert(id, task);
+        }
+        list
+    }
 }
 
 impl TaskList {
@@ -95,28 +124,58 @@ impl TaskList {
             if t.closure.is_some() {
                 continue;
             }
-            self.open.insert(
-                o.output_id.clone(),
-                TaskRecord {
-                    task_id: o.output_id.clone(),
-                    kind: t.kind,
-                    debtor_id: o.debtor_id.clone(),
-                    opened_at: o.event_time,
-                    summary: t.summary.clone(),
-                    payment_id: t.payment_id.clone(),
-                    amount: t.amount,
-                    candidates: t.candidates.clone(),
-                    invoice_numbers: t.invoice_numbers.clone(),
-                    closed: None,
-                },
-            );
+            let task = TaskRecord {
+                task_id: o.output_id.clone(),
+                kind: t.kind,
+                debtor_id: o.debtor_id.clone(),
+                opened_at: o.event_time,
+                summary: t.summary.clone(),
+                payment_id: t.payment_id.clone(),
+                amount: t.amount,
+                candidates: t.candidates.clone(),
+                invoice_numbers: t.invoice_numbers.clone(),
+                closed: None,
+            };
+            self.list_call(&task);
+            self.open.insert(o.output_id.clone(), task);
         }
+    }
+
+    /// Lists an open phone call under the invoices it is about.
+    fn list_call(&mut self, task: &TaskRecord) {
+        if task.kind != TaskKind::PhoneCall {
+            return;
+        }
+        for invoice in &task.invoice_numbers {
+            self.calls
+                .entry(invoice.clone())
+                .or_default()
+                .insert(task.task_id.clone());
+        }
+    }
+
+    /// Open phone calls about an invoice, in task-id order.
+    pub(crate) fn open_calls_about(&self, invoice_number: &str) -> Vec<String> {
+        self.calls
+            .get(invoice_number)
+            .map(|ids| ids.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Closes an open task; returns the task (as it now is), or `None` when no open task
     /// has that id.
     pub(crate) fn close(&mut self, task_id: &str, closed: Closed) -> Option<&TaskRecord> {
         let mut task = self.open.remove(task_id)?;
+        if task.kind == TaskKind::PhoneCall {
+            for invoice in &task.invoice_numbers {
+                if let Some(ids) = self.calls.get_mut(invoice) {
+                    ids.remove(task_id);
+                    if ids.is_empty() {
+                        self.calls.remove(invoice);
+                    }
+                }
+            }
+        }
         self.closed_order
             .insert((closed.closed_at, task_id.to_owned()));
         task.closed = Some(closed);
@@ -195,5 +254,54 @@ pub(crate) fn closure_output(task: &TaskRecord, closed: &Closed) -> Task {
             closed_by: closed.closed_by.clone(),
             reason: closed.reason.clone(),
         }),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn call(id: &str, invoices: &[&str]) -> OutputEnvelope {
+        OutputEnvelope {
+            schema_version: events::CURRENT_SCHEMA_VERSION,
+            output_id: id.into(),
+            event_time: DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
+            cause_event_id: "e1".into(),
+            debtor_id: Some("D1".into()),
+            output: events::Output::Task(Task {
+                kind: TaskKind::PhoneCall,
+                summary: "call".into(),
+                payment_id: None,
+                amount: None,
+                candidates: Vec::new(),
+                invoice_numbers: invoices.iter().map(|s| (*s).to_owned()).collect(),
+                closure: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn open_calls_are_indexed_by_invoice_and_the_index_is_rebuilt_on_loading() {
+        let mut list = TaskList::default();
+        list.record(&[
+            call("phone_call:e1:A", &["A", "B"]),
+            call("phone_call:e2:C", &["C"]),
+        ]);
+        assert_eq!(list.open_calls_about("B"), ["phone_call:e1:A"]);
+        let written = serde_json::to_string(&list).unwrap();
+        assert!(!written.contains("\"calls\""), "{written}");
+        let restored: TaskList = serde_json::from_str(&written).unwrap();
+        assert_eq!(restored, list);
+        let closed = Closed {
+            closed_by: "settled".into(),
+            reason: "paid".into(),
+            closed_at: DateTime::from_timestamp(1_767_312_000, 0).unwrap(),
+            event_id: "e9".into(),
+        };
+        assert!(list.close("phone_call:e1:A", closed).is_some());
+        assert!(list.open_calls_about("A").is_empty());
+        assert!(list.open_calls_about("B").is_empty());
+        assert_eq!(list.open_calls_about("C"), ["phone_call:e2:C"]);
     }
 }
