@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// An invoice in the sub-ledger. Items stay in the ledger after they are settled
-/// (history); [`OpenItem::is_open`] says whether money is still owed.
+/// (history); [`OpenItem::is_open`] says whether money is still owed. Serialised
+/// (checkpoints) without the fields that hold their default (no reference, nothing
+/// credited or written off, not overdue, no dispute, not settled).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenItem {
     /// Invoice number, unique per creditor.
@@ -24,21 +26,26 @@ pub struct OpenItem {
     /// Due date.
     pub due_date: NaiveDate,
     /// Structured payment reference printed on the invoice, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_reference: Option<String>,
     /// Amount still owed: `amount − paid_amount − credited_amount − written_off_amount`.
     pub open_amount: Decimal,
     /// Amount applied from payments (net of reversals).
     pub paid_amount: Decimal,
     /// Amount taken off by credit notes.
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
     pub credited_amount: Decimal,
     /// Rest written off within the bank-cost tolerance (net of reversals).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
     pub written_off_amount: Decimal,
     /// Whether the item has turned overdue (set once, never cleared).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub overdue: bool,
     /// Open disputes on the item, by dispute id.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub disputes: BTreeSet<String>,
     /// Date the open amount last reached zero, while it is zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settled_on: Option<NaiveDate>,
 }
 
@@ -56,5 +63,47 @@ impl OpenItem {
     /// Key of the item in due-date order (oldest due first, ties by invoice number).
     pub(crate) fn due_key(&self) -> (NaiveDate, String) {
         (self.due_date, self.invoice_number.clone())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_left_out_when_written_and_read_back_either_way() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
+        let item = OpenItem {
+            invoice_number: "INV-1".into(),
+            debtor_id: "D1".into(),
+            amount: Decimal::new(10000, 2),
+            currency: Currency::EUR,
+            issue_date: day,
+            due_date: day,
+            payment_reference: None,
+            open_amount: Decimal::new(10000, 2),
+            paid_amount: Decimal::ZERO,
+            credited_amount: Decimal::ZERO,
+            written_off_amount: Decimal::ZERO,
+            overdue: false,
+            disputes: BTreeSet::new(),
+            settled_on: None,
+        };
+        let written = serde_json::to_string(&item).unwrap();
+        for left_out in [
+            "payment_reference",
+            "credited_amount",
+            "written_off_amount",
+            "overdue",
+            "disputes",
+            "settled_on",
+        ] {
+            assert!(!written.contains(left_out), "{written}");
+        }
+        assert_eq!(serde_json::from_str::<OpenItem>(&written).unwrap(), item);
+        // As checkpoints of format 2 and before wrote it: every field.
+        let full = r#"{"invoice_number":"INV-1","debtor_id":"D1","amount":"100.00","currency":"EUR","issue_date":"2026-01-31","due_date":"2026-01-31","payment_reference":null,"open_amount":"100.00","paid_amount":"0","credited_amount":"0","written_off_amount":"0","overdue":false,"disputes":[],"settled_on":null}"#;
+        assert_eq!(serde_json::from_str::<OpenItem>(full).unwrap(), item);
     }
 }

@@ -28,6 +28,13 @@ pub enum AllocationKind {
     WriteOff,
 }
 
+impl AllocationKind {
+    /// Whether it is payment money (the default, left out when serialised).
+    pub fn is_payment(&self) -> bool {
+        *self == AllocationKind::Payment
+    }
+}
+
 /// Part of a payment applied to one item, or a rest written off with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
@@ -40,7 +47,7 @@ pub struct Allocation {
     /// The rule that matched the payment to the item.
     pub rule: MatchRule,
     /// Payment money or write-off.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "AllocationKind::is_payment")]
     pub kind: AllocationKind,
     /// How sure the rule is of the item, in percent ([`MatchRule::confidence`], less
     /// [`PARTIAL_CONFIDENCE_PENALTY`] when the amount did not settle the item exactly).
@@ -60,7 +67,8 @@ pub enum PaymentStatus {
     CurrencyMismatch,
 }
 
-/// A payment the ledger has seen and what it did with it.
+/// A payment the ledger has seen and what it did with it. Serialised (checkpoints)
+/// without the fields that hold their default.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRecord {
     /// Bank transaction id.
@@ -77,23 +85,28 @@ pub struct PaymentRecord {
     /// What became of it.
     pub status: PaymentStatus,
     /// The rule that applied it (status `Applied` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<MatchRule>,
     /// Amounts applied to items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allocations: Vec<Allocation>,
     /// Rests written off with it.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub write_offs: Vec<Allocation>,
     /// Amount kept as unapplied credit of `debtor_id`.
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
     pub unapplied: Decimal,
     /// Why it is unmatched (status `Unmatched` only).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unmatched_reason: Option<UnmatchedReason>,
     /// SEPA end-to-end id, if the bank gave one.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_to_end_id: Option<String>,
     /// Whether it has been reversed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reversed: bool,
     /// Amounts it counted towards open promises (promise id, amount).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub promise_credits: Vec<(String, Decimal)>,
 }
 

@@ -12,13 +12,13 @@ use tokio::io::AsyncReadExt;
 use crate::error::PipelineError;
 use crate::stages::Stages;
 
-/// Version of the checkpoint format written: 2 since the ledger keeps every item in one
-/// table (format 1 kept them inside each account, or, written by the first builds with
-/// the table, already in it).
-pub const CHECKPOINT_FORMAT: u32 = 2;
+/// Version of the checkpoint format written: 3 leaves out the ledger's item and payment
+/// fields that hold their default; 2 kept every item in one table, 1 inside each account
+/// (or, written by the first builds with the table, already in it).
+pub const CHECKPOINT_FORMAT: u32 = 3;
 
 /// Formats this build reads: format 1 in either ledger layout.
-pub const READABLE_FORMATS: [u32; 2] = [1, 2];
+pub const READABLE_FORMATS: [u32; 3] = [1, 2, 3];
 
 /// What a checkpoint holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -125,14 +125,20 @@ fn announced_format(bytes: &[u8]) -> Option<u32> {
     std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()
 }
 
+/// The readable formats as a sentence says them: `1, 2 and 3`.
+fn readable() -> String {
+    let names = READABLE_FORMATS.map(|f| f.to_string());
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
+}
+
 /// Decodes a checkpoint of a readable format.
 pub fn decode(bytes: &[u8]) -> Result<Checkpoint, PipelineError> {
     let refuse = |format: u32| PipelineError::Checkpoint {
         what: "decode",
-        detail: format!(
-            "format {format} but this build reads {}",
-            READABLE_FORMATS.map(|f| f.to_string()).join(" and ")
-        ),
+        detail: format!("format {format} but this build reads {}", readable()),
     };
     if let Some(format) = announced_format(bytes)
         && !READABLE_FORMATS.contains(&format)
@@ -166,8 +172,11 @@ mod tests {
             let c = decode(&written(format)).unwrap();
             assert_eq!((c.format, c.sequence), (format, 7));
         }
-        let e = decode(&written(3)).unwrap_err().to_string();
-        assert!(e.contains("format 3 but this build reads 1 and 2"), "{e}");
+        let e = decode(&written(4)).unwrap_err().to_string();
+        assert!(
+            e.contains("format 4 but this build reads 1, 2 and 3"),
+            "{e}"
+        );
         // A later format whose body this build could not decode is refused by its number,
         // not by the first field it misses.
         let e = decode(br#"{"format":9,"sequence":7,"stages":{"something":"new"}}"#)
