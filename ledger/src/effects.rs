@@ -137,7 +137,7 @@ pub enum LedgerEffect {
         /// SEPA return reason code.
         reason_code: String,
         /// Items re-opened, with the amounts re-opened: the payment's allocations, then its
-        /// write-offs (see each one's `kind`).
+        /// write-offs (see each one's `kind`; left out of the JSON when it is `payment`).
         reopened: Vec<Allocation>,
         /// Unapplied credit taken back.
         unapplied_removed: Decimal,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// An invoice in the sub-ledger. Items stay in the ledger after they are settled
 /// (history); [`OpenItem::is_open`] says whether money is still owed. Serialised
-/// (checkpoints) without the fields that hold their default (no reference, nothing
+/// (checkpoints) without the fields that hold their default (no reference, nothing ever
 /// credited or written off, not overdue, no dispute, not settled).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenItem {
@@ -33,10 +33,10 @@ pub struct OpenItem {
     /// Amount applied from payments (net of reversals).
     pub paid_amount: Decimal,
     /// Amount taken off by credit notes.
-    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    #[serde(default, skip_serializing_if = "crate::items::is_plain_zero")]
     pub credited_amount: Decimal,
     /// Rest written off within the bank-cost tolerance (net of reversals).
-    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    #[serde(default, skip_serializing_if = "crate::items::is_plain_zero")]
     pub written_off_amount: Decimal,
     /// Whether the item has turned overdue (set once, never cleared).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -47,6 +47,13 @@ pub struct OpenItem {
     /// Date the open amount last reached zero, while it is zero.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settled_on: Option<NaiveDate>,
+}
+
+/// A zero as the ledger starts every sum (`0`, no decimal places): left out when
+/// serialised, since it reads back the same. A zero reached by arithmetic (`0.00`) is
+/// written, so that a restored amount prints as the running one would.
+pub(crate) fn is_plain_zero(d: &Decimal) -> bool {
+    d.is_zero() && d.scale() == 0
 }
 
 impl OpenItem {
@@ -105,5 +112,14 @@ mod tests {
         // As checkpoints of format 2 and before wrote it: every field.
         let full = r#"{"invoice_number":"INV-1","debtor_id":"D1","amount":"100.00","currency":"EUR","issue_date":"2026-01-31","due_date":"2026-01-31","payment_reference":null,"open_amount":"100.00","paid_amount":"0","credited_amount":"0","written_off_amount":"0","overdue":false,"disputes":[],"settled_on":null}"#;
         assert_eq!(serde_json::from_str::<OpenItem>(full).unwrap(), item);
+        // A zero reached by arithmetic keeps its decimal places through a round trip.
+        let credited_back = OpenItem {
+            credited_amount: Decimal::new(0, 2),
+            ..item
+        };
+        let written = serde_json::to_string(&credited_back).unwrap();
+        assert!(written.contains(r#""credited_amount":"0.00""#), "{written}");
+        let read: OpenItem = serde_json::from_str(&written).unwrap();
+        assert_eq!(read.credited_amount.to_string(), "0.00");
     }
 }

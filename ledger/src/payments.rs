@@ -94,7 +94,7 @@ pub struct PaymentRecord {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub write_offs: Vec<Allocation>,
     /// Amount kept as unapplied credit of `debtor_id`.
-    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    #[serde(default, skip_serializing_if = "crate::items::is_plain_zero")]
     pub unapplied: Decimal,
     /// Why it is unmatched (status `Unmatched` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -377,5 +377,75 @@ fn confidence(rule: MatchRule, exact: bool) -> u8 {
         rule.confidence()
     } else {
         rule.confidence().saturating_sub(PARTIAL_CONFIDENCE_PENALTY)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn record() -> PaymentRecord {
+        PaymentRecord {
+            payment_id: "P1".into(),
+            amount: Decimal::new(10000, 2),
+            currency: Currency::EUR,
+            value_date: NaiveDate::from_ymd_opt(2026, 2, 3).unwrap(),
+            debtor_id: Some("D1".into()),
+            status: PaymentStatus::Applied,
+            rule: Some(MatchRule::InvoiceNumberInText),
+            allocations: vec![Allocation {
+                invoice_number: "INV-1".into(),
+                debtor_id: "D1".into(),
+                amount: Decimal::new(10000, 2),
+                rule: MatchRule::InvoiceNumberInText,
+                kind: AllocationKind::Payment,
+                confidence: 95,
+            }],
+            write_offs: Vec::new(),
+            unapplied: Decimal::ZERO,
+            unmatched_reason: None,
+            end_to_end_id: None,
+            reversed: false,
+            promise_credits: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn records_leave_out_their_defaults_and_read_back_exactly() {
+        let applied = record();
+        let unmatched = PaymentRecord {
+            status: PaymentStatus::Unmatched,
+            rule: None,
+            allocations: Vec::new(),
+            unapplied: Decimal::new(0, 2),
+            unmatched_reason: Some(UnmatchedReason::UnknownPayer),
+            end_to_end_id: Some("E2E-1".into()),
+            reversed: true,
+            promise_credits: vec![("PR1".into(), Decimal::new(5000, 2))],
+            write_offs: vec![Allocation {
+                kind: AllocationKind::WriteOff,
+                ..applied.allocations[0].clone()
+            }],
+            ..applied.clone()
+        };
+        let written = serde_json::to_string(&applied).unwrap();
+        for left_out in [
+            "write_offs",
+            "unapplied",
+            "unmatched_reason",
+            "end_to_end_id",
+            "reversed",
+            "promise_credits",
+            "\"kind\"",
+        ] {
+            assert!(!written.contains(left_out), "{left_out} in {written}");
+        }
+        for r in [applied, unmatched] {
+            let written = serde_json::to_string(&r).unwrap();
+            let read: PaymentRecord = serde_json::from_str(&written).unwrap();
+            assert_eq!(serde_json::to_string(&read).unwrap(), written);
+            assert_eq!(read, r);
+        }
     }
 }

@@ -17,7 +17,7 @@ use crate::stages::Stages;
 /// (or, written by the first builds with the table, already in it).
 pub const CHECKPOINT_FORMAT: u32 = 3;
 
-/// Formats this build reads: format 1 in either ledger layout.
+/// Formats this build reads: 1 (in either ledger layout), 2 and 3.
 pub const READABLE_FORMATS: [u32; 3] = [1, 2, 3];
 
 /// What a checkpoint holds.
