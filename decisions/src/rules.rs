@@ -290,6 +290,10 @@ impl Decisions {
             _ => {}
         }
         let mut ctx = Context::new(cause, ledger);
+        // Calls loaded from a checkpoint are checked once, at the first event after.
+        for task_id in self.tasks.take_calls_to_check() {
+            close_call_if_nothing_owed(&mut ctx, &mut self.tasks, &task_id);
+        }
         let mut standings_done: BTreeSet<&str> = BTreeSet::new();
         let policy = Policy {
             strategy: &self.strategy,
@@ -568,30 +572,35 @@ impl Decisions {
 /// owed any more: nobody has to call for money already paid (or credited).
 fn close_calls_no_longer_needed(ctx: &mut Context<'_>, tasks: &mut TaskList, invoice_number: &str) {
     for task_id in tasks.open_calls_about(invoice_number) {
-        let Some(invoices) = tasks.get(&task_id).map(|t| t.invoice_numbers.clone()) else {
-            continue;
-        };
-        if invoices
-            .iter()
-            .any(|n| ctx.ledger.item(n).is_some_and(|i| i.is_open()))
-        {
-            continue;
-        }
-        let closed = Closed {
-            closed_by: "settled".to_owned(),
-            reason: format!(
-                "nothing is owed on {} any more; the call is not needed",
-                if invoices.len() == 1 {
-                    format!("invoice {}", invoices[0])
-                } else {
-                    format!("invoices {}", invoices.join(", "))
-                }
-            ),
-            closed_at: ctx.cause.event_time,
-            event_id: ctx.cause.event_id.clone(),
-        };
-        close_task(ctx, tasks, &task_id, closed);
+        close_call_if_nothing_owed(ctx, tasks, &task_id);
     }
+}
+
+/// Closes an open phone call when none of its invoices is owed any more.
+fn close_call_if_nothing_owed(ctx: &mut Context<'_>, tasks: &mut TaskList, task_id: &str) {
+    let Some(invoices) = tasks.get(task_id).map(|t| t.invoice_numbers.clone()) else {
+        return;
+    };
+    if invoices
+        .iter()
+        .any(|n| ctx.ledger.item(n).is_some_and(|i| i.is_open()))
+    {
+        return;
+    }
+    let closed = Closed {
+        closed_by: "settled".to_owned(),
+        reason: format!(
+            "nothing is owed on {} any more; the call is not needed",
+            if invoices.len() == 1 {
+                format!("invoice {}", invoices[0])
+            } else {
+                format!("invoices {}", invoices.join(", "))
+            }
+        ),
+        closed_at: ctx.cause.event_time,
+        event_id: ctx.cause.event_id.clone(),
+    };
+    close_task(ctx, tasks, task_id, closed);
 }
 
 /// Closes an open task and publishes the closure.

@@ -297,3 +297,61 @@ fn score_updates_on_every_change_report_when_configured_so() {
         Some(dec("100"))
     );
 }
+
+#[test]
+fn a_call_for_money_paid_closes_at_once_and_calls_restored_stale_close_at_the_next_event() {
+    let mut e = Engine::new();
+    let InputEvent::DebtorUpdated(mut t1) = debtor("T1", "50000", Channel::Email) else {
+        panic!()
+    };
+    t1.debtor_type = DebtorType::TopCustomer;
+    e.on("e1", "2025-01-01", InputEvent::DebtorUpdated(t1));
+    e.on("e2", "2025-01-01", inv("A", "T1", "100", "2025-01-31"));
+    assert_eq!(only(&e.on("e3", "2025-02-10", tick()), "reminder").len(), 1);
+    let out = e.on("e4", "2025-03-02", tick());
+    let calls: Vec<&str> = only(&out, "phone_call")
+        .iter()
+        .map(|o| o.output_id.as_str())
+        .collect();
+    assert_eq!(calls, ["phone_call:e4:A"]);
+    let before_payment = serde_json::to_string(&e.decisions).unwrap();
+
+    // Paid: the call is not needed any more.
+    let out = e.on("e5", "2025-03-05", pay_text("P1", "100", "A"));
+    let closing: Vec<_> = out
+        .iter()
+        .filter(|o| o.output_id == "task_closed:e5:phone_call:e4:A")
+        .collect();
+    assert_eq!(closing.len(), 1, "{:?}", ids(&out));
+    let Output::Task(t) = &closing[0].output else {
+        panic!()
+    };
+    assert_eq!(
+        t.closure.as_ref().map(|c| c.closed_by.as_str()),
+        Some("settled")
+    );
+
+    // Restored from a checkpoint taken after that: nothing left to close.
+    let after_payment = serde_json::to_string(&e.decisions).unwrap();
+    let mut restored: decisions::Decisions = serde_json::from_str(&after_payment).unwrap();
+    let tick6 = Envelope::new("e6", at("2025-03-06"), tick());
+    let mut effects = e.ledger.advance_to(tick6.event_time);
+    effects.extend(e.ledger.apply(&tick6));
+    let out = restored.decide(&tick6, &effects, &e.ledger);
+    assert!(only(&out, "phone_call").is_empty(), "{:?}", ids(&out));
+
+    // State as a build before calls closed by themselves left it (the call still open,
+    // its invoice paid): checked once, at the first event after loading.
+    let mut stale: decisions::Decisions = serde_json::from_str(&before_payment).unwrap();
+    let tick7 = Envelope::new("e7", at("2025-03-07"), tick());
+    let mut effects = e.ledger.advance_to(tick7.event_time);
+    effects.extend(e.ledger.apply(&tick7));
+    let out = stale.decide(&tick7, &effects, &e.ledger);
+    assert_eq!(
+        ids(&out),
+        [("task_closed:e7:phone_call:e4:A".to_string(), "phone_call")]
+    );
+    let tick8 = Envelope::new("e8", at("2025-03-08"), tick());
+    let effects = e.ledger.advance_to(tick8.event_time);
+    assert!(stale.decide(&tick8, &effects, &e.ledger).is_empty());
+}
