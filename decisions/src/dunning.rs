@@ -248,12 +248,18 @@ impl DunningBook {
                     }
                 }
             };
-            if stays {
-                self.timers.insert((d.next, invoice.clone()));
-                self.items.insert(invoice, d);
-            } else {
-                self.unlist(&d.debtor_id, &invoice);
-            }
+            self.put_back(invoice, d, stays);
+        }
+    }
+
+    /// An item taken out of `items` to be decided on (still listed under its debtor, its
+    /// timer gone): back in the book, looked at on `d.next`, or out of it.
+    fn put_back(&mut self, invoice_number: String, d: Dunned, stays: bool) {
+        if stays {
+            self.timers.insert((d.next, invoice_number.clone()));
+            self.items.insert(invoice_number, d);
+        } else {
+            self.unlist(&d.debtor_id, &invoice_number);
         }
     }
 
@@ -262,14 +268,10 @@ impl DunningBook {
     fn companion_sent(&mut self, segment: &Segment, c: Companion, today: NaiveDate) {
         self.timers
             .remove(&(c.dunned.next, c.invoice_number.clone()));
+        self.items.remove(&c.invoice_number);
         let mut d = c.dunned;
-        if step_sent(segment, &c.step, &mut d, today) {
-            self.timers.insert((d.next, c.invoice_number.clone()));
-            self.items.insert(c.invoice_number, d);
-        } else {
-            self.items.remove(&c.invoice_number);
-            self.unlist(&d.debtor_id, &c.invoice_number);
-        }
+        let stays = step_sent(segment, &c.step, &mut d, today);
+        self.put_back(c.invoice_number, d, stays);
     }
 
     /// The debtor's other items whose next step goes with the step of `invoice_number`

@@ -571,7 +571,7 @@ impl Decisions {
 /// Closes the open phone calls about a settled invoice once nothing they are about is
 /// owed any more: nobody has to call for money already paid (or credited).
 fn close_calls_no_longer_needed(ctx: &mut Context<'_>, tasks: &mut TaskList, invoice_number: &str) {
-    for task_id in tasks.open_calls_about(invoice_number) {
+    for task_id in tasks.open_about(events::TaskKind::PhoneCall, invoice_number) {
         close_call_if_nothing_owed(ctx, tasks, &task_id);
     }
 }

@@ -85,9 +85,9 @@ pub struct TaskList {
     closed: BTreeMap<String, TaskRecord>,
     /// (closed at, task id), to drop closed tasks after the retention.
     closed_order: BTreeSet<(DateTime<Utc>, String)>,
-    /// Open phone calls by the invoices they are about. Rebuilt on loading.
+    /// Open tasks by the invoices they are about. Rebuilt on loading.
     #[serde(skip)]
-    calls: BTreeMap<String, BTreeSet<String>>,
+    by_invoice: BTreeMap<String, BTreeSet<String>>,
     /// Open phone calls loaded from a checkpoint, to check once against the ledger: a
     /// build before calls closed by themselves may have left some whose invoices are
     /// all paid.
@@ -118,11 +118,11 @@ impl From<TaskListState> for TaskList {
             open: BTreeMap::new(),
             closed: state.closed,
             closed_order: state.closed_order,
-            calls: BTreeMap::new(),
+            by_invoice: BTreeMap::new(),
             calls_to_check: Vec::new(),
         };
         for (id, task) in state.open {
-            list.list_call(&task);
+            list.list_by_invoice(&task);
             if task.kind == TaskKind::PhoneCall {
                 list.calls_to_check.push(id.clone());
             }
@@ -154,18 +154,15 @@ impl TaskList {
                 invoice_numbers: t.invoice_numbers.clone(),
                 closed: None,
             };
-            self.list_call(&task);
+            self.list_by_invoice(&task);
             self.open.insert(o.output_id.clone(), task);
         }
     }
 
-    /// Lists an open phone call under the invoices it is about.
-    fn list_call(&mut self, task: &TaskRecord) {
-        if task.kind != TaskKind::PhoneCall {
-            return;
-        }
+    /// Lists an open task under the invoices it is about.
+    fn list_by_invoice(&mut self, task: &TaskRecord) {
         for invoice in &task.invoice_numbers {
-            self.calls
+            self.by_invoice
                 .entry(invoice.clone())
                 .or_default()
                 .insert(task.task_id.clone());
@@ -177,25 +174,15 @@ impl TaskList {
         std::mem::take(&mut self.calls_to_check)
     }
 
-    /// Open phone calls about an invoice, in task-id order.
-    pub(crate) fn open_calls_about(&self, invoice_number: &str) -> Vec<String> {
-        self.calls
-            .get(invoice_number)
-            .map(|ids| ids.iter().cloned().collect())
-            .unwrap_or_default()
-    }
-
     /// Closes an open task; returns the task (as it now is), or `None` when no open task
     /// has that id.
     pub(crate) fn close(&mut self, task_id: &str, closed: Closed) -> Option<&TaskRecord> {
         let mut task = self.open.remove(task_id)?;
-        if task.kind == TaskKind::PhoneCall {
-            for invoice in &task.invoice_numbers {
-                if let Some(ids) = self.calls.get_mut(invoice) {
-                    ids.remove(task_id);
-                    if ids.is_empty() {
-                        self.calls.remove(invoice);
-                    }
+        for invoice in &task.invoice_numbers {
+            if let Some(ids) = self.by_invoice.get_mut(invoice) {
+                ids.remove(task_id);
+                if ids.is_empty() {
+                    self.by_invoice.remove(invoice);
                 }
             }
         }
@@ -206,12 +193,14 @@ impl TaskList {
         self.closed.get(task_id)
     }
 
-    /// Open tasks of `kind` about these invoices.
+    /// Open tasks of `kind` about an invoice, in task-id order.
     pub(crate) fn open_about(&self, kind: TaskKind, invoice_number: &str) -> Vec<String> {
-        self.open
-            .values()
-            .filter(|t| t.kind == kind && t.invoice_numbers.iter().any(|i| i == invoice_number))
-            .map(|t| t.task_id.clone())
+        self.by_invoice
+            .get(invoice_number)
+            .into_iter()
+            .flatten()
+            .filter(|id| self.open.get(*id).is_some_and(|t| t.kind == kind))
+            .cloned()
             .collect()
     }
 
@@ -305,18 +294,21 @@ mod tests {
     }
 
     #[test]
-    fn open_calls_are_indexed_by_invoice_and_the_index_is_rebuilt_on_loading() {
+    fn open_tasks_are_indexed_by_invoice_and_the_index_is_rebuilt_on_loading() {
         let mut list = TaskList::default();
         list.record(&[
             call("phone_call:e1:A", &["A", "B"]),
             call("phone_call:e2:C", &["C"]),
         ]);
-        assert_eq!(list.open_calls_about("B"), ["phone_call:e1:A"]);
+        assert_eq!(
+            list.open_about(TaskKind::PhoneCall, "B"),
+            ["phone_call:e1:A"]
+        );
         let written = serde_json::to_string(&list).unwrap();
-        assert!(!written.contains("\"calls\""), "{written}");
+        assert!(!written.contains("by_invoice"), "{written}");
         let mut restored: TaskList = serde_json::from_str(&written).unwrap();
         assert_eq!(restored, list);
-        assert_eq!(restored.calls, list.calls);
+        assert_eq!(restored.by_invoice, list.by_invoice);
         assert_eq!(
             restored.take_calls_to_check(),
             ["phone_call:e1:A", "phone_call:e2:C"]
@@ -329,8 +321,11 @@ mod tests {
             event_id: "e9".into(),
         };
         assert!(list.close("phone_call:e1:A", closed).is_some());
-        assert!(list.open_calls_about("A").is_empty());
-        assert!(list.open_calls_about("B").is_empty());
-        assert_eq!(list.open_calls_about("C"), ["phone_call:e2:C"]);
+        assert!(list.open_about(TaskKind::PhoneCall, "A").is_empty());
+        assert!(list.open_about(TaskKind::PhoneCall, "B").is_empty());
+        assert_eq!(
+            list.open_about(TaskKind::PhoneCall, "C"),
+            ["phone_call:e2:C"]
+        );
     }
 }
