@@ -44,3 +44,10 @@ pub mod train;
 pub mod worker;
 
 pub use error::{ErrorClass, PipelineError};
+
+/// The memory allocator of every program built on this crate (the `creditstream` binary,
+/// the benchmarks, the tests): mimalloc. The ledger, the feature store and the codecs make
+/// and free millions of small strings and records; with the system allocator that took a
+/// fifth to a quarter of `creditstream dataset`'s time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
