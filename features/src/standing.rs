@@ -43,6 +43,11 @@ pub trait StandingSource {
 }
 
 impl StandingSource for Ledger {
+    /// Balances from the account; the items are walked in due-date order by their keys,
+    /// and only the overdue ones more days past due than the shortest window are looked
+    /// up (for their open amount): by the sweep's invariant
+    /// ([`Ledger::overdue_cutoff`]) the open items due before the cutoff are the overdue
+    /// ones, the oldest first.
     fn standing(&self, debtor_id: &str, today: NaiveDate, windows: &[Window]) -> StandingInputs {
         let mut s = StandingInputs {
             overdue_over: vec![Decimal::ZERO; windows.len()],
@@ -58,21 +63,74 @@ impl StandingSource for Ledger {
             s.bureau_rating = Some(r.rating.clone());
             s.bureau_pd = r.probability_of_default;
         }
-        for item in self.open_items_of(account) {
-            s.open_balance += item.open_amount;
-            s.open_items += 1;
-            if item.overdue {
-                let dpd = (today - item.due_date).num_days();
-                s.overdue_balance += item.open_amount;
-                s.overdue_items += 1;
-                s.oldest_overdue_days = Some(s.oldest_overdue_days.map_or(dpd, |d| d.max(dpd)));
-                for (w, over) in windows.iter().zip(s.overdue_over.iter_mut()) {
-                    if dpd > i64::from(w.days) {
-                        *over += item.open_amount;
-                    }
+        s.open_balance = account.open_balance;
+        s.overdue_balance = account.overdue_balance;
+        s.open_items = account.open_item_count() as i64;
+        let Some(cutoff) = self.overdue_cutoff() else {
+            return s;
+        };
+        let shortest = windows.iter().map(|w| i64::from(w.days)).min();
+        for (due, invoice_number) in account.open_item_keys() {
+            if due >= cutoff {
+                break;
+            }
+            let dpd = (today - due).num_days();
+            s.overdue_items += 1;
+            // The oldest comes first: its days past due are the most.
+            s.oldest_overdue_days.get_or_insert(dpd);
+            if shortest.is_none_or(|d| dpd <= d) {
+                continue;
+            }
+            let Some(item) = self.item(invoice_number) else {
+                continue;
+            };
+            for (w, over) in windows.iter().zip(s.overdue_over.iter_mut()) {
+                if dpd > i64::from(w.days) {
+                    *over += item.open_amount;
                 }
             }
         }
         s
     }
+}
+
+/// The standing by looking up every open item (the definition the walk by keys must
+/// equal; for tests).
+#[doc(hidden)]
+pub fn standing_by_items(
+    ledger: &Ledger,
+    debtor_id: &str,
+    today: NaiveDate,
+    windows: &[Window],
+) -> StandingInputs {
+    let mut s = StandingInputs {
+        overdue_over: vec![Decimal::ZERO; windows.len()],
+        ..StandingInputs::default()
+    };
+    let Some(account) = ledger.debtor(debtor_id) else {
+        return s;
+    };
+    s.unapplied_credit = account.unapplied_credit;
+    s.credit_limit = account.credit_limit();
+    s.debtor_type = account.debtor_type().map(|t| t.as_str());
+    if let Some(r) = &account.bureau_rating {
+        s.bureau_rating = Some(r.rating.clone());
+        s.bureau_pd = r.probability_of_default;
+    }
+    for item in ledger.open_items_of(account) {
+        s.open_balance += item.open_amount;
+        s.open_items += 1;
+        if item.overdue {
+            let dpd = (today - item.due_date).num_days();
+            s.overdue_balance += item.open_amount;
+            s.overdue_items += 1;
+            s.oldest_overdue_days = Some(s.oldest_overdue_days.map_or(dpd, |d| d.max(dpd)));
+            for (w, over) in windows.iter().zip(s.overdue_over.iter_mut()) {
+                if dpd > i64::from(w.days) {
+                    *over += item.open_amount;
+                }
+            }
+        }
+    }
+    s
 }

@@ -114,4 +114,16 @@ impl DebtorAccount {
     pub fn debtor_type(&self) -> Option<DebtorType> {
         self.master.as_ref().map(|m| m.debtor_type)
     }
+
+    /// The open items as (due date, invoice number), oldest due date first (ties by
+    /// invoice number), without looking the items up; the items:
+    /// [`crate::Ledger::open_items_of`].
+    pub fn open_item_keys(&self) -> impl Iterator<Item = (NaiveDate, &str)> + '_ {
+        self.open_index.iter().map(|(d, n)| (*d, n.as_str()))
+    }
+
+    /// Number of open items.
+    pub fn open_item_count(&self) -> usize {
+        self.open_index.len()
+    }
 }

@@ -13,8 +13,15 @@ use crate::ledger::Ledger;
 
 impl Ledger {
     /// The first due date that is not yet overdue on the clock's date: items due before it
-    /// (due date + grace before today) are overdue.
-    fn overdue_cutoff(&self) -> Option<NaiveDate> {
+    /// (due date + grace before today) are overdue. Between calls every open item due
+    /// before it has been flagged overdue (`apply` and `advance_to` sweep before they
+    /// return), and none due on or after it has: the flag never goes back and the clock
+    /// never goes back, so with an unchanged grace the open items in due-date order are
+    /// the overdue ones, then the others ([`DebtorAccount::open_item_keys`] without
+    /// looking the items up). `None` before the clock is set.
+    ///
+    /// [`DebtorAccount::open_item_keys`]: crate::DebtorAccount::open_item_keys
+    pub fn overdue_cutoff(&self) -> Option<NaiveDate> {
         let today = self.clock?.date_naive();
         let grace = TimeDelta::try_days(self.config.grace_days_before_overdue)?;
         today.checked_sub_signed(grace)

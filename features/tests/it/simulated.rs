@@ -55,3 +55,46 @@ fn streaming_features_equal_a_full_recomputation_on_a_simulated_portfolio() {
         assert!(kinds.contains(k), "no {k} fact in {kinds:?}");
     }
 }
+
+#[test]
+fn standing_walked_by_keys_equals_standing_by_items() {
+    // The standing reads balances from the account and looks up only old overdue items;
+    // on a simulated portfolio it equals the sum over every open item, after every few
+    // events, for every debtor, on the event's day and on days before it (late events).
+    use features::StandingSource;
+    let config = SimConfig {
+        debtors: 120,
+        months: 10,
+        ..SimConfig::default()
+    };
+    let events: Vec<_> = simulator::Simulator::new(config.check().unwrap()).collect();
+    let windows = features::Definitions::builtin().unwrap().windows;
+    let mut ledger = ledger::Ledger::new(ledger::LedgerConfig::default());
+    let (mut compared, mut old_overdue) = (0, 0);
+    for (i, e) in events.iter().enumerate() {
+        ledger.advance_to(e.event_time);
+        ledger.apply(e);
+        if i % 5 != 0 {
+            continue;
+        }
+        let day = e.event_time.date_naive();
+        let ids: Vec<String> = ledger.debtors().map(|a| a.debtor_id.clone()).collect();
+        for id in &ids {
+            for today in [day, day - chrono::Days::new(3)] {
+                let by_keys = StandingSource::standing(&ledger, id, today, &windows);
+                let by_items = features::standing::standing_by_items(&ledger, id, today, &windows);
+                assert_eq!(by_keys, by_items, "debtor {id} on {today}, event {i}");
+                compared += 1;
+                if by_keys.overdue_over.iter().any(|a| !a.is_zero()) {
+                    old_overdue += 1;
+                }
+            }
+        }
+    }
+    assert!(compared > 10_000, "{compared} standings compared");
+    // The walk looked items up: debtors with items more than a window overdue were seen.
+    assert!(
+        old_overdue > 1_000,
+        "{old_overdue} standings with old overdue items"
+    );
+}
