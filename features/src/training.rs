@@ -159,6 +159,13 @@ impl LedgerReplay {
         }
     }
 
+    /// Makes room for `invoices` invoices in the ledger's tables and the outcomes (when
+    /// the log's size is known beforehand; growing tables of millions of items costs).
+    pub fn reserve_invoices(&mut self, invoices: usize) {
+        self.ledger.reserve_invoices(invoices);
+        self.settled.reserve(invoices);
+    }
+
     /// Takes the next event of the log; `None` for an event that changes no debtor.
     pub fn push(&mut self, event: &Envelope) -> Option<Replayed> {
         self.events += 1;

@@ -155,6 +155,35 @@ pub fn write_parquet_batches(
 /// Chains of files with disjoint sequence ranges merged when the archive is read.
 const MERGED_GROUPS: usize = 16;
 
+/// Number of events of `kind` (e.g. `invoice_issued`) in an archive, from its `kind`
+/// column alone (repeats around a crash counted twice).
+pub async fn count_kind(dir: &Path, kind: &str) -> Result<u64, PipelineError> {
+    use datafusion::prelude::{ParquetReadOptions, SessionContext, col, lit};
+
+    if !dir.is_dir() {
+        return Err(PipelineError::InvalidInput(format!(
+            "{} is not an archive directory",
+            dir.display()
+        )));
+    }
+    let ctx = SessionContext::new();
+    let options = ParquetReadOptions::default()
+        .table_partition_cols(vec![("day".to_owned(), DataType::Utf8)]);
+    let df_err = |e: datafusion::error::DataFusionError| {
+        PipelineError::InvalidInput(format!("counting the archive's events: {e}"))
+    };
+    let count = ctx
+        .read_parquet(dir.to_string_lossy().into_owned(), options)
+        .await
+        .map_err(df_err)?
+        .filter(col("kind").eq(lit(kind)))
+        .map_err(df_err)?
+        .count()
+        .await
+        .map_err(df_err)?;
+    Ok(count as u64)
+}
+
 /// Reads an archive in log order: each event's stream sequence and its bytes as
 /// received, repeats (archived twice around a crash) dropped. DataFusion reads the files.
 pub async fn read_events(
