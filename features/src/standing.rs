@@ -4,7 +4,7 @@
 //! of that moment.
 
 use chrono::NaiveDate;
-use ledger::Ledger;
+use ledger::{DebtorAccount, Ledger};
 use rust_decimal::Decimal;
 
 use crate::definitions::Window;
@@ -36,6 +36,37 @@ pub struct StandingInputs {
     pub debtor_type: Option<&'static str>,
 }
 
+impl StandingInputs {
+    /// Nothing owed, nothing known (an unknown debtor), over `windows`.
+    fn empty(windows: &[Window]) -> StandingInputs {
+        StandingInputs {
+            overdue_over: vec![Decimal::ZERO; windows.len()],
+            ..StandingInputs::default()
+        }
+    }
+}
+
+/// The standing's fields that come from the account itself (credit, limit, type, rating),
+/// with the account; no account for an unknown debtor.
+fn of_account<'a>(
+    ledger: &'a Ledger,
+    debtor_id: &str,
+    windows: &[Window],
+) -> (StandingInputs, Option<&'a DebtorAccount>) {
+    let mut s = StandingInputs::empty(windows);
+    let Some(account) = ledger.debtor(debtor_id) else {
+        return (s, None);
+    };
+    s.unapplied_credit = account.unapplied_credit;
+    s.credit_limit = account.credit_limit();
+    s.debtor_type = account.debtor_type().map(|t| t.as_str());
+    if let Some(r) = &account.bureau_rating {
+        s.bureau_rating = Some(r.rating.clone());
+        s.bureau_pd = r.probability_of_default;
+    }
+    (s, Some(account))
+}
+
 /// Where standing comes from: the ledger in the pipeline, anything in a test.
 pub trait StandingSource {
     /// The standing of a debtor on `today`.
@@ -49,20 +80,9 @@ impl StandingSource for Ledger {
     /// ([`Ledger::overdue_cutoff`]) the open items due before the cutoff are the overdue
     /// ones, the oldest first.
     fn standing(&self, debtor_id: &str, today: NaiveDate, windows: &[Window]) -> StandingInputs {
-        let mut s = StandingInputs {
-            overdue_over: vec![Decimal::ZERO; windows.len()],
-            ..StandingInputs::default()
+        let (mut s, Some(account)) = of_account(self, debtor_id, windows) else {
+            return StandingInputs::empty(windows);
         };
-        let Some(account) = self.debtor(debtor_id) else {
-            return s;
-        };
-        s.unapplied_credit = account.unapplied_credit;
-        s.credit_limit = account.credit_limit();
-        s.debtor_type = account.debtor_type().map(|t| t.as_str());
-        if let Some(r) = &account.bureau_rating {
-            s.bureau_rating = Some(r.rating.clone());
-            s.bureau_pd = r.probability_of_default;
-        }
         s.open_balance = account.open_balance;
         s.overdue_balance = account.overdue_balance;
         s.open_items = account.open_item_count() as i64;
@@ -103,20 +123,9 @@ pub fn standing_by_items(
     today: NaiveDate,
     windows: &[Window],
 ) -> StandingInputs {
-    let mut s = StandingInputs {
-        overdue_over: vec![Decimal::ZERO; windows.len()],
-        ..StandingInputs::default()
+    let (mut s, Some(account)) = of_account(ledger, debtor_id, windows) else {
+        return StandingInputs::empty(windows);
     };
-    let Some(account) = ledger.debtor(debtor_id) else {
-        return s;
-    };
-    s.unapplied_credit = account.unapplied_credit;
-    s.credit_limit = account.credit_limit();
-    s.debtor_type = account.debtor_type().map(|t| t.as_str());
-    if let Some(r) = &account.bureau_rating {
-        s.bureau_rating = Some(r.rating.clone());
-        s.bureau_pd = r.probability_of_default;
-    }
     for item in ledger.open_items_of(account) {
         s.open_balance += item.open_amount;
         s.open_items += 1;
