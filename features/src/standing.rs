@@ -47,16 +47,14 @@ impl StandingInputs {
 }
 
 /// The standing's fields that come from the account itself (credit, limit, type, rating),
-/// with the account; no account for an unknown debtor.
+/// with the account; `None` for an unknown debtor.
 fn of_account<'a>(
     ledger: &'a Ledger,
     debtor_id: &str,
     windows: &[Window],
-) -> (StandingInputs, Option<&'a DebtorAccount>) {
+) -> Option<(StandingInputs, &'a DebtorAccount)> {
+    let account = ledger.debtor(debtor_id)?;
     let mut s = StandingInputs::empty(windows);
-    let Some(account) = ledger.debtor(debtor_id) else {
-        return (s, None);
-    };
     s.unapplied_credit = account.unapplied_credit;
     s.credit_limit = account.credit_limit();
     s.debtor_type = account.debtor_type().map(|t| t.as_str());
@@ -64,7 +62,18 @@ fn of_account<'a>(
         s.bureau_rating = Some(r.rating.clone());
         s.bureau_pd = r.probability_of_default;
     }
-    (s, Some(account))
+    Some((s, account))
+}
+
+impl StandingInputs {
+    /// Adds an overdue item's open amount to every window it is more days past due than.
+    fn add_overdue_over(&mut self, windows: &[Window], days_past_due: i64, open: Decimal) {
+        for (w, over) in windows.iter().zip(self.overdue_over.iter_mut()) {
+            if days_past_due > i64::from(w.days) {
+                *over += open;
+            }
+        }
+    }
 }
 
 /// Where standing comes from: the ledger in the pipeline, anything in a test.
@@ -80,7 +89,7 @@ impl StandingSource for Ledger {
     /// ([`Ledger::overdue_cutoff`]) the open items due before the cutoff are the overdue
     /// ones, the oldest first.
     fn standing(&self, debtor_id: &str, today: NaiveDate, windows: &[Window]) -> StandingInputs {
-        let (mut s, Some(account)) = of_account(self, debtor_id, windows) else {
+        let Some((mut s, account)) = of_account(self, debtor_id, windows) else {
             return StandingInputs::empty(windows);
         };
         s.open_balance = account.open_balance;
@@ -101,13 +110,8 @@ impl StandingSource for Ledger {
             if shortest.is_none_or(|d| dpd <= d) {
                 continue;
             }
-            let Some(item) = self.item(invoice_number) else {
-                continue;
-            };
-            for (w, over) in windows.iter().zip(s.overdue_over.iter_mut()) {
-                if dpd > i64::from(w.days) {
-                    *over += item.open_amount;
-                }
+            if let Some(item) = self.item(invoice_number) {
+                s.add_overdue_over(windows, dpd, item.open_amount);
             }
         }
         s
@@ -123,7 +127,7 @@ pub fn standing_by_items(
     today: NaiveDate,
     windows: &[Window],
 ) -> StandingInputs {
-    let (mut s, Some(account)) = of_account(ledger, debtor_id, windows) else {
+    let Some((mut s, account)) = of_account(ledger, debtor_id, windows) else {
         return StandingInputs::empty(windows);
     };
     for item in ledger.open_items_of(account) {
@@ -134,11 +138,7 @@ pub fn standing_by_items(
             s.overdue_balance += item.open_amount;
             s.overdue_items += 1;
             s.oldest_overdue_days = Some(s.oldest_overdue_days.map_or(dpd, |d| d.max(dpd)));
-            for (w, over) in windows.iter().zip(s.overdue_over.iter_mut()) {
-                if dpd > i64::from(w.days) {
-                    *over += item.open_amount;
-                }
-            }
+            s.add_overdue_over(windows, dpd, item.open_amount);
         }
     }
     s

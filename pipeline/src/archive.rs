@@ -155,17 +155,23 @@ pub fn write_parquet_batches(
 /// Chains of files with disjoint sequence ranges merged when the archive is read.
 const MERGED_GROUPS: usize = 16;
 
-/// Number of events of `kind` (e.g. `invoice_issued`) in an archive, from its `kind`
+/// Refuses a path that is not a directory, before DataFusion is asked to read it.
+fn check_archive_dir(dir: &Path) -> Result<(), PipelineError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    Err(PipelineError::InvalidInput(format!(
+        "{} is not an archive directory",
+        dir.display()
+    )))
+}
+
+/// Number of events of `kind` in an archive, from its `kind`
 /// column alone (repeats around a crash counted twice).
-pub async fn count_kind(dir: &Path, kind: &str) -> Result<u64, PipelineError> {
+pub async fn count_kind(dir: &Path, kind: events::EventKind) -> Result<u64, PipelineError> {
     use datafusion::prelude::{ParquetReadOptions, SessionContext, col, lit};
 
-    if !dir.is_dir() {
-        return Err(PipelineError::InvalidInput(format!(
-            "{} is not an archive directory",
-            dir.display()
-        )));
-    }
+    check_archive_dir(dir)?;
     let ctx = SessionContext::new();
     let options = ParquetReadOptions::default()
         .table_partition_cols(vec![("day".to_owned(), DataType::Utf8)]);
@@ -176,7 +182,7 @@ pub async fn count_kind(dir: &Path, kind: &str) -> Result<u64, PipelineError> {
         .read_parquet(dir.to_string_lossy().into_owned(), options)
         .await
         .map_err(df_err)?
-        .filter(col("kind").eq(lit(kind)))
+        .filter(col("kind").eq(lit(kind.as_str())))
         .map_err(df_err)?
         .count()
         .await
@@ -195,12 +201,7 @@ pub async fn read_events(
     use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
     use futures::StreamExt;
 
-    if !dir.is_dir() {
-        return Err(PipelineError::InvalidInput(format!(
-            "{} is not an archive directory",
-            dir.display()
-        )));
-    }
+    check_archive_dir(dir)?;
     // Each file is written in sequence order: declared, DataFusion merges the files by
     // their sequence ranges instead of sorting the whole archive in memory. Files whose
     // ranges overlap (late events, repeats around a crash) go to groups of their own, up

@@ -89,7 +89,8 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     let (mut replay, features) = builder.into_halves();
     // The ledger's item tables sized once: growing them through millions of items moves
     // every item at each doubling (a tenth of the ledger thread's time).
-    let invoices = crate::archive::count_kind(&args.archive, "invoice_issued").await?;
+    let invoices =
+        crate::archive::count_kind(&args.archive, events::EventKind::InvoiceIssued).await?;
     replay.reserve_invoices(usize::try_from(invoices).unwrap_or(0));
     // `None` ends the log: a channel closed without it means the reading failed.
     let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Option<Vec<Envelope>>>(QUEUE);

@@ -1,17 +1,10 @@
 //! The streaming store on a simulated portfolio against a full recomputation.
 
-use simulator::SimConfig;
-
 use crate::support::*;
 
 #[test]
 fn streaming_features_equal_a_full_recomputation_on_a_simulated_portfolio() {
-    let config = SimConfig {
-        debtors: 150,
-        months: 8,
-        ..SimConfig::default()
-    };
-    let events: Vec<_> = simulator::Simulator::new(config.check().unwrap()).collect();
+    let events = simulated(150, 8);
     let mut h = Harness::new();
     let mut checked = 0;
     for (i, e) in events.iter().enumerate() {
@@ -62,12 +55,7 @@ fn standing_walked_by_keys_equals_standing_by_items() {
     // on a simulated portfolio it equals the sum over every open item, after every few
     // events, for every debtor, on the event's day and on days before it (late events).
     use features::StandingSource;
-    let config = SimConfig {
-        debtors: 120,
-        months: 10,
-        ..SimConfig::default()
-    };
-    let events: Vec<_> = simulator::Simulator::new(config.check().unwrap()).collect();
+    let events = simulated(120, 10);
     let windows = features::Definitions::builtin().unwrap().windows;
     let mut ledger = ledger::Ledger::new(ledger::LedgerConfig::default());
     let (mut compared, mut old_overdue) = (0, 0);

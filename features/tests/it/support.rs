@@ -9,6 +9,16 @@ use features::{Definitions, FeatureConfig, FeatureStore, FlushReport, day_number
 use ledger::{Ledger, LedgerConfig};
 use rust_decimal::Decimal;
 
+/// The events of a simulated portfolio (the simulator's other settings at their defaults).
+pub fn simulated(debtors: u32, months: u32) -> Vec<Envelope> {
+    let config = simulator::SimConfig {
+        debtors,
+        months,
+        ..simulator::SimConfig::default()
+    };
+    simulator::Simulator::new(config.check().unwrap()).collect()
+}
+
 pub fn dec(s: &str) -> Decimal {
     s.parse().unwrap()
 }

@@ -1,11 +1,11 @@
 //! Point-in-time training sets: no row uses an event after its invoice; labels as the
 //! options say.
 
+use crate::support::simulated;
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::compute::concat_batches;
 use features::TrainingSetBuilder;
 use features::training::{LabelOptions, label};
-use simulator::SimConfig;
 
 fn build(events: &[events::Envelope]) -> (RecordBatch, features::TrainingSummary) {
     let (schema, batches, summary) = TrainingSetBuilder::of_events(events).unwrap();
@@ -14,12 +14,7 @@ fn build(events: &[events::Envelope]) -> (RecordBatch, features::TrainingSummary
 
 #[test]
 fn no_feature_of_a_training_row_uses_an_event_after_the_rows_time() {
-    let config = SimConfig {
-        debtors: 120,
-        months: 8,
-        ..SimConfig::default()
-    };
-    let events: Vec<_> = simulator::Simulator::new(config.check().unwrap()).collect();
+    let events = simulated(120, 8);
     let (full, summary) = build(&events);
     assert_eq!(summary.rows as usize, full.num_rows());
     assert!(summary.rows > 1000, "{summary:?}");
@@ -90,18 +85,7 @@ fn labels_follow_late_days_and_horizon() {
 
 #[test]
 fn the_training_set_schema_leads_with_the_invoice_and_ends_with_the_label() {
-    let (set, _) = build(
-        &simulator::Simulator::new(
-            SimConfig {
-                debtors: 10,
-                months: 2,
-                ..SimConfig::default()
-            }
-            .check()
-            .unwrap(),
-        )
-        .collect::<Vec<_>>(),
-    );
+    let (set, _) = build(&simulated(10, 2));
     let names: Vec<String> = set
         .schema()
         .fields()
