@@ -50,13 +50,13 @@ impl Ledger {
         );
         // First come keeps a normalised key; a later clash stays reachable by exact number.
         self.by_number
-            .entry(normalize_reference(&e.invoice_number))
-            .or_insert_with(|| e.invoice_number.clone());
+            .insert_if_absent(normalize_reference(&e.invoice_number), || {
+                e.invoice_number.clone()
+            });
         index_digits(&mut self.by_digits, &e.invoice_number);
         if let Some(reference) = &e.payment_reference {
             self.by_reference
-                .entry(normalize_reference(reference))
-                .or_insert_with(|| e.invoice_number.clone());
+                .insert_if_absent(normalize_reference(reference), || e.invoice_number.clone());
         }
         self.totals.invoiced += e.amount;
         // Opening the item (from zero) enters it in the open-amount index.

@@ -15,6 +15,7 @@ use crate::effects::LedgerEffect;
 use crate::ibans::IbanDirectory;
 use crate::index::HashIndex;
 use crate::items::OpenItem;
+use crate::journal::JournaledIndex;
 use crate::kpis::{KpiHistory, KpiIndex};
 use crate::names::NameDirectory;
 use crate::open_amounts::OpenAmountIndex;
@@ -37,11 +38,12 @@ pub struct Ledger {
     pub(crate) clock: Option<DateTime<Utc>>,
     pub(crate) accounts: HashIndex<String, DebtorAccount>,
     /// Every item, open or settled, by invoice number (one lookup, whoever the debtor).
-    pub(crate) items: HashIndex<String, OpenItem>,
+    /// This and the other journaled tables are the ledger's history: see `delta`.
+    pub(crate) items: JournaledIndex<String, OpenItem>,
     /// Normalised payment reference → invoice number.
-    pub(crate) by_reference: HashIndex<String, String>,
+    pub(crate) by_reference: JournaledIndex<String, String>,
     /// Normalised invoice number → invoice number.
-    pub(crate) by_number: HashIndex<String, String>,
+    pub(crate) by_number: JournaledIndex<String, String>,
     /// Digit core of an invoice number (its digits without leading zeros) → invoice
     /// numbers in order, for numbers written loosely or mistyped. Rebuilt on loading.
     #[serde(skip_serializing)]
@@ -61,7 +63,7 @@ pub struct Ledger {
     /// Payments by id (boxed: the table stays small while records accumulate). A hash
     /// index: a tree of millions of ids costs a cache miss per key compared on every
     /// payment; serialised in id order all the same.
-    pub(crate) payments: HashIndex<String, Box<PaymentRecord>>,
+    pub(crate) payments: JournaledIndex<String, Box<PaymentRecord>>,
     /// Payment ids of reversals already handled (known or not).
     pub(crate) reversals: BTreeSet<String>,
     pub(crate) credit_notes: BTreeSet<String>,
@@ -91,15 +93,15 @@ impl Ledger {
             config,
             clock: None,
             accounts: HashIndex::default(),
-            items: HashIndex::default(),
-            by_reference: HashIndex::default(),
-            by_number: HashIndex::default(),
+            items: JournaledIndex::default(),
+            by_reference: JournaledIndex::default(),
+            by_number: JournaledIndex::default(),
             by_digits: HashIndex::default(),
             open_amounts: OpenAmountIndex::default(),
             ibans: IbanDirectory::default(),
             names: NameDirectory::default(),
             end_to_end: EndToEndIndex::default(),
-            payments: HashIndex::default(),
+            payments: JournaledIndex::default(),
             reversals: BTreeSet::new(),
             credit_notes: BTreeSet::new(),
             promises: BTreeMap::new(),
@@ -372,7 +374,7 @@ impl Ledger {
 
     /// Rebuilds the indices a checkpoint does not hold (they follow from the items, the
     /// master data and the payments) and the KPIs' running values.
-    fn rebuild_derived_indices(&mut self) {
+    pub(crate) fn rebuild_derived_indices(&mut self) {
         self.by_digits.clear();
         self.open_amounts = OpenAmountIndex::default();
         self.names = NameDirectory::default();
@@ -438,11 +440,11 @@ struct LedgerState {
     accounts: HashIndex<String, DebtorAccount>,
     /// Absent from checkpoints written when accounts held their items (moved here).
     #[serde(default)]
-    items: HashIndex<String, OpenItem>,
-    by_reference: HashIndex<String, String>,
-    by_number: HashIndex<String, String>,
+    items: JournaledIndex<String, OpenItem>,
+    by_reference: JournaledIndex<String, String>,
+    by_number: JournaledIndex<String, String>,
     ibans: IbanDirectory,
-    payments: HashIndex<String, Box<PaymentRecord>>,
+    payments: JournaledIndex<String, Box<PaymentRecord>>,
     reversals: BTreeSet<String>,
     credit_notes: BTreeSet<String>,
     promises: BTreeMap<String, Promise>,
@@ -483,7 +485,7 @@ impl From<LedgerState> for Ledger {
         // entry already in the table wins; no writer puts an item in both).
         for account in ledger.accounts.values_mut() {
             for (number, item) in std::mem::take(&mut account.legacy_items) {
-                ledger.items.entry(number).or_insert(item);
+                ledger.items.insert_if_absent(number, || item);
             }
         }
         ledger.rebuild_derived_indices();

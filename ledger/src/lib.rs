@@ -19,6 +19,9 @@
 //!   tolerance, unapplied credit, exceptions); `reversal`: undoing a payment named by
 //!   payment id or end-to-end id.
 //! - `index`: hash maps for the large lookup tables that serialise in key order;
+//!   `journal`: the same for the history tables (items, payments, reference lookups),
+//!   remembering which keys changed; `delta`: [`LedgerDelta`], what changed since the
+//!   last checkpoint;
 //!   `open_amounts`: which debtors have an open item of an amount (exception candidates);
 //!   `overdue`: the due-date index that turns items overdue as the clock moves;
 //!   [`aging`]: days-past-due buckets; `exposure`: open balance against the limit.
@@ -40,6 +43,7 @@ pub mod aging;
 pub mod combinations;
 pub mod config;
 mod credit_notes;
+mod delta;
 mod disputes;
 pub mod effects;
 mod exposure;
@@ -47,6 +51,7 @@ mod ibans;
 mod index;
 mod invoices;
 pub mod items;
+mod journal;
 pub mod kpis;
 mod ledger;
 mod master_data;
@@ -69,6 +74,7 @@ pub use config::{
     LedgerConfig, LedgerError, SameAmountPolicy, ShortPaymentPolicy, ShortPaymentTolerance,
     UnexplainedPaymentPolicy,
 };
+pub use delta::LedgerDelta;
 pub use effects::{IgnoredReason, LedgerEffect};
 pub use items::OpenItem;
 pub use kpis::PortfolioKpis;

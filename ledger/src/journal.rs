@@ -1,0 +1,205 @@
+//! [`JournaledIndex`]: a [`HashIndex`] that can remember which keys it changed, for the
+//! ledger's history tables (items, payments and the reference lookups). These tables hold
+//! every invoice and payment ever seen and make up most of the ledger; a checkpoint that
+//! writes only what changed since the previous one costs what happened in between rather
+//! than what the ledger has accumulated.
+//!
+//! The tables only grow: an entry is inserted or changed in place, never removed. So what
+//! changed since the last checkpoint is a set of entries to upsert ([`JournaledIndex::take_changes`],
+//! [`JournaledIndex::upsert`]). Reading goes through `Deref`; every change goes through a
+//! method here, which is what makes the journal complete (there is no `DerefMut`).
+
+use std::borrow::Borrow;
+use std::collections::HashSet;
+use std::hash::Hash;
+use std::ops::Deref;
+
+use foldhash::fast::RandomState;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::index::HashIndex;
+
+/// A [`HashIndex`] with an optional journal of the keys changed since it was last taken.
+#[derive(Clone, Debug)]
+pub(crate) struct JournaledIndex<K, V> {
+    map: HashIndex<K, V>,
+    /// Keys inserted or changed since the last [`JournaledIndex::take_changes`]; `None`
+    /// while not journaling (replays and training sets never checkpoint).
+    changed: Option<HashSet<K, RandomState>>,
+}
+
+impl<K, V> Default for JournaledIndex<K, V> {
+    fn default() -> Self {
+        JournaledIndex {
+            map: HashIndex::default(),
+            changed: None,
+        }
+    }
+}
+
+/// Equal when the entries are; the journal is bookkeeping, not state.
+impl<K: Eq + Hash, V: PartialEq> PartialEq for JournaledIndex<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.map == other.map
+    }
+}
+
+impl<K: Eq + Hash, V: Eq> Eq for JournaledIndex<K, V> {}
+
+impl<K, V> Deref for JournaledIndex<K, V> {
+    type Target = HashIndex<K, V>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
+    /// Starts remembering changed keys (from now on; what is already here is not a change).
+    pub(crate) fn start_journal(&mut self) {
+        if self.changed.is_none() {
+            self.changed = Some(HashSet::default());
+        }
+    }
+
+    fn mark<Q>(&mut self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(changed) = &mut self.changed
+            && !changed.contains(key)
+        {
+            changed.insert(key.to_owned());
+        }
+    }
+
+    /// Inserts or replaces an entry.
+    pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V> {
+        if let Some(changed) = &mut self.changed
+            && !changed.contains(&key)
+        {
+            changed.insert(key.clone());
+        }
+        self.map.insert(key, value)
+    }
+
+    /// Inserts `value()` unless the key is present (the first comes first).
+    pub(crate) fn insert_if_absent(&mut self, key: K, value: impl FnOnce() -> V) {
+        if !self.map.contains_key(&key) {
+            self.insert(key, value());
+        }
+    }
+
+    /// An entry to change in place (journaled as changed when it exists).
+    pub(crate) fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if self.changed.is_some() && self.map.contains_key(key) {
+            self.mark(key);
+        }
+        self.map.get_mut(key)
+    }
+
+    /// Makes room for `additional` more entries.
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.map.reserve(additional);
+    }
+
+    /// The entries changed since the last call, in key order, as they are now; empties
+    /// the journal (which keeps running when it was).
+    pub(crate) fn take_changes(&mut self) -> Vec<(K, V)>
+    where
+        K: Ord,
+        V: Clone,
+    {
+        let Some(changed) = &mut self.changed else {
+            return Vec::new();
+        };
+        let mut keys: Vec<K> = changed.drain().collect();
+        keys.sort_unstable();
+        keys.into_iter()
+            .filter_map(|k| {
+                let v = self.map.get(&k)?.clone();
+                Some((k, v))
+            })
+            .collect()
+    }
+
+    /// Applies entries taken by [`JournaledIndex::take_changes`] (journaled in turn when
+    /// this index journals).
+    pub(crate) fn upsert(&mut self, entries: Vec<(K, V)>) {
+        self.map.reserve(entries.len());
+        for (k, v) in entries {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl<K: Ord + Serialize, V: Serialize> Serialize for JournaledIndex<K, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.map.serialize(serializer)
+    }
+}
+
+impl<'de, K, V> Deserialize<'de> for JournaledIndex<K, V>
+where
+    K: Deserialize<'de> + Eq + Hash,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(JournaledIndex {
+            map: HashIndex::deserialize(deserializer)?,
+            changed: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_every_key_inserted_or_reached_mutably_since_the_last_take() {
+        let mut index: JournaledIndex<String, u32> = JournaledIndex::default();
+        index.insert("before".into(), 1);
+        index.start_journal();
+        assert!(index.take_changes().is_empty(), "entries already there");
+        index.insert("b".into(), 2);
+        index.insert_if_absent("a".into(), || 5);
+        index.insert_if_absent("b".into(), || 7);
+        if let Some(v) = index.get_mut("before") {
+            *v = 10;
+        }
+        assert!(index.get_mut("missing").is_none());
+        assert_eq!(
+            index.take_changes(),
+            vec![("a".into(), 5), ("b".into(), 2), ("before".into(), 10)]
+        );
+        assert!(index.take_changes().is_empty(), "the journal was emptied");
+        let mut copy: JournaledIndex<String, u32> = JournaledIndex::default();
+        copy.upsert(vec![
+            ("a".into(), 5),
+            ("b".into(), 2),
+            ("before".into(), 10),
+        ]);
+        assert_eq!(copy, index);
+        // An entry already present is not replaced, nor journaled.
+        index.insert_if_absent("a".into(), || 0);
+        assert!(index.take_changes().is_empty());
+        assert_eq!(index.get("a"), Some(&5));
+    }
+
+    #[test]
+    fn without_a_journal_nothing_is_remembered() {
+        let mut index: JournaledIndex<String, u32> = JournaledIndex::default();
+        index.insert("a".into(), 1);
+        if let Some(v) = index.get_mut("a") {
+            *v = 2;
+        }
+        assert!(index.take_changes().is_empty());
+        assert_eq!(index.get("a"), Some(&2));
+    }
+}
