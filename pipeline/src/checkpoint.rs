@@ -4,21 +4,39 @@
 //! Order of effects for a batch: outputs published (and acknowledged by the server) →
 //! checkpoint written → inputs acked. A crash anywhere in between repeats the batch from
 //! the last checkpoint; its outputs carry the same ids and the output stream drops them.
+//!
+//! A checkpoint is a chain in the bucket `<prefix>-checkpoints`:
+//! - `worker-<name>`: the full state at a sequence (the *base*, every format);
+//! - `worker-<name>.delta.<sequence>` (20 digits): a [`StagesDelta`] naming the sequence it
+//!   follows — the ledger's history entries changed since then, everything else in full.
+//!
+//! The ledger's history (every invoice and payment ever seen) is most of the state and
+//! grows with time; a delta costs what happened since the previous checkpoint plus the
+//! rest, which grows with the debtors. The worker copies the delta out of its state (the
+//! only pause in its stage loop) and a task writes it while the stages run on
+//! ([`CheckpointWriter`]). Once the deltas together outgrow the base, the writer folds
+//! them into a new base — from what is stored, not from the worker's state — and deletes
+//! them, so loading reads at most about twice a full state. Loading is the base, then each
+//! delta in order; a delta that does not follow the one before is refused by name.
 
 use async_nats::jetstream::{self, object_store};
+use futures::StreamExt;
+use ledger::{Ledger, LedgerConfig, LedgerDelta};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use tokio::io::AsyncReadExt;
 
 use crate::error::PipelineError;
-use crate::stages::Stages;
+use crate::stages::{FeatureStage, Stages, StagesDelta};
 
-/// Version of the checkpoint format written: 3 leaves out the ledger's item and payment
-/// fields that hold their default; 2 kept every item in one table, 1 inside each account
-/// (or, written by the first builds with the table, already in it).
-pub const CHECKPOINT_FORMAT: u32 = 3;
+/// Version of the checkpoint format written: 4 is a base followed by deltas (its base is
+/// laid out as 3); 3 leaves out the ledger's item and payment fields that hold their
+/// default; 2 kept every item in one table, 1 inside each account (or, written by the
+/// first builds with the table, already in it).
+pub const CHECKPOINT_FORMAT: u32 = 4;
 
-/// Formats this build reads: 1 (in either ledger layout), 2 and 3.
-pub const READABLE_FORMATS: [u32; 3] = [1, 2, 3];
+/// Formats this build reads: 1 (in either ledger layout), 2, 3 and 4.
+pub const READABLE_FORMATS: [u32; 4] = [1, 2, 3, 4];
 
 /// What a checkpoint holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -29,6 +47,172 @@ pub struct Checkpoint {
     pub sequence: u64,
     /// State of every stage.
     pub stages: Stages,
+}
+
+/// A base as stored: the ledger read (deltas apply to it), the other stages kept as
+/// written (a delta replaces them whole), so that folding deltas into a new base does not
+/// depend on the definitions a worker configures.
+#[derive(Serialize, Deserialize)]
+struct StoredBase {
+    format: u32,
+    sequence: u64,
+    stages: StoredStages,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredStages {
+    ledger: Ledger,
+    /// Absent from checkpoints written before the feature and model stages existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    features: Option<Box<RawValue>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    models: Option<Box<RawValue>>,
+    /// Absent only from the empty state a chain starts from when there is no base.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    decisions: Option<Box<RawValue>>,
+    events: u64,
+}
+
+impl StoredBase {
+    /// The state before any event: where a chain without a base starts.
+    fn empty() -> StoredBase {
+        StoredBase {
+            format: CHECKPOINT_FORMAT,
+            sequence: 0,
+            stages: StoredStages {
+                ledger: Ledger::new(LedgerConfig::default()),
+                features: None,
+                models: None,
+                decisions: None,
+                events: 0,
+            },
+        }
+    }
+
+    /// Applies `deltas` (each a stored delta's bytes) in order; refuses one that does not
+    /// follow the state's sequence.
+    fn apply(&mut self, deltas: &[Vec<u8>]) -> Result<(), PipelineError> {
+        let mut at = self.sequence;
+        let mut error = None;
+        let mut rest = None;
+        let ledgers = deltas.iter().map_while(|bytes| match decode_delta(bytes) {
+            Ok(d) if d.after == at => {
+                at = d.sequence;
+                let StoredDeltaBody {
+                    ledger,
+                    features,
+                    models,
+                    decisions,
+                    events,
+                } = d.delta;
+                rest = Some((features, models, decisions, events));
+                Some(ledger)
+            }
+            Ok(d) => {
+                error = Some(PipelineError::Checkpoint {
+                    what: "read",
+                    detail: format!(
+                        "the delta at sequence {} follows {}, but the checkpoint before it ends at {at}: a delta is missing",
+                        d.sequence, d.after
+                    ),
+                });
+                None
+            }
+            Err(e) => {
+                error = Some(e);
+                None
+            }
+        });
+        self.stages.ledger.apply_deltas(ledgers);
+        if let Some(e) = error {
+            return Err(e);
+        }
+        if let Some((features, models, decisions, events)) = rest {
+            self.sequence = at;
+            self.format = CHECKPOINT_FORMAT;
+            self.stages.features = Some(features);
+            self.stages.models = Some(models);
+            self.stages.decisions = Some(decisions);
+            self.stages.events = events;
+        }
+        Ok(())
+    }
+
+    /// The stages, their parts read.
+    fn into_checkpoint(self) -> Result<Checkpoint, PipelineError> {
+        fn part<T: serde::de::DeserializeOwned>(
+            raw: Option<Box<RawValue>>,
+            absent: impl FnOnce() -> T,
+        ) -> Result<T, PipelineError> {
+            match raw {
+                Some(raw) => {
+                    serde_json::from_str(raw.get()).map_err(|e| PipelineError::Checkpoint {
+                        what: "decode",
+                        detail: e.to_string(),
+                    })
+                }
+                None => Ok(absent()),
+            }
+        }
+        let s = self.stages;
+        let stages = Stages::from_parts(
+            s.ledger,
+            part(s.features, FeatureStage::default)?,
+            part(s.models, Default::default)?,
+            part(s.decisions, || {
+                decisions::Decisions::new(decisions::DecisionConfig::default())
+            })?,
+            s.events,
+        );
+        Ok(Checkpoint {
+            format: self.format,
+            sequence: self.sequence,
+            stages,
+        })
+    }
+}
+
+/// A delta as stored.
+#[derive(Deserialize)]
+struct StoredDelta {
+    /// The sequence of the state it applies to.
+    after: u64,
+    sequence: u64,
+    delta: StoredDeltaBody,
+}
+
+#[derive(Deserialize)]
+struct StoredDeltaBody {
+    ledger: LedgerDelta,
+    features: Box<RawValue>,
+    models: Box<RawValue>,
+    decisions: Box<RawValue>,
+    events: u64,
+}
+
+/// Where a worker's chain stands: its base and the deltas written after it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Chain {
+    base_sequence: u64,
+    base_bytes: usize,
+    /// (sequence, bytes) of each delta after the base, in order.
+    deltas: Vec<(u64, usize)>,
+}
+
+impl Chain {
+    /// The sequence the next delta follows.
+    pub fn sequence(&self) -> u64 {
+        self.deltas.last().map_or(self.base_sequence, |d| d.0)
+    }
+
+    /// Deltas after the base.
+    pub fn deltas(&self) -> usize {
+        self.deltas.len()
+    }
+
+    fn delta_bytes(&self) -> usize {
+        self.deltas.iter().map(|d| d.1).sum()
+    }
 }
 
 /// Reads and writes one worker's checkpoint.
@@ -64,54 +248,236 @@ impl CheckpointStore {
         })
     }
 
-    /// The last checkpoint, or `None` when the worker never wrote one.
-    pub async fn load(&self) -> Result<Option<Checkpoint>, PipelineError> {
-        let mut object = match self.store.get(&self.object).await {
+    /// The last checkpoint and where its chain stands, or `None` when the worker never
+    /// wrote one.
+    pub async fn load(&self) -> Result<Option<(Checkpoint, Chain)>, PipelineError> {
+        let Some((base, chain)) = self.load_stored().await? else {
+            return Ok(None);
+        };
+        let checkpoint = tokio::task::spawn_blocking(move || base.into_checkpoint())
+            .await
+            .map_err(|e| PipelineError::js("reading the checkpoint", e))??;
+        Ok(Some((checkpoint, chain)))
+    }
+
+    /// The base with every delta after it applied, as stored.
+    async fn load_stored(&self) -> Result<Option<(StoredBase, Chain)>, PipelineError> {
+        let base = self.read(&self.object).await?;
+        let deltas = self.delta_names().await?;
+        if base.is_none() && deltas.is_empty() {
+            return Ok(None);
+        }
+        let base_bytes = base.as_ref().map_or(0, Vec::len);
+        let mut stored = match base {
+            Some(bytes) => tokio::task::spawn_blocking(move || decode_base(&bytes))
+                .await
+                .map_err(|e| PipelineError::js("reading the checkpoint", e))??,
+            None => StoredBase::empty(),
+        };
+        let mut chain = Chain {
+            base_sequence: stored.sequence,
+            base_bytes,
+            deltas: Vec::new(),
+        };
+        let mut bodies = Vec::new();
+        // Deltas at or before the base were folded into it (and not yet deleted).
+        for (sequence, name) in deltas.into_iter().filter(|d| d.0 > stored.sequence) {
+            let bytes = self
+                .read(&name)
+                .await?
+                .ok_or_else(|| PipelineError::Checkpoint {
+                    what: "read",
+                    detail: format!("{name} was listed but is gone"),
+                })?;
+            chain.deltas.push((sequence, bytes.len()));
+            bodies.push(bytes);
+        }
+        let stored = tokio::task::spawn_blocking(move || {
+            stored.apply(&bodies)?;
+            Ok::<_, PipelineError>(stored)
+        })
+        .await
+        .map_err(|e| PipelineError::js("reading the checkpoint", e))??;
+        Ok(Some((stored, chain)))
+    }
+
+    /// An object's bytes, `None` when there is no such object.
+    async fn read(&self, name: &str) -> Result<Option<Vec<u8>>, PipelineError> {
+        let failed = |e: String| PipelineError::Checkpoint {
+            what: "read",
+            detail: format!("{name}: {e}"),
+        };
+        let mut object = match self.store.get(name).await {
             Ok(o) => o,
             Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(PipelineError::Checkpoint {
-                    what: "read",
-                    detail: e.to_string(),
-                });
-            }
+            Err(e) => return Err(failed(e.to_string())),
         };
         let mut bytes = Vec::new();
         object
             .read_to_end(&mut bytes)
             .await
-            .map_err(|e| PipelineError::Checkpoint {
-                what: "read",
-                detail: e.to_string(),
-            })?;
-        let checkpoint = decode(&bytes)?;
-        Ok(Some(checkpoint))
+            .map_err(|e| failed(e.to_string()))?;
+        Ok(Some(bytes))
     }
 
-    /// Writes a checkpoint (format [`CHECKPOINT_FORMAT`]); returns its size in bytes.
-    pub async fn save(&self, sequence: u64, stages: &Stages) -> Result<usize, PipelineError> {
-        #[derive(Serialize)]
-        struct Borrowed<'a> {
-            format: u32,
-            sequence: u64,
-            stages: &'a Stages,
+    async fn put(&self, name: &str, bytes: &[u8]) -> Result<(), PipelineError> {
+        let mut reader = bytes;
+        self.store
+            .put(name, &mut reader)
+            .await
+            .map_err(|e| PipelineError::Checkpoint {
+                what: "write",
+                detail: format!("{name}: {e}"),
+            })?;
+        Ok(())
+    }
+
+    fn delta_name(&self, sequence: u64) -> String {
+        format!("{}.delta.{sequence:020}", self.object)
+    }
+
+    /// This worker's deltas in the bucket, by sequence.
+    async fn delta_names(&self) -> Result<Vec<(u64, String)>, PipelineError> {
+        let failed = |e: String| PipelineError::Checkpoint {
+            what: "read",
+            detail: format!("listing the checkpoint bucket: {e}"),
+        };
+        let prefix = format!("{}.delta.", self.object);
+        let mut list = self.store.list().await.map_err(|e| failed(e.to_string()))?;
+        let mut names = Vec::new();
+        while let Some(info) = list.next().await {
+            let info = info.map_err(|e| failed(e.to_string()))?;
+            if let Some(sequence) = info
+                .name
+                .strip_prefix(&prefix)
+                .and_then(|s| s.parse::<u64>().ok())
+            {
+                names.push((sequence, info.name));
+            }
         }
-        let bytes = serde_json::to_vec(&Borrowed {
-            format: CHECKPOINT_FORMAT,
-            sequence,
-            stages,
+        names.sort_unstable();
+        Ok(names)
+    }
+
+    /// Deletes the deltas at or before `sequence`.
+    async fn delete_deltas_through(&self, sequence: u64) -> Result<(), PipelineError> {
+        for (_, name) in self
+            .delta_names()
+            .await?
+            .into_iter()
+            .filter(|d| d.0 <= sequence)
+        {
+            match self.store.delete(&name).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == object_store::DeleteErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(PipelineError::Checkpoint {
+                        what: "write",
+                        detail: format!("deleting {name}: {e}"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What one write did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Bytes of the delta.
+    pub bytes: usize,
+    /// Bytes of the new base, when the deltas were folded into one.
+    pub compacted: Option<usize>,
+}
+
+/// Writes a worker's deltas in order and folds them into a new base when they outgrow
+/// the one they follow. Owned by one task at a time (the worker hands it to the task
+/// that writes, which hands it back).
+pub struct CheckpointWriter {
+    store: CheckpointStore,
+    chain: Chain,
+}
+
+impl CheckpointWriter {
+    /// A writer continuing `chain` (as [`CheckpointStore::load`] found it; the default
+    /// when there was no checkpoint).
+    pub fn new(store: CheckpointStore, chain: Chain) -> Self {
+        CheckpointWriter { store, chain }
+    }
+
+    /// Where the chain stands.
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    /// Writes the state at `sequence` as a delta after the chain's last state.
+    pub async fn write(
+        &mut self,
+        sequence: u64,
+        delta: StagesDelta,
+    ) -> Result<Written, PipelineError> {
+        #[derive(Serialize)]
+        struct Stored<'a> {
+            format: u32,
+            after: u64,
+            sequence: u64,
+            delta: &'a StagesDelta,
+        }
+        let after = self.chain.sequence();
+        let bytes = tokio::task::spawn_blocking(move || {
+            serde_json::to_vec(&Stored {
+                format: CHECKPOINT_FORMAT,
+                after,
+                sequence,
+                delta: &delta,
+            })
         })
+        .await
+        .map_err(|e| PipelineError::js("writing a checkpoint", e))?
         .map_err(|e| PipelineError::Checkpoint {
             what: "encode",
             detail: e.to_string(),
         })?;
         self.store
-            .put(self.object.as_str(), &mut bytes.as_slice())
+            .put(&self.store.delta_name(sequence), &bytes)
+            .await?;
+        self.chain.deltas.push((sequence, bytes.len()));
+        let compacted = if self.chain.delta_bytes() > self.chain.base_bytes {
+            Some(self.compact().await?)
+        } else {
+            None
+        };
+        Ok(Written {
+            bytes: bytes.len(),
+            compacted,
+        })
+    }
+
+    /// Folds the stored chain into a new base and deletes the deltas in it; returns the
+    /// base's size.
+    async fn compact(&mut self) -> Result<usize, PipelineError> {
+        let Some((stored, _)) = self.store.load_stored().await? else {
+            return Err(PipelineError::Checkpoint {
+                what: "read",
+                detail: "the chain just written is gone".into(),
+            });
+        };
+        let sequence = stored.sequence;
+        let bytes = tokio::task::spawn_blocking(move || serde_json::to_vec(&stored))
             .await
+            .map_err(|e| PipelineError::js("writing a checkpoint", e))?
             .map_err(|e| PipelineError::Checkpoint {
-                what: "write",
+                what: "encode",
                 detail: e.to_string(),
             })?;
+        self.store.put(&self.store.object, &bytes).await?;
+        self.store.delete_deltas_through(sequence).await?;
+        self.chain = Chain {
+            base_sequence: sequence,
+            base_bytes: bytes.len(),
+            deltas: Vec::new(),
+        };
         Ok(bytes.len())
     }
 }
@@ -134,26 +500,47 @@ fn readable() -> String {
     }
 }
 
-/// Decodes a checkpoint of a readable format.
+/// Decodes a full checkpoint (a base) of a readable format.
 pub fn decode(bytes: &[u8]) -> Result<Checkpoint, PipelineError> {
-    let refuse = |format: u32| PipelineError::Checkpoint {
+    decode_base(bytes)?.into_checkpoint()
+}
+
+/// Refuses a checkpoint whose announced format this build does not read.
+fn check_format(bytes: &[u8]) -> Result<(), PipelineError> {
+    match announced_format(bytes) {
+        Some(format) if !READABLE_FORMATS.contains(&format) => Err(refused(format)),
+        _ => Ok(()),
+    }
+}
+
+fn refused(format: u32) -> PipelineError {
+    PipelineError::Checkpoint {
         what: "decode",
         detail: format!("format {format} but this build reads {}", readable()),
-    };
-    if let Some(format) = announced_format(bytes)
-        && !READABLE_FORMATS.contains(&format)
-    {
-        return Err(refuse(format));
     }
-    let checkpoint: Checkpoint =
+}
+
+/// Decodes a base of a readable format.
+fn decode_base(bytes: &[u8]) -> Result<StoredBase, PipelineError> {
+    check_format(bytes)?;
+    let base: StoredBase =
         serde_json::from_slice(bytes).map_err(|e| PipelineError::Checkpoint {
             what: "decode",
             detail: e.to_string(),
         })?;
-    if !READABLE_FORMATS.contains(&checkpoint.format) {
-        return Err(refuse(checkpoint.format));
+    if !READABLE_FORMATS.contains(&base.format) {
+        return Err(refused(base.format));
     }
-    Ok(checkpoint)
+    Ok(base)
+}
+
+/// Decodes a delta (format 4 and later).
+fn decode_delta(bytes: &[u8]) -> Result<StoredDelta, PipelineError> {
+    check_format(bytes)?;
+    serde_json::from_slice(bytes).map_err(|e| PipelineError::Checkpoint {
+        what: "decode",
+        detail: format!("a delta: {e}"),
+    })
 }
 
 #[cfg(test)]
@@ -172,9 +559,9 @@ mod tests {
             let c = decode(&written(format)).unwrap();
             assert_eq!((c.format, c.sequence), (format, 7));
         }
-        let e = decode(&written(4)).unwrap_err().to_string();
+        let e = decode(&written(5)).unwrap_err().to_string();
         assert!(
-            e.contains("format 4 but this build reads 1, 2 and 3"),
+            e.contains("format 5 but this build reads 1, 2, 3 and 4"),
             "{e}"
         );
         // A later format whose body this build could not decode is refused by its number,

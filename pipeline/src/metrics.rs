@@ -27,10 +27,16 @@ pub const INGEST_CHECKPOINTED_SEQUENCE: &str = "creditstream_ingest_checkpointed
 pub const OUTPUTS_PUBLISHED_TOTAL: &str = "creditstream_outputs_published_total";
 /// Checkpoints written.
 pub const CHECKPOINTS_TOTAL: &str = "creditstream_checkpoint_writes_total";
-/// Time to write a checkpoint.
+/// Time to write a checkpoint (by its own task, while the stages run on).
 pub const CHECKPOINT_SECONDS: &str = "creditstream_checkpoint_duration_seconds";
-/// Size of the last checkpoint.
+/// Size of the last checkpoint written (a delta, see `crate::checkpoint`).
 pub const CHECKPOINT_BYTES: &str = "creditstream_checkpoint_size_bytes";
+/// Time the stage loop stops for a checkpoint: the copy of the state it writes.
+pub const CHECKPOINT_PAUSE_SECONDS: &str = "creditstream_checkpoint_pause_seconds";
+/// Checkpoint chains folded into a new base.
+pub const CHECKPOINT_COMPACTIONS_TOTAL: &str = "creditstream_checkpoint_compactions_total";
+/// Size of the last base written (the full state the deltas follow).
+pub const CHECKPOINT_BASE_BYTES: &str = "creditstream_checkpoint_base_size_bytes";
 /// Debtors known to the ledger.
 pub const LEDGER_DEBTORS: &str = "creditstream_ledger_debtors";
 /// Payments applied automatically, by matching rule.
@@ -117,6 +123,12 @@ pub struct PipelineMetrics {
     pub checkpoint_seconds: Histogram,
     /// See [`CHECKPOINT_BYTES`].
     pub checkpoint_bytes: IntGauge,
+    /// See [`CHECKPOINT_PAUSE_SECONDS`].
+    pub checkpoint_pause_seconds: Histogram,
+    /// See [`CHECKPOINT_COMPACTIONS_TOTAL`].
+    pub checkpoint_compactions: IntCounter,
+    /// See [`CHECKPOINT_BASE_BYTES`].
+    pub checkpoint_base_bytes: IntGauge,
     /// See [`LEDGER_DEBTORS`].
     pub debtors: IntGauge,
     /// See [`CLOCK_WATERMARK_SECONDS`].
@@ -225,7 +237,25 @@ impl PipelineMetrics {
             HistogramOpts::new(CHECKPOINT_SECONDS, "Time to write a checkpoint.")
                 .buckets(prometheus::exponential_buckets(0.001, 2.5, 10)?),
         )?;
-        let checkpoint_bytes = IntGauge::new(CHECKPOINT_BYTES, "Size of the last checkpoint.")?;
+        let checkpoint_bytes = IntGauge::new(
+            CHECKPOINT_BYTES,
+            "Size of the last checkpoint written (a delta after the base).",
+        )?;
+        let checkpoint_pause_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                CHECKPOINT_PAUSE_SECONDS,
+                "Time the stage loop stops for a checkpoint (copying the state it writes).",
+            )
+            .buckets(prometheus::exponential_buckets(0.0005, 2.5, 10)?),
+        )?;
+        let checkpoint_compactions = IntCounter::new(
+            CHECKPOINT_COMPACTIONS_TOTAL,
+            "Checkpoint chains folded into a new base.",
+        )?;
+        let checkpoint_base_bytes = IntGauge::new(
+            CHECKPOINT_BASE_BYTES,
+            "Size of the last checkpoint base written (the full state deltas follow).",
+        )?;
         let debtors = IntGauge::new(LEDGER_DEBTORS, "Debtors known to the ledger.")?;
         let watermark = IntGauge::new(
             CLOCK_WATERMARK_SECONDS,
@@ -419,6 +449,9 @@ impl PipelineMetrics {
         registry.register(Box::new(checkpoints.clone()))?;
         registry.register(Box::new(checkpoint_seconds.clone()))?;
         registry.register(Box::new(checkpoint_bytes.clone()))?;
+        registry.register(Box::new(checkpoint_pause_seconds.clone()))?;
+        registry.register(Box::new(checkpoint_compactions.clone()))?;
+        registry.register(Box::new(checkpoint_base_bytes.clone()))?;
         registry.register(Box::new(debtors.clone()))?;
         registry.register(Box::new(watermark.clone()))?;
         // Every label value exists from the start, so dashboards and rate() see zeros.
@@ -449,6 +482,9 @@ impl PipelineMetrics {
             checkpoints,
             checkpoint_seconds,
             checkpoint_bytes,
+            checkpoint_pause_seconds,
+            checkpoint_compactions,
+            checkpoint_base_bytes,
             debtors,
             watermark,
             payments_matched,

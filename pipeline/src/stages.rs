@@ -11,8 +11,9 @@
 use decisions::{DecisionConfig, Decisions};
 use events::{Envelope, InputEvent, OutputEnvelope};
 use features::{Definitions, FeatureConfig, FeatureError, FeatureState, FeatureStore, FlushReport};
-use ledger::{Ledger, LedgerConfig, LedgerEffect};
+use ledger::{Ledger, LedgerConfig, LedgerDelta, LedgerEffect};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use crate::error::PipelineError;
 use crate::scoring::{self, LoadedModel, ModelStage, ScoringConfig};
@@ -83,6 +84,27 @@ pub struct Stages {
     events: u64,
 }
 
+/// The stages' state as a checkpoint after the first writes it
+/// ([`crate::checkpoint`]): the ledger's [`LedgerDelta`] (its history entries changed
+/// since the previous checkpoint, the rest in full) and the other stages in full — they
+/// grow with the debtors, not with time, and are small beside the ledger's history.
+#[derive(Debug, Serialize)]
+pub struct StagesDelta {
+    ledger: LedgerDelta,
+    features: FeatureState,
+    /// As the model stage serialises itself (its models are written whole).
+    models: Box<RawValue>,
+    decisions: Decisions,
+    events: u64,
+}
+
+impl StagesDelta {
+    /// The ledger's part.
+    pub fn ledger(&self) -> &LedgerDelta {
+        &self.ledger
+    }
+}
+
 impl Default for Stages {
     fn default() -> Self {
         Stages::new(LedgerConfig::default(), DecisionConfig::default())
@@ -115,6 +137,49 @@ impl Stages {
         };
         self.features = FeatureStage(FeatureStore::with_state(definitions, config, state)?, None);
         Ok(())
+    }
+
+    /// Assembles stages from their parts as a checkpoint stores them.
+    pub(crate) fn from_parts(
+        ledger: Ledger,
+        features: FeatureStage,
+        models: ModelStage,
+        decisions: Decisions,
+        events: u64,
+    ) -> Stages {
+        Stages {
+            ledger,
+            features,
+            models,
+            decisions,
+            events,
+        }
+    }
+
+    /// Starts remembering what changes, for [`Stages::take_delta`]: call it once the
+    /// stages were loaded from their checkpoint (or created, when there was none).
+    pub fn start_journal(&mut self) {
+        self.ledger.start_journal();
+    }
+
+    /// The state since the previous call (or [`Stages::start_journal`]), for a
+    /// checkpoint: a copy of everything but the ledger's history, whose changed entries
+    /// it takes. Flush the feature batch first ([`Stages::flush_features`]): facts still
+    /// waiting are not state.
+    pub fn take_delta(&mut self) -> Result<StagesDelta, PipelineError> {
+        let models = serde_json::value::to_raw_value(&self.models).map_err(|e| {
+            PipelineError::Checkpoint {
+                what: "encode",
+                detail: e.to_string(),
+            }
+        })?;
+        Ok(StagesDelta {
+            ledger: self.ledger.take_delta(),
+            features: self.features.0.state().clone(),
+            models,
+            decisions: self.decisions.clone(),
+            events: self.events,
+        })
     }
 
     /// Replaces the scoring configuration (score points, limit policy).

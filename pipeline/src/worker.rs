@@ -12,7 +12,7 @@ use futures::StreamExt;
 use tokio::sync::watch;
 
 use crate::broker;
-use crate::checkpoint::CheckpointStore;
+use crate::checkpoint::{Chain, CheckpointStore, CheckpointWriter, Written};
 use crate::error::PipelineError;
 use crate::metrics::PipelineMetrics;
 use crate::registry::Registry;
@@ -198,11 +198,15 @@ const CHECKPOINT_BACKLOG_FACTOR: u64 = 8;
 fn checkpoint_due(events: u64, elapsed: Duration, cost: Duration, config: &WorkerConfig) -> bool {
     let asked = events >= config.checkpoint_every || elapsed >= config.checkpoint_interval;
     let affordable = elapsed >= cost.saturating_mul(9);
-    (asked && affordable)
-        || events
-            >= config
-                .checkpoint_every
-                .saturating_mul(CHECKPOINT_BACKLOG_FACTOR)
+    (asked && affordable) || checkpoint_forced(events, elapsed, config)
+}
+
+/// Whether a checkpoint must come now, however long the last one took.
+fn checkpoint_forced(events: u64, elapsed: Duration, config: &WorkerConfig) -> bool {
+    events
+        >= config
+            .checkpoint_every
+            .saturating_mul(CHECKPOINT_BACKLOG_FACTOR)
         || elapsed >= CHECKPOINT_MAX_GAP
 }
 
@@ -216,13 +220,15 @@ pub async fn start(
     config.check()?;
     broker::ensure_streams(&js, &config.subjects).await?;
     let checkpoints = CheckpointStore::open(&js, config.subjects.prefix(), &config.name).await?;
-    let (mut stages, sequence) = match checkpoints.load().await? {
-        Some(c) => (c.stages, c.sequence),
-        None => (Stages::default(), 0),
+    let (mut stages, sequence, chain) = match checkpoints.load().await? {
+        Some((c, chain)) => (c.stages, c.sequence, chain),
+        None => (Stages::default(), 0, Chain::default()),
     };
     stages.configure_features(config.feature_definitions.clone(), config.features.clone())?;
     stages.configure_scoring(config.scoring.clone())?;
     stages.check_restored_models()?;
+    // What the checkpoint holds is written; from here on the changes are remembered.
+    stages.start_journal();
     let registry = match &config.registry_dir {
         Some(dir) => Registry::Directory(dir.clone()),
         None => Registry::object_store(&js, config.subjects.prefix()).await?,
@@ -258,7 +264,8 @@ pub async fn start(
         js,
         config,
         metrics,
-        checkpoints,
+        writer: Some(CheckpointWriter::new(checkpoints, chain)),
+        writing: None,
         stages,
         sequence,
         checkpointed: sequence,
@@ -312,9 +319,9 @@ fn observe_activation(metrics: &PipelineMetrics, outputs: &[events::OutputEnvelo
 }
 
 /// Aborts a task when dropped, also when the worker itself is aborted.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
@@ -331,11 +338,33 @@ async fn watch_lag(consumer: jetstream::consumer::PullConsumer, metrics: Arc<Pip
     }
 }
 
+/// What the task writing a checkpoint gives back: the writer and how the write went.
+type WriteResult = (CheckpointWriter, Result<Written, PipelineError>);
+
+/// A checkpoint being written by its own task while the stages run on.
+struct Writing {
+    task: AbortOnDrop<WriteResult>,
+    /// The input message acked once it is written, and its sequence.
+    message: jetstream::Message,
+    sequence: u64,
+    started: Instant,
+}
+
+/// Waits for the checkpoint being written, if any (otherwise forever).
+async fn written(writing: &mut Option<Writing>) -> Result<WriteResult, tokio::task::JoinError> {
+    match writing {
+        Some(w) => (&mut w.task.0).await,
+        None => std::future::pending().await,
+    }
+}
+
 struct Worker {
     js: jetstream::Context,
     config: WorkerConfig,
     metrics: Arc<PipelineMetrics>,
-    checkpoints: CheckpointStore,
+    /// Writes checkpoints; `None` while a task has it (`writing`).
+    writer: Option<CheckpointWriter>,
+    writing: Option<Writing>,
     stages: Stages,
     /// Last stream sequence whose effects are in `stages`.
     sequence: u64,
@@ -403,7 +432,13 @@ impl Worker {
                 biased;
                 _ = &mut *stop => {
                     self.checkpoint().await?;
+                    self.finish_writing().await?;
                     return Ok(());
+                }
+                done = written(&mut self.writing), if self.writing.is_some() => {
+                    if let Some(writing) = self.writing.take() {
+                        self.on_written(writing, done).await?;
+                    }
                 }
                 next = tokio::time::timeout(self.config.idle, batches.next()) => match next {
                     Err(_quiet) => {
@@ -415,13 +450,11 @@ impl Worker {
                     Ok(None) => return Err(PipelineError::js("pulling input", "the message stream ended")),
                     Ok(Some(batch)) => {
                         self.process(batch).await?;
-                        let due = checkpoint_due(
-                            self.since_checkpoint,
-                            self.last_checkpoint.elapsed(),
-                            self.last_checkpoint_cost,
-                            &self.config,
-                        );
-                        if due {
+                        let (events, elapsed) = (self.since_checkpoint, self.last_checkpoint.elapsed());
+                        let due = checkpoint_due(events, elapsed, self.last_checkpoint_cost, &self.config);
+                        // The previous checkpoint still being written, the next waits for
+                        // it unless it must not.
+                        if due && (self.writing.is_none() || checkpoint_forced(events, elapsed, &self.config)) {
                             self.checkpoint().await?;
                         }
                     }
@@ -653,15 +686,28 @@ impl Worker {
         let Some(last) = self.unacked.take() else {
             return Ok(());
         };
-        if self.sequence > self.checkpointed {
-            let started = Instant::now();
-            let bytes = self.checkpoints.save(self.sequence, &self.stages).await?;
-            self.metrics.checkpoints.inc();
-            self.metrics
-                .checkpoint_seconds
-                .observe(started.elapsed().as_secs_f64());
-            self.metrics.checkpoint_bytes.set(bytes as i64);
-        }
+        // Deltas are written in order: the one being written first.
+        self.finish_writing().await?;
+        let paused = Instant::now();
+        let delta = self.stages.take_delta()?;
+        let mut writer = self
+            .writer
+            .take()
+            .ok_or_else(|| PipelineError::Internal("the checkpoint writer is missing".into()))?;
+        let sequence = self.sequence;
+        let task = tokio::spawn(async move {
+            let result = writer.write(sequence, delta).await;
+            (writer, result)
+        });
+        self.writing = Some(Writing {
+            task: AbortOnDrop(task),
+            message: last,
+            sequence,
+            started: paused,
+        });
+        self.metrics
+            .checkpoint_pause_seconds
+            .observe(paused.elapsed().as_secs_f64());
         // The portfolio KPIs cost a pass over the debtors: once per checkpoint, not per batch.
         crate::metrics::refresh_portfolio_gauges(&self.metrics, &self.stages.ledger().kpis());
         crate::metrics::set_risk_classes(
@@ -676,15 +722,49 @@ impl Worker {
         self.metrics
             .features_state_bytes
             .set(self.stages.features().state_bytes() as i64);
-        last.ack()
-            .await
-            .map_err(|e| PipelineError::js("acking input", e))?;
-        self.checkpointed = self.sequence;
         self.since_checkpoint = 0;
         self.last_checkpoint = Instant::now();
-        self.metrics.checkpointed_sequence.set(self.sequence as i64);
+        Ok(())
+    }
+
+    /// Waits for the checkpoint being written, if any, and acks its input.
+    async fn finish_writing(&mut self) -> Result<(), PipelineError> {
+        if let Some(mut writing) = self.writing.take() {
+            let done = (&mut writing.task.0).await;
+            self.on_written(writing, done).await?;
+        }
+        Ok(())
+    }
+
+    /// A checkpoint is written: its input is acked.
+    async fn on_written(
+        &mut self,
+        writing: Writing,
+        done: Result<WriteResult, tokio::task::JoinError>,
+    ) -> Result<(), PipelineError> {
+        let (writer, result) = done.map_err(|e| PipelineError::js("writing a checkpoint", e))?;
+        self.writer = Some(writer);
+        let written = result?;
+        self.metrics.checkpoints.inc();
+        self.metrics
+            .checkpoint_seconds
+            .observe(writing.started.elapsed().as_secs_f64());
+        self.metrics.checkpoint_bytes.set(written.bytes as i64);
+        if let Some(base) = written.compacted {
+            self.metrics.checkpoint_compactions.inc();
+            self.metrics.checkpoint_base_bytes.set(base as i64);
+        }
+        writing
+            .message
+            .ack()
+            .await
+            .map_err(|e| PipelineError::js("acking input", e))?;
+        self.checkpointed = writing.sequence;
+        self.metrics
+            .checkpointed_sequence
+            .set(writing.sequence as i64);
         self.status
-            .send_modify(|s| s.checkpointed_sequence = self.sequence);
+            .send_modify(|s| s.checkpointed_sequence = writing.sequence);
         Ok(())
     }
 }

@@ -281,9 +281,14 @@ async fn main() {
         outputs as f64 / full.as_secs_f64(),
         100.0 * full_rate / raw_rate
     );
+    let pauses = &metrics.checkpoint_pause_seconds;
     println!(
-        "  of which checkpoints: {checkpoints} taking {checkpoint_s:.1} s, the last {:.1} MB",
-        metrics.checkpoint_bytes.get() as f64 / 1e6
+        "  checkpoints: {checkpoints} written in {checkpoint_s:.1} s beside the stages (the last {:.1} MB), {} folded into a base (the last {:.1} MB); the stage loop paused {:.2} s for them ({:.1} ms each)",
+        metrics.checkpoint_bytes.get() as f64 / 1e6,
+        metrics.checkpoint_compactions.get(),
+        metrics.checkpoint_base_bytes.get() as f64 / 1e6,
+        pauses.get_sample_sum(),
+        1e3 * pauses.get_sample_sum() / pauses.get_sample_count().max(1) as f64
     );
 
     // 3.: paced publishing while the worker runs; latency to the first output per cause.

@@ -5,6 +5,7 @@
 
 mod backtest;
 mod bad_input;
+mod checkpoint;
 mod cli;
 mod dataset;
 mod end_to_end;
