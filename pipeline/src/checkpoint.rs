@@ -387,8 +387,9 @@ impl CheckpointStore {
 pub struct Written {
     /// Bytes of the delta.
     pub bytes: usize,
-    /// Bytes of the new base, when the deltas were folded into one.
-    pub compacted: Option<usize>,
+    /// Bytes of the base, when one was written (the deltas folded into one, or the
+    /// whole state).
+    pub base: Option<usize>,
 }
 
 /// Writes a worker's deltas in order and folds them into a new base when they outgrow
@@ -443,14 +444,51 @@ impl CheckpointWriter {
             .put(&self.store.delta_name(sequence), &bytes)
             .await?;
         self.chain.deltas.push((sequence, bytes.len()));
-        let compacted = if self.chain.delta_bytes() > self.chain.base_bytes {
+        let base = if self.chain.delta_bytes() > self.chain.base_bytes {
             Some(self.compact().await?)
         } else {
             None
         };
         Ok(Written {
             bytes: bytes.len(),
-            compacted,
+            base,
+        })
+    }
+
+    /// Writes the whole state at `sequence` as the base (encoded on the caller's thread),
+    /// and deletes the deltas it supersedes.
+    pub async fn write_whole(
+        &mut self,
+        sequence: u64,
+        stages: &Stages,
+    ) -> Result<Written, PipelineError> {
+        #[derive(Serialize)]
+        struct Whole<'a> {
+            format: u32,
+            sequence: u64,
+            stages: &'a Stages,
+        }
+        let bytes = serde_json::to_vec(&Whole {
+            format: CHECKPOINT_FORMAT,
+            sequence,
+            stages,
+        })
+        .map_err(|e| PipelineError::Checkpoint {
+            what: "encode",
+            detail: e.to_string(),
+        })?;
+        self.store.put(&self.store.object, &bytes).await?;
+        if !self.chain.deltas.is_empty() {
+            self.store.delete_deltas_through(sequence).await?;
+        }
+        self.chain = Chain {
+            base_sequence: sequence,
+            base_bytes: bytes.len(),
+            deltas: Vec::new(),
+        };
+        Ok(Written {
+            bytes: bytes.len(),
+            base: Some(bytes.len()),
         })
     }
 

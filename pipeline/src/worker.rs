@@ -39,6 +39,11 @@ pub struct WorkerConfig {
     /// checkpoints are slow they are spaced so that they take about a tenth of the time
     /// (see `checkpoint_due`).
     pub checkpoint_interval: Duration,
+    /// Checkpoints as deltas written beside the stage loop (the default), or the whole
+    /// state written while the loop waits (as before format 4; for comparison, and for a
+    /// state that is mostly rewritten between checkpoints anyway). See
+    /// [`crate::checkpoint`].
+    pub checkpoint_deltas: bool,
     /// How long without input counts as quiet.
     pub idle: Duration,
     /// Feature definitions (checked and compiled at start).
@@ -66,6 +71,7 @@ impl Default for WorkerConfig {
             max_event_bytes: events::DEFAULT_MAX_EVENT_BYTES,
             checkpoint_every: 20_000,
             checkpoint_interval: Duration::from_secs(2),
+            checkpoint_deltas: true,
             idle: Duration::from_millis(100),
             feature_definitions: features::Definitions::builtin()
                 .expect("the built-in feature definitions parse"),
@@ -185,19 +191,47 @@ impl WorkerHandle {
     }
 }
 
-/// A checkpoint writes the whole state, which grows with the portfolio (150 MB for 10,000
-/// debtors over a year): after one that took `t`, the next waits at least 9 `t`, so that
-/// checkpoints take at most about a tenth of the worker's time. They still come at least
+/// A checkpoint costs the stage loop a pause (the copy of the state it writes, the gauges
+/// refreshed) and the machine a write beside it (encoding, storing, and now and then
+/// folding the deltas into a new base, which costs the whole state: 120 MB for 10,000
+/// debtors over a year). After one, the next waits at least 9 times its pause, so that
+/// pauses take at most a tenth of the loop's time, and `WRITE_SPACING` times its write,
+/// so that writing takes at most a quarter of a core. They still come at least
 /// every `CHECKPOINT_MAX_GAP` (the consumer redelivers what is not acked within a minute)
 /// and before `CHECKPOINT_BACKLOG_FACTOR` × `checkpoint_every` events wait for their ack.
 const CHECKPOINT_MAX_GAP: Duration = Duration::from_secs(30);
 /// See [`CHECKPOINT_MAX_GAP`].
 const CHECKPOINT_BACKLOG_FACTOR: u64 = 8;
+/// See [`CHECKPOINT_MAX_GAP`].
+const WRITE_SPACING: u32 = 4;
+
+/// What the last checkpoint cost.
+#[derive(Debug, Clone, Copy, Default)]
+struct CheckpointCost {
+    /// The stage loop's pause.
+    pause: Duration,
+    /// The write beside it (zero until it is done).
+    write: Duration,
+}
+
+impl CheckpointCost {
+    /// The least time from this checkpoint to the next (see [`CHECKPOINT_MAX_GAP`]).
+    fn spacing(&self) -> Duration {
+        self.pause
+            .saturating_mul(9)
+            .max(self.write.saturating_mul(WRITE_SPACING))
+    }
+}
 
 /// Whether a checkpoint is due after a batch.
-fn checkpoint_due(events: u64, elapsed: Duration, cost: Duration, config: &WorkerConfig) -> bool {
+fn checkpoint_due(
+    events: u64,
+    elapsed: Duration,
+    spacing: Duration,
+    config: &WorkerConfig,
+) -> bool {
     let asked = events >= config.checkpoint_every || elapsed >= config.checkpoint_interval;
-    let affordable = elapsed >= cost.saturating_mul(9);
+    let affordable = elapsed >= spacing;
     (asked && affordable) || checkpoint_forced(events, elapsed, config)
 }
 
@@ -228,7 +262,9 @@ pub async fn start(
     stages.configure_scoring(config.scoring.clone())?;
     stages.check_restored_models()?;
     // What the checkpoint holds is written; from here on the changes are remembered.
-    stages.start_journal();
+    if config.checkpoint_deltas {
+        stages.start_journal();
+    }
     let registry = match &config.registry_dir {
         Some(dir) => Registry::Directory(dir.clone()),
         None => Registry::object_store(&js, config.subjects.prefix()).await?,
@@ -277,7 +313,8 @@ pub async fn start(
         registry,
         since_checkpoint: 0,
         last_checkpoint: Instant::now(),
-        last_checkpoint_cost: Duration::ZERO,
+        last_checkpoint_cost: CheckpointCost::default(),
+        paused: None,
         status: status_tx,
     };
     let task = tokio::spawn(worker.run(consumer, stop_rx));
@@ -387,8 +424,11 @@ struct Worker {
     scoring_errors_seen: u64,
     since_checkpoint: u64,
     last_checkpoint: Instant,
-    /// How long the last checkpoint took (state written, gauges refreshed).
-    last_checkpoint_cost: Duration,
+    /// What the last checkpoint cost.
+    last_checkpoint_cost: CheckpointCost,
+    /// When the checkpoint in hand started pausing the stage loop (after the previous
+    /// write was waited for).
+    paused: Option<Instant>,
     status: watch::Sender<WorkerStatus>,
 }
 
@@ -451,7 +491,7 @@ impl Worker {
                     Ok(Some(batch)) => {
                         self.process(batch).await?;
                         let (events, elapsed) = (self.since_checkpoint, self.last_checkpoint.elapsed());
-                        let due = checkpoint_due(events, elapsed, self.last_checkpoint_cost, &self.config);
+                        let due = checkpoint_due(events, elapsed, self.last_checkpoint_cost.spacing(), &self.config);
                         // The previous checkpoint still being written, the next waits for
                         // it unless it must not.
                         if due && (self.writing.is_none() || checkpoint_forced(events, elapsed, &self.config)) {
@@ -667,9 +707,20 @@ impl Worker {
     }
 
     async fn checkpoint(&mut self) -> Result<(), PipelineError> {
-        let started = Instant::now();
         let result = self.checkpoint_now().await;
-        self.last_checkpoint_cost = started.elapsed();
+        if let Some(paused) = self.paused.take() {
+            let pause = paused.elapsed();
+            self.metrics
+                .checkpoint_pause_seconds
+                .observe(pause.as_secs_f64());
+            // The write, when done already (the whole state), counts as well.
+            let write = if self.writing.is_some() {
+                Duration::ZERO
+            } else {
+                self.last_checkpoint_cost.write
+            };
+            self.last_checkpoint_cost = CheckpointCost { pause, write };
+        }
         result
     }
 
@@ -686,29 +737,42 @@ impl Worker {
         let Some(last) = self.unacked.take() else {
             return Ok(());
         };
-        // Deltas are written in order: the one being written first.
+        // Checkpoints are written in order: the one being written first.
         self.finish_writing().await?;
         let paused = Instant::now();
-        let delta = self.stages.take_delta()?;
+        self.paused = Some(paused);
+        let sequence = self.sequence;
         let mut writer = self
             .writer
             .take()
             .ok_or_else(|| PipelineError::Internal("the checkpoint writer is missing".into()))?;
-        let sequence = self.sequence;
-        let task = tokio::spawn(async move {
-            let result = writer.write(sequence, delta).await;
-            (writer, result)
-        });
-        self.writing = Some(Writing {
-            task: AbortOnDrop(task),
-            message: last,
-            sequence,
-            started: paused,
-        });
-        self.metrics
-            .checkpoint_pause_seconds
-            .observe(paused.elapsed().as_secs_f64());
-        // The portfolio KPIs cost a pass over the debtors: once per checkpoint, not per batch.
+        if self.config.checkpoint_deltas {
+            let delta = self.stages.take_delta()?;
+            let task = tokio::spawn(async move {
+                let result = writer.write(sequence, delta).await;
+                (writer, result)
+            });
+            self.writing = Some(Writing {
+                task: AbortOnDrop(task),
+                message: last,
+                sequence,
+                started: paused,
+            });
+        } else {
+            // The whole state, written while the stage loop waits.
+            let result = writer.write_whole(sequence, &self.stages).await;
+            self.writer = Some(writer);
+            self.written(result?, last, sequence, paused).await?;
+        }
+        self.refresh_gauges();
+        self.since_checkpoint = 0;
+        self.last_checkpoint = Instant::now();
+        Ok(())
+    }
+
+    /// The gauges refreshed at each checkpoint: the portfolio KPIs cost a pass over the
+    /// debtors, once per checkpoint rather than per batch.
+    fn refresh_gauges(&self) {
         crate::metrics::refresh_portfolio_gauges(&self.metrics, &self.stages.ledger().kpis());
         crate::metrics::set_risk_classes(
             &self.metrics,
@@ -722,9 +786,6 @@ impl Worker {
         self.metrics
             .features_state_bytes
             .set(self.stages.features().state_bytes() as i64);
-        self.since_checkpoint = 0;
-        self.last_checkpoint = Instant::now();
-        Ok(())
     }
 
     /// Waits for the checkpoint being written, if any, and acks its input.
@@ -736,7 +797,7 @@ impl Worker {
         Ok(())
     }
 
-    /// A checkpoint is written: its input is acked.
+    /// The task writing a checkpoint is done.
     async fn on_written(
         &mut self,
         writing: Writing,
@@ -744,27 +805,37 @@ impl Worker {
     ) -> Result<(), PipelineError> {
         let (writer, result) = done.map_err(|e| PipelineError::js("writing a checkpoint", e))?;
         self.writer = Some(writer);
-        let written = result?;
+        self.written(result?, writing.message, writing.sequence, writing.started)
+            .await
+    }
+
+    /// A checkpoint of the state at `sequence` is stored: its input is acked.
+    async fn written(
+        &mut self,
+        written: Written,
+        message: jetstream::Message,
+        sequence: u64,
+        started: Instant,
+    ) -> Result<(), PipelineError> {
+        let took = started.elapsed();
+        self.last_checkpoint_cost.write = took;
         self.metrics.checkpoints.inc();
-        self.metrics
-            .checkpoint_seconds
-            .observe(writing.started.elapsed().as_secs_f64());
+        self.metrics.checkpoint_seconds.observe(took.as_secs_f64());
         self.metrics.checkpoint_bytes.set(written.bytes as i64);
-        if let Some(base) = written.compacted {
-            self.metrics.checkpoint_compactions.inc();
+        if let Some(base) = written.base {
             self.metrics.checkpoint_base_bytes.set(base as i64);
+            if self.config.checkpoint_deltas {
+                self.metrics.checkpoint_compactions.inc();
+            }
         }
-        writing
-            .message
+        message
             .ack()
             .await
             .map_err(|e| PipelineError::js("acking input", e))?;
-        self.checkpointed = writing.sequence;
-        self.metrics
-            .checkpointed_sequence
-            .set(writing.sequence as i64);
+        self.checkpointed = sequence;
+        self.metrics.checkpointed_sequence.set(sequence as i64);
         self.status
-            .send_modify(|s| s.checkpointed_sequence = writing.sequence);
+            .send_modify(|s| s.checkpointed_sequence = sequence);
         Ok(())
     }
 }
@@ -787,9 +858,19 @@ mod tests {
             &config
         ));
         assert!(!checkpoint_due(1, s(1), Duration::ZERO, &config));
-        // One that took a second: the next waits nine.
-        assert!(!checkpoint_due(every, s(5), s(1), &config));
-        assert!(checkpoint_due(every, s(9), s(1), &config));
+        // A pause of a second: the next waits nine; a write of three: twelve.
+        let paused = CheckpointCost {
+            pause: s(1),
+            write: Duration::ZERO,
+        };
+        assert!(!checkpoint_due(every, s(5), paused.spacing(), &config));
+        assert!(checkpoint_due(every, s(9), paused.spacing(), &config));
+        let written = CheckpointCost {
+            pause: s(1),
+            write: s(3),
+        };
+        assert!(!checkpoint_due(every, s(11), written.spacing(), &config));
+        assert!(checkpoint_due(every, s(12), written.spacing(), &config));
         // A backlog of acks or the redelivery deadline forces one.
         assert!(checkpoint_due(
             every * CHECKPOINT_BACKLOG_FACTOR,

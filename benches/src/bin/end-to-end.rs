@@ -262,18 +262,69 @@ async fn main() {
         "raw JetStream consume       {n} events in {:7.3} s = {raw_rate:9.0} events/s (reference)",
         raw.as_secs_f64()
     );
+    // 2. and 3., with checkpoints as deltas beside the stages (the default), then with the
+    // whole state written while the stages wait — the same events under another prefix.
+    // `WHOLE_FIRST=1` swaps the order, to see what running second costs.
+    let order = if std::env::var_os("WHOLE_FIRST").is_some() {
+        [false, true]
+    } else {
+        [true, false]
+    };
+    pipeline_runs(
+        &js, &client, &subjects, order[0], n, last, raw_rate, rate, &events, &model,
+    )
+    .await;
+    let subjects = Subjects::new("e2e-second", 1);
+    broker::ensure_streams(&js, &subjects)
+        .await
+        .expect("streams");
+    if let Some(model) = &model {
+        events[0] = activation(&js, &subjects, model).await;
+    }
+    let last = publish_all(&js, &subjects, &events).await;
+    pipeline_runs(
+        &js, &client, &subjects, order[1], n, last, raw_rate, rate, &events, &model,
+    )
+    .await;
+    drop(server);
+}
+
+/// 2. and 3. for one way of checkpointing.
+#[allow(clippy::too_many_arguments)]
+async fn pipeline_runs(
+    js: &jetstream::Context,
+    client: &async_nats::Client,
+    subjects: &Subjects,
+    deltas: bool,
+    n: u64,
+    last: u64,
+    raw_rate: f64,
+    rate: u64,
+    events: &[Envelope],
+    model: &Option<models::ModelArtifact>,
+) {
+    let config = |subjects: &Subjects| WorkerConfig {
+        checkpoint_deltas: deltas,
+        ..config(subjects)
+    };
+    println!(
+        "-- checkpoints {}",
+        if deltas {
+            "as deltas written beside the stages"
+        } else {
+            "of the whole state, written while the stages wait"
+        }
+    );
     let registry = prometheus::Registry::new();
     let metrics = Arc::new(PipelineMetrics::new(&registry).expect("metrics"));
     let t = Instant::now();
-    let mut handle = worker::start(js.clone(), config(&subjects), metrics.clone())
+    let mut handle = worker::start(js.clone(), config(subjects), metrics.clone())
         .await
         .expect("worker");
     wait_processed(&mut handle, last, &metrics).await;
     let full = t.elapsed();
     handle.stop().await.expect("stops");
-    let checkpoints = metrics.checkpoints.get();
-    let checkpoint_s = metrics.checkpoint_seconds.get_sample_sum();
-    let outputs = output_count(&js, &subjects).await;
+    let outputs = output_count(js, subjects).await;
     let full_rate = n as f64 / full.as_secs_f64();
     println!(
         "pipeline, as fast as it can {n} events in {:7.3} s = {full_rate:9.0} events/s in, {:9.0} outputs/s out ({outputs} outputs); {:.1} % of the raw consume rate",
@@ -281,19 +332,11 @@ async fn main() {
         outputs as f64 / full.as_secs_f64(),
         100.0 * full_rate / raw_rate
     );
-    let pauses = &metrics.checkpoint_pause_seconds;
-    println!(
-        "  checkpoints: {checkpoints} written in {checkpoint_s:.1} s beside the stages (the last {:.1} MB), {} folded into a base (the last {:.1} MB); the stage loop paused {:.2} s for them ({:.1} ms each)",
-        metrics.checkpoint_bytes.get() as f64 / 1e6,
-        metrics.checkpoint_compactions.get(),
-        metrics.checkpoint_base_bytes.get() as f64 / 1e6,
-        pauses.get_sample_sum(),
-        1e3 * pauses.get_sample_sum() / pauses.get_sample_count().max(1) as f64
-    );
+    checkpoint_summary(&metrics);
 
     // 3.: paced publishing while the worker runs; latency to the first output per cause.
-    let subjects = Subjects::new("e2e-paced", 1);
-    broker::ensure_streams(&js, &subjects)
+    let subjects = Subjects::new(&format!("{}-paced", subjects.prefix()), 1);
+    broker::ensure_streams(js, &subjects)
         .await
         .expect("streams");
     let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
@@ -322,7 +365,7 @@ async fn main() {
     let mut paced: Vec<Envelope> = events.iter().take((rate * 30) as usize).cloned().collect();
     if let Some(model) = &model {
         eprintln!("  publishing the model for the paced run");
-        paced[0] = activation(&js, &subjects, model).await;
+        paced[0] = activation(js, &subjects, model).await;
         eprintln!("  published");
     }
     let m = paced.len() as u64;
@@ -383,9 +426,45 @@ async fn main() {
         percentile(&latencies, 0.999),
         latencies.last().copied().unwrap_or(f64::NAN)
     );
+    checkpoint_summary(&metrics);
+    // Where in the run the slowest events were: the seconds with the highest latency.
+    let mut by_second: std::collections::BTreeMap<u64, f64> = Default::default();
+    for (cause, at) in arrived.iter() {
+        if let Some(s) = sent.get(cause) {
+            let second = s.saturating_duration_since(started).as_secs();
+            let ms = at.saturating_duration_since(*s).as_secs_f64() * 1000.0;
+            let worst = by_second.entry(second).or_insert(0.0);
+            *worst = worst.max(ms);
+        }
+    }
+    let mut worst: Vec<(u64, f64)> = by_second.into_iter().collect();
+    worst.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let worst: Vec<String> = worst
+        .iter()
+        .take(5)
+        .map(|(s, ms)| format!("{s} s: {ms:.0} ms"))
+        .collect();
+    println!(
+        "  slowest seconds of the paced run (max latency): {}",
+        worst.join(", ")
+    );
     println!(
         "peak RSS of the harness (events held included): {:.0} MB",
         peak_rss_mb()
     );
-    drop(server);
+}
+
+/// The checkpoints of a run: writes beside the stages, bases, the stage loop's pauses.
+fn checkpoint_summary(metrics: &PipelineMetrics) {
+    let pauses = &metrics.checkpoint_pause_seconds;
+    println!(
+        "  checkpoints: {} written in {:.1} s beside the stages (the last {:.1} MB), {} folded into a base (the last {:.1} MB); the stage loop paused {:.2} s for them ({:.1} ms each)",
+        metrics.checkpoints.get(),
+        metrics.checkpoint_seconds.get_sample_sum(),
+        metrics.checkpoint_bytes.get() as f64 / 1e6,
+        metrics.checkpoint_compactions.get(),
+        metrics.checkpoint_base_bytes.get() as f64 / 1e6,
+        pauses.get_sample_sum(),
+        1e3 * pauses.get_sample_sum() / pauses.get_sample_count().max(1) as f64
+    );
 }

@@ -79,7 +79,7 @@ async fn deltas_after_a_base_of_the_previous_format_restore_the_state_exactly() 
             writer.chain(),
             "the writer knows the chain as stored"
         );
-        if written.compacted.is_some() {
+        if written.base.is_some() {
             compactions += 1;
             assert_eq!(chain.deltas(), 0, "folded into the base");
             assert_eq!(loaded.format, pipeline::checkpoint::CHECKPOINT_FORMAT);
@@ -100,7 +100,7 @@ async fn deltas_after_a_base_of_the_previous_format_restore_the_state_exactly() 
             .write(sequence, live.take_delta().unwrap())
             .await
             .unwrap();
-        assert!(w.compacted.is_none());
+        assert!(w.base.is_none());
     }
     bucket
         .delete(format!("worker-chain.delta.{:020}", last + 1))
