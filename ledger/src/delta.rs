@@ -18,6 +18,7 @@ use crate::config::LedgerConfig;
 use crate::ibans::IbanDirectory;
 use crate::index::HashIndex;
 use crate::items::OpenItem;
+use crate::journal::Shared;
 use crate::kpis::KpiHistory;
 use crate::ledger::Ledger;
 use crate::overdue::DueIndex;
@@ -32,10 +33,10 @@ pub struct LedgerDelta {
     /// Everything but the history, in full.
     core: LedgerCore,
     /// History entries inserted or changed (the tables never lose one), as they are now.
-    items: BTreeMap<String, OpenItem>,
+    items: BTreeMap<String, Shared<OpenItem>>,
     by_reference: BTreeMap<String, String>,
     by_number: BTreeMap<String, String>,
-    payments: BTreeMap<String, Box<PaymentRecord>>,
+    payments: BTreeMap<String, Shared<PaymentRecord>>,
 }
 
 /// The serialised ledger without its history tables.

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use crate::effects::{IgnoredReason, LedgerEffect};
 use crate::items::OpenItem;
+use crate::journal::Shared;
 use crate::ledger::{Ledger, index_digits};
 use crate::references::normalize_reference;
 
@@ -31,7 +32,7 @@ impl Ledger {
         self.account_mut(&e.debtor_id, Some(e.currency));
         self.items.insert(
             e.invoice_number.clone(),
-            OpenItem {
+            Shared::new(OpenItem {
                 invoice_number: e.invoice_number.clone(),
                 debtor_id: e.debtor_id.clone(),
                 amount: e.amount,
@@ -46,7 +47,7 @@ impl Ledger {
                 overdue: false,
                 disputes: Default::default(),
                 settled_on: None,
-            },
+            }),
         );
         // First come keeps a normalised key; a later clash stays reachable by exact number.
         self.by_number

@@ -15,7 +15,7 @@ use crate::effects::LedgerEffect;
 use crate::ibans::IbanDirectory;
 use crate::index::HashIndex;
 use crate::items::OpenItem;
-use crate::journal::JournaledIndex;
+use crate::journal::{JournaledIndex, Shared};
 use crate::kpis::{KpiHistory, KpiIndex};
 use crate::names::NameDirectory;
 use crate::open_amounts::OpenAmountIndex;
@@ -39,7 +39,7 @@ pub struct Ledger {
     pub(crate) accounts: HashIndex<String, DebtorAccount>,
     /// Every item, open or settled, by invoice number (one lookup, whoever the debtor).
     /// This and the other journaled tables are the ledger's history: see `delta`.
-    pub(crate) items: JournaledIndex<String, OpenItem>,
+    pub(crate) items: JournaledIndex<String, Shared<OpenItem>>,
     /// Normalised payment reference → invoice number.
     pub(crate) by_reference: JournaledIndex<String, String>,
     /// Normalised invoice number → invoice number.
@@ -63,7 +63,7 @@ pub struct Ledger {
     /// Payments by id (boxed: the table stays small while records accumulate). A hash
     /// index: a tree of millions of ids costs a cache miss per key compared on every
     /// payment; serialised in id order all the same.
-    pub(crate) payments: JournaledIndex<String, Box<PaymentRecord>>,
+    pub(crate) payments: JournaledIndex<String, Shared<PaymentRecord>>,
     /// Payment ids of reversals already handled (known or not).
     pub(crate) reversals: BTreeSet<String>,
     pub(crate) credit_notes: BTreeSet<String>,
@@ -213,7 +213,7 @@ impl Ledger {
         account
             .open_index
             .iter()
-            .filter_map(|(_, n)| self.items.get(n))
+            .filter_map(|(_, n)| self.items.get(n).map(|i| &**i))
     }
 
     /// A debtor's open amounts by days past due on `on` (empty for an unknown debtor).
@@ -228,7 +228,7 @@ impl Ledger {
     /// Every item, open or settled, in invoice number order (sorts them: for reports and
     /// tests, not for a hot path).
     pub fn items(&self) -> impl Iterator<Item = &OpenItem> {
-        self.items.sorted().into_iter().map(|(_, i)| i)
+        self.items.sorted().into_iter().map(|(_, i)| &**i)
     }
 
     /// A debtor's account: master data, balances, open items' due-date index (the items:
@@ -250,7 +250,7 @@ impl Ledger {
 
     /// An item (open or settled) by invoice number.
     pub fn item(&self, invoice_number: &str) -> Option<&OpenItem> {
-        self.items.get(invoice_number)
+        self.items.get(invoice_number).map(|i| &**i)
     }
 
     /// A payment the ledger has seen, by payment id.
@@ -337,7 +337,8 @@ impl Ledger {
         new_open: Decimal,
         update: impl FnOnce(&mut OpenItem),
     ) -> Option<Decimal> {
-        let item = self.items.get_mut(invoice_number)?;
+        // Copied first when a checkpoint's delta still holds it (see `journal::Shared`).
+        let item: &mut OpenItem = self.items.get_mut(invoice_number)?;
         let debtor = &item.debtor_id;
         let account = self.accounts.get_mut(debtor)?;
         let old = item.open_amount;
@@ -390,7 +391,7 @@ impl Ledger {
         }
         self.kpi_index = KpiIndex::of(
             self.accounts.values(),
-            self.items.values(),
+            self.items.values().map(|i| &**i),
             &self.kpi_history,
         );
         for (payment_id, record) in self.payments.iter() {
@@ -440,11 +441,11 @@ struct LedgerState {
     accounts: HashIndex<String, DebtorAccount>,
     /// Absent from checkpoints written when accounts held their items (moved here).
     #[serde(default)]
-    items: JournaledIndex<String, OpenItem>,
+    items: JournaledIndex<String, Shared<OpenItem>>,
     by_reference: JournaledIndex<String, String>,
     by_number: JournaledIndex<String, String>,
     ibans: IbanDirectory,
-    payments: JournaledIndex<String, Box<PaymentRecord>>,
+    payments: JournaledIndex<String, Shared<PaymentRecord>>,
     reversals: BTreeSet<String>,
     credit_notes: BTreeSet<String>,
     promises: BTreeMap<String, Promise>,
@@ -485,7 +486,7 @@ impl From<LedgerState> for Ledger {
         // entry already in the table wins; no writer puts an item in both).
         for account in ledger.accounts.values_mut() {
             for (number, item) in std::mem::take(&mut account.legacy_items) {
-                ledger.items.insert_if_absent(number, || item);
+                ledger.items.insert_if_absent(number, || Shared::new(item));
             }
         }
         ledger.rebuild_derived_indices();

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ShortPaymentPolicy;
 use crate::effects::{IgnoredReason, LedgerEffect};
+use crate::journal::Shared;
 use crate::ledger::Ledger;
 use crate::matching::{
     MatchOutcome, MatchRule, PARTIAL_CONFIDENCE_PENALTY, Target, UnmatchedReason,
@@ -346,7 +347,8 @@ impl Ledger {
         });
         effects.extend(settled);
         effects.extend(promise_effects);
-        self.payments.insert(p.payment_id.clone(), Box::new(record));
+        self.payments
+            .insert(p.payment_id.clone(), Shared::new(record));
     }
 
     /// Records a payment as an exception: its money goes to the exceptions total.
@@ -361,13 +363,13 @@ impl Ledger {
         self.totals.unmatched += record.amount;
         effects.push(effect);
         self.payments
-            .insert(record.payment_id.clone(), Box::new(record));
+            .insert(record.payment_id.clone(), Shared::new(record));
     }
 
     /// Mutable access to an item, for fields other than its open amount (which only
     /// [`Ledger::set_open_amount`] changes).
     pub(crate) fn item_mut(&mut self, invoice_number: &str) -> Option<&mut crate::items::OpenItem> {
-        self.items.get_mut(invoice_number)
+        self.items.get_mut(invoice_number).map(|i| &mut **i)
     }
 }
 

@@ -655,11 +655,13 @@ proptest! {
         cuts.iter_mut().for_each(|c| *c = (*c).min(events.len()));
         cuts.sort_unstable();
         // The live ledger: a full checkpoint at the first cut, a delta at each later one
-        // (each through JSON, as the worker writes them).
+        // (each through JSON, as the worker writes them; encoded only at the end, while
+        // the ledger has moved on: a delta is a snapshot, whatever changes after it).
         let mut live = Ledger::new(LedgerConfig::default());
         let mut at = 0;
         let mut base = String::new();
         let mut deltas = Vec::new();
+        let mut states = Vec::new();
         for (n, &cut) in cuts.iter().enumerate() {
             for e in &events[at..cut] {
                 step(&mut live, e);
@@ -669,13 +671,23 @@ proptest! {
                 base = json(&live);
                 live.start_journal();
             } else {
-                deltas.push(serde_json::to_string(&live.take_delta()).unwrap_or_default());
+                deltas.push(live.take_delta());
+                states.push(json(&live));
             }
         }
         let mut restored: Ledger = serde_json::from_str(&base).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let parsed: Result<Vec<ledger::LedgerDelta>, _> =
-            deltas.iter().map(|d| serde_json::from_str(d)).collect();
-        restored.apply_deltas(parsed.map_err(|e| TestCaseError::fail(e.to_string()))?);
+        let deltas: Vec<String> = deltas.iter().map(|d| serde_json::to_string(d).unwrap_or_default()).collect();
+        let parse = |deltas: &[String]| -> Result<Vec<ledger::LedgerDelta>, TestCaseError> {
+            deltas.iter().map(|d| serde_json::from_str(d).map_err(|e| TestCaseError::fail(e.to_string()))).collect()
+        };
+        // Each prefix of the chain restores the state its last delta was taken from.
+        for (k, state) in states.iter().enumerate() {
+            let mut restored: Ledger = serde_json::from_str(&base).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            restored.apply_deltas(parse(&deltas[..=k])?);
+            prop_assert_eq!(&json(&restored), state, "after delta {}", k);
+        }
+        let parsed = parse(&deltas);
+        restored.apply_deltas(parsed?);
         // Equal as a whole, the indices rebuilt from the tables included.
         prop_assert_eq!(&restored, &live);
         let rest: Vec<Vec<LedgerEffect>> = events[at..].iter().map(|e| step(&mut restored, e)).collect();
