@@ -419,27 +419,19 @@ impl CheckpointWriter {
         delta: StagesDelta,
     ) -> Result<Written, PipelineError> {
         #[derive(Serialize)]
-        struct Stored<'a> {
+        struct Stored {
             format: u32,
             after: u64,
             sequence: u64,
-            delta: &'a StagesDelta,
+            delta: StagesDelta,
         }
-        let after = self.chain.sequence();
-        let bytes = tokio::task::spawn_blocking(move || {
-            serde_json::to_vec(&Stored {
-                format: CHECKPOINT_FORMAT,
-                after,
-                sequence,
-                delta: &delta,
-            })
+        let bytes = encode(Stored {
+            format: CHECKPOINT_FORMAT,
+            after: self.chain.sequence(),
+            sequence,
+            delta,
         })
-        .await
-        .map_err(|e| PipelineError::js("writing a checkpoint", e))?
-        .map_err(|e| PipelineError::Checkpoint {
-            what: "encode",
-            detail: e.to_string(),
-        })?;
+        .await?;
         self.store
             .put(&self.store.delta_name(sequence), &bytes)
             .await?;
@@ -502,13 +494,7 @@ impl CheckpointWriter {
             });
         };
         let sequence = stored.sequence;
-        let bytes = tokio::task::spawn_blocking(move || serde_json::to_vec(&stored))
-            .await
-            .map_err(|e| PipelineError::js("writing a checkpoint", e))?
-            .map_err(|e| PipelineError::Checkpoint {
-                what: "encode",
-                detail: e.to_string(),
-            })?;
+        let bytes = encode(stored).await?;
         self.store.put(&self.store.object, &bytes).await?;
         self.store.delete_deltas_through(sequence).await?;
         self.chain = Chain {
@@ -518,6 +504,17 @@ impl CheckpointWriter {
         };
         Ok(bytes.len())
     }
+}
+
+/// Encodes a checkpoint object on a thread of the blocking pool (tens of MB of JSON).
+async fn encode<T: Serialize + Send + 'static>(value: T) -> Result<Vec<u8>, PipelineError> {
+    tokio::task::spawn_blocking(move || serde_json::to_vec(&value))
+        .await
+        .map_err(|e| PipelineError::js("writing a checkpoint", e))?
+        .map_err(|e| PipelineError::Checkpoint {
+            what: "encode",
+            detail: e.to_string(),
+        })
 }
 
 /// The format a checkpoint announces at its start (`{"format":N,...`, as written here),
