@@ -7,14 +7,17 @@
 //!
 //! A checkpoint is a chain in the bucket `<prefix>-checkpoints`:
 //! - `worker-<name>`: the full state at a sequence (the *base*, every format);
-//! - `worker-<name>.delta.<sequence>` (20 digits): a [`StagesDelta`] naming the sequence it
-//!   follows — the ledger's history entries changed since then, everything else in full.
+//! - `worker-<name>.delta.<slot>` (6 digits, its place after the base; its sequence in
+//!   the object's metadata): a [`StagesDelta`] naming the sequence it follows — the
+//!   ledger's history entries changed since then, everything else in full. Each chain
+//!   reuses the slots of the one before, so the bucket holds a bounded set of names.
 //!
 //! The ledger's history (every invoice and payment ever seen) is most of the state and
 //! grows with time; a delta costs what happened since the previous checkpoint plus the
 //! rest, which grows with the debtors. The worker copies the delta out of its state (the
 //! only pause in its stage loop) and a task writes it while the stages run on
-//! ([`CheckpointWriter`]). Once the deltas together outgrow the base, the writer folds
+//! ([`CheckpointWriter`]). Once the deltas together outgrow the base (or number
+//! `MAX_DELTAS`), the writer folds
 //! them into a new base — from what is stored, not from the worker's state — and deletes
 //! them, so loading reads at most about twice a full state. Loading is the base, then each
 //! delta in order; a delta that does not follow the one before is refused by name.
@@ -190,6 +193,13 @@ struct StoredDeltaBody {
     events: u64,
 }
 
+/// Object metadata key holding a delta's sequence.
+const SEQUENCE_KEY: &str = "sequence";
+
+/// Deltas after which a chain is folded however small they are (bounds the names a
+/// worker uses and the objects a load reads).
+const MAX_DELTAS: usize = 64;
+
 /// Where a worker's chain stands: its base and the deltas written after it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Chain {
@@ -320,10 +330,22 @@ impl CheckpointStore {
         Ok(Some(bytes))
     }
 
-    async fn put(&self, name: &str, bytes: &[u8]) -> Result<(), PipelineError> {
+    /// Stores an object; `sequence`, when given, goes into its metadata (a delta's, read
+    /// back by [`CheckpointStore::delta_names`] without reading the delta).
+    async fn put(
+        &self,
+        name: &str,
+        bytes: &[u8],
+        sequence: Option<u64>,
+    ) -> Result<(), PipelineError> {
+        let mut meta = object_store::ObjectMetadata::from(name);
+        if let Some(sequence) = sequence {
+            meta.metadata
+                .insert(SEQUENCE_KEY.into(), sequence.to_string());
+        }
         let mut reader = bytes;
         self.store
-            .put(name, &mut reader)
+            .put(meta, &mut reader)
             .await
             .map_err(|e| PipelineError::Checkpoint {
                 what: "write",
@@ -332,11 +354,14 @@ impl CheckpointStore {
         Ok(())
     }
 
-    fn delta_name(&self, sequence: u64) -> String {
-        format!("{}.delta.{sequence:020}", self.object)
+    /// The object of the delta at `slot` (its place in the chain after the base): a chain
+    /// reuses the names of the one before, so that the bucket keeps a bounded set of names
+    /// (a deleted object leaves a marker under its name until the name is written again).
+    fn delta_name(&self, slot: usize) -> String {
+        format!("{}.delta.{slot:06}", self.object)
     }
 
-    /// This worker's deltas in the bucket, by sequence.
+    /// This worker's deltas in the bucket, as (sequence, name), by sequence.
     async fn delta_names(&self) -> Result<Vec<(u64, String)>, PipelineError> {
         let failed = |e: String| PipelineError::Checkpoint {
             what: "read",
@@ -347,13 +372,15 @@ impl CheckpointStore {
         let mut names = Vec::new();
         while let Some(info) = list.next().await {
             let info = info.map_err(|e| failed(e.to_string()))?;
-            if let Some(sequence) = info
-                .name
-                .strip_prefix(&prefix)
-                .and_then(|s| s.parse::<u64>().ok())
-            {
-                names.push((sequence, info.name));
+            if !info.name.starts_with(&prefix) {
+                continue;
             }
+            let sequence = info
+                .metadata
+                .get(SEQUENCE_KEY)
+                .and_then(|s| s.parse::<u64>().ok())
+                .ok_or_else(|| failed(format!("{} has no sequence in its metadata", info.name)))?;
+            names.push((sequence, info.name));
         }
         names.sort_unstable();
         Ok(names)
@@ -432,11 +459,12 @@ impl CheckpointWriter {
             delta,
         })
         .await?;
-        self.store
-            .put(&self.store.delta_name(sequence), &bytes)
-            .await?;
+        let name = self.store.delta_name(self.chain.deltas.len());
+        self.store.put(&name, &bytes, Some(sequence)).await?;
         self.chain.deltas.push((sequence, bytes.len()));
-        let base = if self.chain.delta_bytes() > self.chain.base_bytes {
+        let base = if self.chain.delta_bytes() > self.chain.base_bytes
+            || self.chain.deltas.len() >= MAX_DELTAS
+        {
             Some(self.compact().await?)
         } else {
             None
@@ -469,7 +497,7 @@ impl CheckpointWriter {
             what: "encode",
             detail: e.to_string(),
         })?;
-        self.store.put(&self.store.object, &bytes).await?;
+        self.store.put(&self.store.object, &bytes, None).await?;
         if !self.chain.deltas.is_empty() {
             self.store.delete_deltas_through(sequence).await?;
         }
@@ -495,7 +523,7 @@ impl CheckpointWriter {
         };
         let sequence = stored.sequence;
         let bytes = encode(stored).await?;
-        self.store.put(&self.store.object, &bytes).await?;
+        self.store.put(&self.store.object, &bytes, None).await?;
         self.store.delete_deltas_through(sequence).await?;
         self.chain = Chain {
             base_sequence: sequence,

@@ -92,9 +92,35 @@ async fn deltas_after_a_base_of_the_previous_format_restore_the_state_exactly() 
         "{longest_chain} deltas at most, {compactions} folded into a base"
     );
 
-    // Two more deltas (no new events), then the first of them lost: the chain is refused
-    // rather than resumed without it.
-    let last = n as u64;
+    // Many more checkpoints (no new events): the chains reuse their slots' names, so the
+    // bucket's stream keeps a bounded set of subjects (a deleted object leaves a marker
+    // under its name).
+    let mut last = n as u64;
+    for _ in 0..30 {
+        last += 1;
+        writer
+            .write(last, live.take_delta().unwrap())
+            .await
+            .unwrap();
+        longest_chain = longest_chain.max(writer.chain().deltas());
+    }
+    let stream = nats
+        .js
+        .get_stream(format!("OBJ_{}-checkpoints", nats.subjects.prefix()))
+        .await
+        .unwrap();
+    let subjects = stream.get_info().await.unwrap().state.subjects_count;
+    // A name and a chunk subject for the base and for each slot.
+    assert!(
+        subjects <= 2 * (1 + longest_chain as u64),
+        "{subjects} subjects in the bucket's stream after 30 more checkpoints, chains of {longest_chain} at most"
+    );
+    let (loaded, _) = store.load().await.unwrap().expect("the chain loads");
+    assert_eq!(loaded.sequence, last);
+
+    // Two more deltas, then the first of them lost: the chain is refused rather than
+    // resumed without it.
+    let slot = writer.chain().deltas();
     for sequence in [last + 1, last + 2] {
         let w = writer
             .write(sequence, live.take_delta().unwrap())
@@ -103,7 +129,7 @@ async fn deltas_after_a_base_of_the_previous_format_restore_the_state_exactly() 
         assert!(w.base.is_none());
     }
     bucket
-        .delete(format!("worker-chain.delta.{:020}", last + 1))
+        .delete(format!("worker-chain.delta.{slot:06}"))
         .await
         .unwrap();
     let e = store
