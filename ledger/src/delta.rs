@@ -6,7 +6,7 @@
 //! from references and normalised numbers. It grows with time, while the rest (accounts,
 //! promises, the due-date index, totals, the KPIs' day-end snapshots) grows with the
 //! portfolio. A delta costs the events since the previous checkpoint plus the rest; a
-//! state is a full ledger followed by deltas in order ([`Ledger::apply_deltas`]).
+//! state is a full ledger followed by deltas in order ([`LedgerImage::apply_deltas`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,14 +20,14 @@ use crate::index::HashIndex;
 use crate::items::OpenItem;
 use crate::journal::Shared;
 use crate::kpis::KpiHistory;
-use crate::ledger::Ledger;
+use crate::ledger::{Ledger, LedgerImage};
 use crate::overdue::DueIndex;
 use crate::payments::PaymentRecord;
 use crate::promises::Promise;
 use crate::totals::LedgerTotals;
 
 /// The ledger's state since the previous checkpoint; see the module documentation.
-/// [`Ledger::take_delta`] makes one, [`Ledger::apply_deltas`] applies them.
+/// [`Ledger::take_delta`] makes one, [`LedgerImage::apply_deltas`] applies them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LedgerDelta {
     /// Everything but the history, in full.
@@ -39,8 +39,8 @@ pub struct LedgerDelta {
     payments: BTreeMap<String, Shared<PaymentRecord>>,
 }
 
-/// The serialised ledger without its history tables: every field of `LedgerState` (in
-/// `ledger.rs`) but those. A field added there and not here is lost by deltas; the
+/// The serialised ledger without its history tables: every field of [`LedgerImage`] but
+/// those. A field added there and not here is lost by deltas; the
 /// property test comparing a restored chain with the live ledger fails on it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct LedgerCore {
@@ -100,10 +100,13 @@ impl Ledger {
             payments: self.payments.take_changes().into_iter().collect(),
         }
     }
+}
 
-    /// Brings the ledger to the state of the last of `deltas`, taken in order from a
-    /// ledger in this ledger's state: their history entries go into the tables, the last
-    /// one's core replaces this one's, and the indices that follow are rebuilt once.
+impl LedgerImage {
+    /// Brings the image to the state of the last of `deltas`, taken in order from a ledger
+    /// in this image's state: their history entries go into the tables and the last one's
+    /// core replaces this one's. The indices are rebuilt when the image becomes a
+    /// [`Ledger`].
     pub fn apply_deltas(&mut self, deltas: impl IntoIterator<Item = LedgerDelta>) {
         let mut last = None;
         for delta in deltas {
@@ -141,6 +144,5 @@ impl Ledger {
         self.promise_index = promise_index;
         self.totals = totals;
         self.kpi_history = kpi_history;
-        self.rebuild_derived_indices();
     }
 }

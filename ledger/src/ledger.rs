@@ -32,7 +32,7 @@ use crate::totals::LedgerTotals;
 /// lookup tables are hash maps, serialised in key order). The state serialises
 /// (checkpoints); indices that follow from it are rebuilt on loading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(from = "LedgerState")]
+#[serde(from = "LedgerImage")]
 pub struct Ledger {
     pub(crate) config: LedgerConfig,
     pub(crate) clock: Option<DateTime<Utc>>,
@@ -89,29 +89,7 @@ pub struct Ledger {
 impl Ledger {
     /// An empty ledger without a clock.
     pub fn new(config: LedgerConfig) -> Ledger {
-        Ledger {
-            config,
-            clock: None,
-            accounts: HashIndex::default(),
-            items: JournaledIndex::default(),
-            by_reference: JournaledIndex::default(),
-            by_number: JournaledIndex::default(),
-            by_digits: HashIndex::default(),
-            open_amounts: OpenAmountIndex::default(),
-            ibans: IbanDirectory::default(),
-            names: NameDirectory::default(),
-            end_to_end: EndToEndIndex::default(),
-            payments: JournaledIndex::default(),
-            reversals: BTreeSet::new(),
-            credit_notes: BTreeSet::new(),
-            promises: BTreeMap::new(),
-            due_index: DueIndex::default(),
-            promise_index: BTreeSet::new(),
-            totals: LedgerTotals::default(),
-            kpi_history: KpiHistory::empty_ledger(),
-            kpi_index: KpiIndex::default(),
-            touched: BTreeSet::new(),
-        }
+        Ledger::from(LedgerImage::new(config))
     }
 
     /// Time passes: the event-time clock moves to `now` (never backwards; an earlier `now`
@@ -375,7 +353,7 @@ impl Ledger {
 
     /// Rebuilds the indices a checkpoint does not hold (they follow from the items, the
     /// master data and the payments) and the KPIs' running values.
-    pub(crate) fn rebuild_derived_indices(&mut self) {
+    fn rebuild_derived_indices(&mut self) {
         self.by_digits.clear();
         self.open_amounts = OpenAmountIndex::default();
         self.names = NameDirectory::default();
@@ -432,8 +410,8 @@ pub(crate) fn index_digits(index: &mut HashIndex<String, Vec<String>>, invoice_n
     }
 }
 
-/// The serialised state of a [`Ledger`]: everything but the indices that are rebuilt
-/// from it on loading (digit cores, open amounts, names, end-to-end ids).
+/// The serialised state of a [`Ledger`] as read, in any layout a checkpoint was written
+/// in; it becomes a [`LedgerImage`] in the current layout.
 #[derive(Deserialize)]
 struct LedgerState {
     config: LedgerConfig,
@@ -457,8 +435,86 @@ struct LedgerState {
     kpi_history: KpiHistory,
 }
 
-impl From<LedgerState> for Ledger {
-    fn from(s: LedgerState) -> Ledger {
+/// A [`Ledger`]'s state without the indices that follow from it (digit cores, open
+/// amounts, names, end-to-end ids, the KPIs' running values): what a checkpoint holds,
+/// serialised exactly as the ledger is. Deltas apply to it
+/// ([`LedgerImage::apply_deltas`]) without the indices being rebuilt, which folding a
+/// chain of checkpoints into a new base does not need; [`Ledger::from`] rebuilds them once.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(from = "LedgerState")]
+pub struct LedgerImage {
+    pub(crate) config: LedgerConfig,
+    pub(crate) clock: Option<DateTime<Utc>>,
+    pub(crate) accounts: HashIndex<String, DebtorAccount>,
+    pub(crate) items: JournaledIndex<String, Shared<OpenItem>>,
+    pub(crate) by_reference: JournaledIndex<String, String>,
+    pub(crate) by_number: JournaledIndex<String, String>,
+    pub(crate) ibans: IbanDirectory,
+    pub(crate) payments: JournaledIndex<String, Shared<PaymentRecord>>,
+    pub(crate) reversals: BTreeSet<String>,
+    pub(crate) credit_notes: BTreeSet<String>,
+    pub(crate) promises: BTreeMap<String, Promise>,
+    pub(crate) due_index: DueIndex,
+    pub(crate) promise_index: BTreeSet<(NaiveDate, String)>,
+    pub(crate) totals: LedgerTotals,
+    pub(crate) kpi_history: KpiHistory,
+}
+
+impl LedgerImage {
+    /// The image of an empty ledger (where a chain of checkpoints without a base starts).
+    pub fn new(config: LedgerConfig) -> LedgerImage {
+        LedgerImage {
+            config,
+            clock: None,
+            accounts: HashIndex::default(),
+            items: JournaledIndex::default(),
+            by_reference: JournaledIndex::default(),
+            by_number: JournaledIndex::default(),
+            ibans: IbanDirectory::default(),
+            payments: JournaledIndex::default(),
+            reversals: BTreeSet::new(),
+            credit_notes: BTreeSet::new(),
+            promises: BTreeMap::new(),
+            due_index: DueIndex::default(),
+            promise_index: BTreeSet::new(),
+            totals: LedgerTotals::default(),
+            kpi_history: KpiHistory::empty_ledger(),
+        }
+    }
+}
+
+impl From<LedgerState> for LedgerImage {
+    fn from(s: LedgerState) -> LedgerImage {
+        let mut image = LedgerImage {
+            config: s.config,
+            clock: s.clock,
+            accounts: s.accounts,
+            items: s.items,
+            by_reference: s.by_reference,
+            by_number: s.by_number,
+            ibans: s.ibans,
+            payments: s.payments,
+            reversals: s.reversals,
+            credit_notes: s.credit_notes,
+            promises: s.promises,
+            due_index: s.due_index,
+            promise_index: s.promise_index,
+            totals: s.totals,
+            kpi_history: s.kpi_history,
+        };
+        // A checkpoint of the earlier layout: its accounts' items move to the table (an
+        // entry already in the table wins; no writer puts an item in both).
+        for account in image.accounts.values_mut() {
+            for (number, item) in std::mem::take(&mut account.legacy_items) {
+                image.items.insert_if_absent(number, || Shared::new(item));
+            }
+        }
+        image
+    }
+}
+
+impl From<LedgerImage> for Ledger {
+    fn from(s: LedgerImage) -> Ledger {
         let mut ledger = Ledger {
             config: s.config,
             clock: s.clock,
@@ -482,13 +538,6 @@ impl From<LedgerState> for Ledger {
             kpi_index: KpiIndex::default(),
             touched: BTreeSet::new(),
         };
-        // A checkpoint of the earlier layout: its accounts' items move to the table (an
-        // entry already in the table wins; no writer puts an item in both).
-        for account in ledger.accounts.values_mut() {
-            for (number, item) in std::mem::take(&mut account.legacy_items) {
-                ledger.items.insert_if_absent(number, || Shared::new(item));
-            }
-        }
         ledger.rebuild_derived_indices();
         ledger
     }

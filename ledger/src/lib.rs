@@ -78,7 +78,7 @@ pub use delta::LedgerDelta;
 pub use effects::{IgnoredReason, LedgerEffect};
 pub use items::OpenItem;
 pub use kpis::PortfolioKpis;
-pub use ledger::Ledger;
+pub use ledger::{Ledger, LedgerImage};
 pub use matching::{MatchRule, UnmatchedReason};
 pub use payments::{Allocation, AllocationKind, PaymentRecord, PaymentStatus};
 pub use promises::{Promise, PromiseStatus};

@@ -24,7 +24,7 @@
 
 use async_nats::jetstream::{self, object_store};
 use futures::StreamExt;
-use ledger::{Ledger, LedgerConfig, LedgerDelta};
+use ledger::{Ledger, LedgerConfig, LedgerDelta, LedgerImage};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::io::AsyncReadExt;
@@ -52,7 +52,8 @@ pub struct Checkpoint {
     pub stages: Stages,
 }
 
-/// A base as stored: the ledger read (deltas apply to it), the other stages kept as
+/// A base as stored: the ledger's image read (deltas apply to it; its indices are built
+/// only when the stages are), the other stages kept as
 /// written (a delta replaces them whole), so that folding deltas into a new base does not
 /// depend on the definitions a worker configures.
 #[derive(Serialize, Deserialize)]
@@ -64,7 +65,7 @@ struct StoredBase {
 
 #[derive(Serialize, Deserialize)]
 struct StoredStages {
-    ledger: Ledger,
+    ledger: LedgerImage,
     /// Absent from checkpoints written before the feature and model stages existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     features: Option<Box<RawValue>>,
@@ -83,7 +84,7 @@ impl StoredBase {
             format: CHECKPOINT_FORMAT,
             sequence: 0,
             stages: StoredStages {
-                ledger: Ledger::new(LedgerConfig::default()),
+                ledger: LedgerImage::new(LedgerConfig::default()),
                 features: None,
                 models: None,
                 decisions: None,
@@ -159,7 +160,7 @@ impl StoredBase {
         }
         let s = self.stages;
         let stages = Stages::from_parts(
-            s.ledger,
+            Ledger::from(s.ledger),
             part(s.features, FeatureStage::default)?,
             part(s.models, Default::default)?,
             part(s.decisions, || {
