@@ -110,11 +110,10 @@ impl LedgerImage {
     pub fn apply_deltas(&mut self, deltas: impl IntoIterator<Item = LedgerDelta>) {
         let mut last = None;
         for delta in deltas {
-            self.items.upsert(delta.items.into_iter().collect());
-            self.by_reference
-                .upsert(delta.by_reference.into_iter().collect());
-            self.by_number.upsert(delta.by_number.into_iter().collect());
-            self.payments.upsert(delta.payments.into_iter().collect());
+            self.items.upsert(delta.items);
+            self.by_reference.upsert(delta.by_reference);
+            self.by_number.upsert(delta.by_number);
+            self.payments.upsert(delta.payments);
             last = Some(delta.core);
         }
         let Some(core) = last else {

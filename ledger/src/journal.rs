@@ -77,11 +77,7 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
 
     /// Inserts or replaces an entry.
     pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V> {
-        if let Some(changed) = &mut self.changed
-            && !changed.contains(&key)
-        {
-            changed.insert(key.clone());
-        }
+        self.mark(&key);
         self.map.insert(key, value)
     }
 
@@ -109,19 +105,18 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
         self.map.reserve(additional);
     }
 
-    /// The entries changed since the last call, in key order, as they are now; empties
-    /// the journal (which keeps running when it was).
+    /// The entries changed since the last call, as they are now, in no particular order
+    /// (the caller orders them: a delta keeps them in a sorted map); empties the journal
+    /// (which keeps running when it was).
     pub(crate) fn take_changes(&mut self) -> Vec<(K, V)>
     where
-        K: Ord,
         V: Clone,
     {
         let Some(changed) = &mut self.changed else {
             return Vec::new();
         };
-        let mut keys: Vec<K> = changed.drain().collect();
-        keys.sort_unstable();
-        keys.into_iter()
+        changed
+            .drain()
             .filter_map(|k| {
                 let v = self.map.get(&k)?.clone();
                 Some((k, v))
@@ -131,8 +126,9 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
 
     /// Applies entries taken by [`JournaledIndex::take_changes`] (journaled in turn when
     /// this index journals).
-    pub(crate) fn upsert(&mut self, entries: Vec<(K, V)>) {
-        self.map.reserve(entries.len());
+    pub(crate) fn upsert(&mut self, entries: impl IntoIterator<Item = (K, V)>) {
+        let entries = entries.into_iter();
+        self.map.reserve(entries.size_hint().0);
         for (k, v) in entries {
             self.insert(k, v);
         }
@@ -220,8 +216,10 @@ mod tests {
             *v = 10;
         }
         assert!(index.get_mut("missing").is_none());
+        let mut changes = index.take_changes();
+        changes.sort_unstable();
         assert_eq!(
-            index.take_changes(),
+            changes,
             vec![("a".into(), 5), ("b".into(), 2), ("before".into(), 10)]
         );
         assert!(index.take_changes().is_empty(), "the journal was emptied");

@@ -42,7 +42,7 @@ pub const CHECKPOINT_FORMAT: u32 = 4;
 pub const READABLE_FORMATS: [u32; 4] = [1, 2, 3, 4];
 
 /// What a checkpoint holds.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug)]
 pub struct Checkpoint {
     /// Format version.
     pub format: u32,
@@ -489,15 +489,25 @@ impl CheckpointWriter {
             sequence: u64,
             stages: &'a Stages,
         }
-        let bytes = serde_json::to_vec(&Whole {
+        let bytes = to_json(&Whole {
             format: CHECKPOINT_FORMAT,
             sequence,
             stages,
-        })
-        .map_err(|e| PipelineError::Checkpoint {
-            what: "encode",
-            detail: e.to_string(),
         })?;
+        let bytes = self.install_base(sequence, bytes).await?;
+        Ok(Written {
+            bytes,
+            base: Some(bytes),
+        })
+    }
+
+    /// Stores `bytes` as the base at `sequence`, deletes the deltas it supersedes and
+    /// starts the chain after it; returns the base's size.
+    async fn install_base(
+        &mut self,
+        sequence: u64,
+        bytes: Vec<u8>,
+    ) -> Result<usize, PipelineError> {
         self.store.put(&self.store.object, &bytes, None).await?;
         if !self.chain.deltas.is_empty() {
             self.store.delete_deltas_through(sequence).await?;
@@ -507,10 +517,7 @@ impl CheckpointWriter {
             base_bytes: bytes.len(),
             deltas: Vec::new(),
         };
-        Ok(Written {
-            bytes: bytes.len(),
-            base: Some(bytes.len()),
-        })
+        Ok(bytes.len())
     }
 
     /// Folds the stored chain into a new base and deletes the deltas in it; returns the
@@ -524,26 +531,23 @@ impl CheckpointWriter {
         };
         let sequence = stored.sequence;
         let bytes = encode(stored).await?;
-        self.store.put(&self.store.object, &bytes, None).await?;
-        self.store.delete_deltas_through(sequence).await?;
-        self.chain = Chain {
-            base_sequence: sequence,
-            base_bytes: bytes.len(),
-            deltas: Vec::new(),
-        };
-        Ok(bytes.len())
+        self.install_base(sequence, bytes).await
     }
 }
 
 /// Encodes a checkpoint object on a thread of the blocking pool (tens of MB of JSON).
 async fn encode<T: Serialize + Send + 'static>(value: T) -> Result<Vec<u8>, PipelineError> {
-    tokio::task::spawn_blocking(move || serde_json::to_vec(&value))
+    tokio::task::spawn_blocking(move || to_json(&value))
         .await
         .map_err(|e| PipelineError::js("writing a checkpoint", e))?
-        .map_err(|e| PipelineError::Checkpoint {
-            what: "encode",
-            detail: e.to_string(),
-        })
+}
+
+/// Encodes a checkpoint object on the caller's thread.
+fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, PipelineError> {
+    serde_json::to_vec(value).map_err(|e| PipelineError::Checkpoint {
+        what: "encode",
+        detail: e.to_string(),
+    })
 }
 
 /// The format a checkpoint announces at its start (`{"format":N,...`, as written here),

@@ -314,7 +314,6 @@ pub async fn start(
         since_checkpoint: 0,
         last_checkpoint: Instant::now(),
         last_checkpoint_cost: CheckpointCost::default(),
-        paused: None,
         status: status_tx,
     };
     let task = tokio::spawn(worker.run(consumer, stop_rx));
@@ -426,9 +425,6 @@ struct Worker {
     last_checkpoint: Instant,
     /// What the last checkpoint cost.
     last_checkpoint_cost: CheckpointCost,
-    /// When the checkpoint in hand started pausing the stage loop (after the previous
-    /// write was waited for).
-    paused: Option<Instant>,
     status: watch::Sender<WorkerStatus>,
 }
 
@@ -707,8 +703,7 @@ impl Worker {
     }
 
     async fn checkpoint(&mut self) -> Result<(), PipelineError> {
-        let result = self.checkpoint_now().await;
-        if let Some(paused) = self.paused.take() {
+        if let Some(paused) = self.checkpoint_now().await? {
             let pause = paused.elapsed();
             self.metrics
                 .checkpoint_pause_seconds
@@ -721,10 +716,12 @@ impl Worker {
             };
             self.last_checkpoint_cost = CheckpointCost { pause, write };
         }
-        result
+        Ok(())
     }
 
-    async fn checkpoint_now(&mut self) -> Result<(), PipelineError> {
+    /// Flushes, writes (or hands to a task) a checkpoint of what is not acked, and acks
+    /// when it is stored; returns when the stage loop started pausing for it, if it did.
+    async fn checkpoint_now(&mut self) -> Result<Option<Instant>, PipelineError> {
         // The checkpointed state holds every fact of the events it covers, and the archive
         // every event.
         self.flush_features()?;
@@ -735,12 +732,11 @@ impl Worker {
         }
         self.settle().await?;
         let Some(last) = self.unacked.take() else {
-            return Ok(());
+            return Ok(None);
         };
         // Checkpoints are written in order: the one being written first.
         self.finish_writing().await?;
         let paused = Instant::now();
-        self.paused = Some(paused);
         let sequence = self.sequence;
         let mut writer = self
             .writer
@@ -767,7 +763,7 @@ impl Worker {
         self.refresh_gauges();
         self.since_checkpoint = 0;
         self.last_checkpoint = Instant::now();
-        Ok(())
+        Ok(Some(paused))
     }
 
     /// The gauges refreshed at each checkpoint: the portfolio KPIs cost a pass over the
