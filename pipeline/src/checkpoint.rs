@@ -323,7 +323,8 @@ impl CheckpointStore {
             Err(e) if e.kind() == object_store::GetErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(failed(e.to_string())),
         };
-        let mut bytes = Vec::new();
+        // Sized once: a base is tens of MB, and growing into it copies it several times.
+        let mut bytes = Vec::with_capacity(object.info.size);
         object
             .read_to_end(&mut bytes)
             .await
@@ -453,12 +454,17 @@ impl CheckpointWriter {
             sequence: u64,
             delta: StagesDelta,
         }
-        let bytes = encode(Stored {
-            format: CHECKPOINT_FORMAT,
-            after: self.chain.sequence(),
-            sequence,
-            delta,
-        })
+        // A delta is about the size of the one before.
+        let expected = self.chain.deltas.last().map_or(0, |&(_, size)| size);
+        let bytes = encode(
+            Stored {
+                format: CHECKPOINT_FORMAT,
+                after: self.chain.sequence(),
+                sequence,
+                delta,
+            },
+            room_for(expected),
+        )
         .await?;
         let name = self.store.delta_name(self.chain.deltas.len());
         self.store.put(&name, &bytes, Some(sequence)).await?;
@@ -489,11 +495,14 @@ impl CheckpointWriter {
             sequence: u64,
             stages: &'a Stages,
         }
-        let bytes = to_json(&Whole {
-            format: CHECKPOINT_FORMAT,
-            sequence,
-            stages,
-        })?;
+        let bytes = to_json(
+            &Whole {
+                format: CHECKPOINT_FORMAT,
+                sequence,
+                stages,
+            },
+            room_for(self.chain.base_bytes),
+        )?;
         let bytes = self.install_base(sequence, bytes).await?;
         Ok(Written {
             bytes,
@@ -530,24 +539,40 @@ impl CheckpointWriter {
             });
         };
         let sequence = stored.sequence;
-        let bytes = encode(stored).await?;
+        // The new base holds the old one and what the deltas added to it.
+        let expected = self.chain.base_bytes + self.chain.delta_bytes() / 2;
+        let bytes = encode(stored, room_for(expected)).await?;
         self.install_base(sequence, bytes).await
     }
 }
 
-/// Encodes a checkpoint object on a thread of the blocking pool (tens of MB of JSON).
-async fn encode<T: Serialize + Send + 'static>(value: T) -> Result<Vec<u8>, PipelineError> {
-    tokio::task::spawn_blocking(move || to_json(&value))
+/// Encodes a checkpoint object on a thread of the blocking pool (tens of MB of JSON) into
+/// a buffer of `capacity` bytes to start with.
+async fn encode<T: Serialize + Send + 'static>(
+    value: T,
+    capacity: usize,
+) -> Result<Vec<u8>, PipelineError> {
+    tokio::task::spawn_blocking(move || to_json(&value, capacity))
         .await
         .map_err(|e| PipelineError::js("writing a checkpoint", e))?
 }
 
-/// Encodes a checkpoint object on the caller's thread.
-fn to_json<T: Serialize>(value: &T) -> Result<Vec<u8>, PipelineError> {
-    serde_json::to_vec(value).map_err(|e| PipelineError::Checkpoint {
+/// Encodes a checkpoint object on the caller's thread into a buffer of `capacity` bytes to
+/// start with: growing a buffer of tens of MB copies it each time it doubles, and each
+/// copy goes to fresh pages the kernel must clear.
+fn to_json<T: Serialize>(value: &T, capacity: usize) -> Result<Vec<u8>, PipelineError> {
+    let mut bytes = Vec::with_capacity(capacity);
+    serde_json::to_writer(&mut bytes, value).map_err(|e| PipelineError::Checkpoint {
         what: "encode",
         detail: e.to_string(),
-    })
+    })?;
+    Ok(bytes)
+}
+
+/// Room for an object expected to be about `expected` bytes: a little more, as the state
+/// grows between two checkpoints.
+fn room_for(expected: usize) -> usize {
+    expected + expected / 8
 }
 
 /// The format a checkpoint announces at its start (`{"format":N,...`, as written here),

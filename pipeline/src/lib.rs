@@ -29,6 +29,7 @@ pub mod http;
 pub mod import;
 pub mod metrics;
 pub mod natsd;
+pub mod outbox;
 pub mod progress;
 pub mod publish;
 pub mod registry;

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
-use bytes::Bytes;
+use async_nats::jetstream::{self, message::PublishMessage};
 use events::{Envelope, InputEvent, Subjects, subjects as subj};
 use futures::StreamExt;
 use tokio::sync::watch;
@@ -15,12 +14,9 @@ use crate::broker;
 use crate::checkpoint::{Chain, CheckpointStore, CheckpointWriter, Written};
 use crate::error::PipelineError;
 use crate::metrics::PipelineMetrics;
+use crate::outbox::Outbox;
 use crate::registry::Registry;
 use crate::stages::Stages;
-
-/// Publish acknowledgements awaited at the latest after this many are outstanding.
-/// Half the context's permits, so that waiting for acks never waits for a permit.
-const MAX_PENDING_ACKS: usize = broker::MAX_ACK_INFLIGHT / 2;
 
 /// Knobs of the stage loop.
 #[derive(Debug, Clone)]
@@ -297,7 +293,7 @@ pub async fn start(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let scoring_errors_seen = stages.models().errors().0;
     let worker = Worker {
-        js,
+        outbox: Outbox::start(js, config.subjects.clone()),
         config,
         metrics,
         writer: Some(CheckpointWriter::new(checkpoints, chain)),
@@ -306,7 +302,6 @@ pub async fn start(
         sequence,
         checkpointed: sequence,
         unacked: None,
-        pending: Vec::new(),
         features_waiting_since: None,
         archive,
         scoring_errors_seen,
@@ -395,7 +390,8 @@ async fn written(writing: &mut Option<Writing>) -> Result<WriteResult, tokio::ta
 }
 
 struct Worker {
-    js: jetstream::Context,
+    /// Publishes outputs and dead letters beside the stages.
+    outbox: Outbox,
     config: WorkerConfig,
     metrics: Arc<PipelineMetrics>,
     /// Writes checkpoints; `None` while a task has it (`writing`).
@@ -408,10 +404,6 @@ struct Worker {
     checkpointed: u64,
     /// The newest message not yet acked (AckAll: acking it acks all before it).
     unacked: Option<jetstream::Message>,
-    /// Server acknowledgements of published outputs and dead letters not yet received;
-    /// all are awaited before a checkpoint, so no input is acked before its outputs are
-    /// stored.
-    pending: Vec<PublishAckFuture>,
     /// When the oldest event of the feature micro-batch arrived.
     features_waiting_since: Option<Instant>,
     /// Input events archived at each checkpoint.
@@ -576,11 +568,7 @@ impl Worker {
                     for effect in &processed.effects {
                         crate::metrics::observe_ledger(&self.metrics, effect);
                     }
-                    for output in processed.outputs {
-                        let subject = self
-                            .config
-                            .subjects
-                            .output(output.output.family(), output.debtor_id.as_deref());
+                    for output in &processed.outputs {
                         self.metrics
                             .outputs
                             .with_label_values(&[
@@ -588,16 +576,8 @@ impl Worker {
                                 output.output.kind_label(),
                             ])
                             .inc();
-                        let publish = PublishMessage::build()
-                            .payload(Bytes::from(output.to_json()))
-                            .message_id(&output.output_id);
-                        let ack = self
-                            .js
-                            .send_publish(subject, publish)
-                            .await
-                            .map_err(|e| PipelineError::js("publishing an output", e))?;
-                        self.await_later(ack).await?;
                     }
+                    self.outbox.outputs(processed.outputs).await?;
                 }
                 Err(error) => {
                     self.metrics
@@ -621,12 +601,9 @@ impl Worker {
                     if let Some(id) = &error.event_id {
                         publish = publish.header(subj::HEADER_DLQ_EVENT_ID, id.as_str());
                     }
-                    let ack = self
-                        .js
-                        .send_publish(self.config.subjects.dead_letter(error.reason), publish)
-                        .await
-                        .map_err(|e| PipelineError::js("publishing a dead letter", e))?;
-                    self.await_later(ack).await?;
+                    self.outbox
+                        .message(self.config.subjects.dead_letter(error.reason), publish)
+                        .await?;
                 }
             }
             self.sequence = sequence;
@@ -680,28 +657,6 @@ impl Worker {
         self.features_waiting_since = None;
     }
 
-    /// Keeps a publish's ack to await before the next input ack. The context holds a permit
-    /// per ack not yet awaited ([`broker::MAX_ACK_INFLIGHT`]) and waits for one when none is
-    /// left: the acks are awaited here once `MAX_PENDING_ACKS` wait, within the batch too,
-    /// or one event with more outputs than permits (a score point over thousands of
-    /// debtors) would wait for itself.
-    async fn await_later(&mut self, ack: PublishAckFuture) -> Result<(), PipelineError> {
-        self.pending.push(ack);
-        if self.pending.len() >= MAX_PENDING_ACKS {
-            self.settle().await?;
-        }
-        Ok(())
-    }
-
-    /// Waits until the server has stored every output published so far.
-    async fn settle(&mut self) -> Result<(), PipelineError> {
-        for ack in self.pending.drain(..) {
-            ack.await
-                .map_err(|e| PipelineError::js("output not acknowledged", e))?;
-        }
-        Ok(())
-    }
-
     async fn checkpoint(&mut self) -> Result<(), PipelineError> {
         if let Some(paused) = self.checkpoint_now().await? {
             let pause = paused.elapsed();
@@ -730,7 +685,8 @@ impl Worker {
         {
             archive.write()?;
         }
-        self.settle().await?;
+        // No input is acked before its outputs are stored.
+        self.outbox.stored().await?;
         let Some(last) = self.unacked.take() else {
             return Ok(None);
         };

@@ -16,6 +16,8 @@
 //! Peak memory is the process's high-water mark (`VmHWM`): the harness holds the
 //! portfolio's events too, so it bounds the pipeline's from above.
 //!
+//! `FAST_ONLY=1` leaves out the paced runs (3.).
+//!
 //! `cargo run --release -p benches --bin end-to-end -- [DEBTORS] [MONTHS] [RATE]`
 
 use std::collections::HashMap;
@@ -333,6 +335,9 @@ async fn pipeline_runs(
         100.0 * full_rate / raw_rate
     );
     checkpoint_summary(&metrics);
+    if std::env::var_os("FAST_ONLY").is_some() {
+        return;
+    }
 
     // 3.: paced publishing while the worker runs; latency to the first output per cause.
     let subjects = Subjects::new(&format!("{}-paced", subjects.prefix()), 1);

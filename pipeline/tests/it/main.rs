@@ -12,6 +12,7 @@ mod end_to_end;
 mod fixture;
 mod import;
 mod monitoring;
+mod outbox;
 mod registry;
 mod replay;
 mod restart;

@@ -1,0 +1,56 @@
+//! The outbox publishes what the stage loop hands over, in order, and says when the server
+//! has stored it — or why not.
+
+use async_nats::jetstream::message::PublishMessage;
+use events::Subjects;
+use pipeline::outbox::Outbox;
+
+use crate::fixture::{Nats, assert_same_outputs, expected_outputs, portfolio};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_is_handed_over_is_stored_in_order_when_stored_returns() {
+    let nats = Nats::start().await;
+    let outputs = expected_outputs(&portfolio(20, 3, 7));
+    assert!(outputs.len() > 100, "a portfolio with outputs to publish");
+    let mut outbox = Outbox::start(nats.js.clone(), nats.subjects.clone());
+    // Handed over in uneven pieces, as events give them.
+    for (i, piece) in outputs.chunks(7).enumerate() {
+        outbox.outputs(piece.to_vec()).await.expect("handed over");
+        if i % 5 == 0 {
+            outbox
+                .outputs(Vec::new())
+                .await
+                .expect("nothing to hand over");
+        }
+    }
+    outbox.stored().await.expect("stored");
+    // `stored` returned: everything is in the stream now, no waiting needed.
+    assert_same_outputs(&nats.outputs().await, &outputs);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_publish_the_server_does_not_store_is_an_error_and_stays_one() {
+    let nats = Nats::start().await;
+    let outputs = expected_outputs(&portfolio(5, 2, 3));
+    // No stream takes these subjects: JetStream answers no publish.
+    let nowhere = Subjects::new("nostream", 1);
+    let mut outbox = Outbox::start(nats.js.clone(), nowhere.clone());
+    outbox
+        .message(
+            nowhere.output(outputs[0].output.family(), None),
+            PublishMessage::build().payload("x".into()),
+        )
+        .await
+        .expect("handed over: the failure shows when it is awaited");
+    let error = outbox.stored().await.expect_err("not stored");
+    assert!(
+        error.to_string().contains("not acknowledged"),
+        "the reason names the missing acknowledgement: {error}"
+    );
+    let again = outbox
+        .outputs(outputs.clone())
+        .await
+        .and(outbox.stored().await)
+        .expect_err("the outbox stopped at the first failure");
+    assert!(again.to_string().contains("failed before"), "{again}");
+}
