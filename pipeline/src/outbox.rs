@@ -154,7 +154,9 @@ async fn run(
     Ok(())
 }
 
-/// Keeps `ack` to await later, awaiting the oldest ones while too many are outstanding.
+/// Keeps `ack` to await later, awaiting the oldest ones while too many are outstanding:
+/// within one event's outputs too, or an event with more outputs than the context has
+/// permits (a score point over thousands of debtors) would wait for itself.
 async fn keep(
     pending: &mut VecDeque<PublishAckFuture>,
     ack: PublishAckFuture,
