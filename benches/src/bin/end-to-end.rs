@@ -7,7 +7,9 @@
 //!    publishes its decisions: events/s in, outputs/s out, the ratio to the reference;
 //! 3. **at a fixed rate** (default 10,000 events/s): the simulator publishes paced while
 //!    the worker runs; event-to-decision latency is from an event's publish to the arrival
-//!    of the first output it caused (subscribed on the output subjects), p50/p99/p99.9.
+//!    of the first output it caused (subscribed on the output subjects), p50/p99/p99.9,
+//!    and a line per second: its slowest latency beside the worker's checkpoints, folds,
+//!    pauses, time in score points and backlog, to tell what a slow second was.
 //!
 //! Every stage runs: a risk model trained on another simulated history (as the demo does)
 //! is published to each run's registry and activated by the first event of its stream
@@ -378,6 +380,14 @@ async fn pipeline_runs(
     let per_tick = (rate / 100).max(1) as usize;
     let mut publisher = EventPublisher::new(js.clone(), subjects.clone());
     let started = Instant::now();
+    let timeline: Arc<Mutex<Vec<Second>>> = Arc::default();
+    let sampler = tokio::spawn(sample_timeline(
+        metrics.clone(),
+        handle.status.clone(),
+        started,
+        rate,
+        timeline.clone(),
+    ));
     let mut interval = tokio::time::interval(tick);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     for (i, chunk) in paced.chunks(per_tick).enumerate() {
@@ -408,6 +418,8 @@ async fn pipeline_runs(
     tokio::time::sleep(Duration::from_secs(2)).await;
     handle.stop().await.expect("stops");
     listener.abort();
+    sampler.abort();
+    let timeline = timeline.lock().expect("lock").clone();
     let sent = sent.lock().expect("lock");
     let arrived = arrived.lock().expect("lock");
     let mut latencies: Vec<f64> = arrived
@@ -442,7 +454,7 @@ async fn pipeline_runs(
             *worst = worst.max(ms);
         }
     }
-    let mut worst: Vec<(u64, f64)> = by_second.into_iter().collect();
+    let mut worst: Vec<(u64, f64)> = by_second.iter().map(|(s, ms)| (*s, *ms)).collect();
     worst.sort_by(|a, b| b.1.total_cmp(&a.1));
     let worst: Vec<String> = worst
         .iter()
@@ -453,10 +465,78 @@ async fn pipeline_runs(
         "  slowest seconds of the paced run (max latency): {}",
         worst.join(", ")
     );
+    print_timeline(&by_second, &timeline);
     println!(
         "peak RSS of the harness (events held included): {:.0} MB",
         peak_rss_mb()
     );
+}
+
+/// What the worker did in one second of the paced run (differences of its metrics).
+#[derive(Debug, Clone, Copy, Default)]
+struct Second {
+    checkpoints: u64,
+    folds: u64,
+    pause_ms: f64,
+    score_point_ms: f64,
+    /// Events published (at the pace) but not yet processed, at the end of the second.
+    backlog: i64,
+}
+
+/// Samples the worker's metrics into `sink` every second of the paced run (until aborted).
+async fn sample_timeline(
+    metrics: Arc<PipelineMetrics>,
+    status: tokio::sync::watch::Receiver<worker::WorkerStatus>,
+    started: Instant,
+    rate: u64,
+    sink: Arc<Mutex<Vec<Second>>>,
+) {
+    {
+        let read = |m: &PipelineMetrics| {
+            (
+                m.checkpoints.get(),
+                m.checkpoint_compactions.get(),
+                m.checkpoint_pause_seconds.get_sample_sum(),
+                m.models_score_point_seconds.get_sample_sum(),
+            )
+        };
+        let mut last = read(&metrics);
+        let mut tick = tokio::time::interval_at(
+            tokio::time::Instant::from_std(started) + Duration::from_secs(1),
+            Duration::from_secs(1),
+        );
+        loop {
+            tick.tick().await;
+            let now = read(&metrics);
+            let published = (started.elapsed().as_secs_f64() * rate as f64) as i64;
+            let processed = status.borrow().processed_sequence as i64;
+            sink.lock().expect("lock").push(Second {
+                checkpoints: now.0 - last.0,
+                folds: now.1 - last.1,
+                pause_ms: (now.2 - last.2) * 1e3,
+                score_point_ms: (now.3 - last.3) * 1e3,
+                backlog: published - processed,
+            });
+            last = now;
+        }
+    }
+}
+
+/// One line per second of the paced run: the slowest latency of the events published in
+/// it beside what the worker did (to tell a checkpoint's pause, a fold, a score point and
+/// plain backlog apart).
+fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Second]) {
+    println!("  second  max latency  checkpoints  folds  pause  score points  backlog (events)");
+    for (second, s) in timeline.iter().enumerate() {
+        // Only the seconds events were published in.
+        let Some(latency) = worst.get(&(second as u64)).copied() else {
+            continue;
+        };
+        println!(
+            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:9.0} ms  {:8}",
+            s.checkpoints, s.folds, s.pause_ms, s.score_point_ms, s.backlog
+        );
+    }
 }
 
 /// The checkpoints of a run: writes beside the stages, bases, the stage loop's pauses.
