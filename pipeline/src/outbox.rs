@@ -3,23 +3,25 @@
 //!
 //! Encoding outputs, handing them to the client and awaiting their acknowledgements took
 //! the stage loop about 6 s of a 25 s run beside 15 s of stages (about two outputs per
-//! event, `benches/src/bin/end-to-end.rs`); here they overlap with the next events. Nothing is lost by it: the stage loop asks [`Outbox::stored`] before a
-//! checkpoint, which returns only when the server has stored everything handed over before,
-//! so no input is acked before its outputs are stored. A publish the server refuses stops
+//! event, `benches/src/bin/end-to-end.rs`); here they overlap with the next events.
+//! Nothing is lost by it: the stage loop asks [`Outbox::stored`] before a checkpoint,
+//! which returns only when the server has stored everything handed over before, so no
+//! input is acked before its outputs are stored. A publish the server refuses stops
 //! the outbox; the stage loop learns why at its next hand-over or at `stored`, and stops.
 
-use std::collections::VecDeque;
-
-use async_nats::jetstream::{self, context::PublishAckFuture, message::PublishMessage};
+use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
 use events::{OutputEnvelope, Subjects};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::broker;
 use crate::error::PipelineError;
+use crate::publish::EventPublisher;
 
-/// Publish acknowledgements awaited, oldest first, once this many are outstanding. Half the
-/// context's permits, so that waiting for an ack never waits for a permit.
+/// Publish acknowledgements awaited, oldest first, once this many are outstanding: half
+/// the context's permits, so that waiting for an ack never waits for a permit. Awaited
+/// within one event's outputs too, or an event with more outputs than the context has
+/// permits (a score point over thousands of debtors) would wait for itself.
 const MAX_PENDING_ACKS: usize = broker::MAX_ACK_INFLIGHT / 2;
 
 /// Hand-overs queued for the task before the stage loop waits for room: a few batches'
@@ -118,7 +120,12 @@ async fn run(
     subjects: Subjects,
     mut queue: mpsc::Receiver<Command>,
 ) -> Result<(), PipelineError> {
-    let mut pending: VecDeque<PublishAckFuture> = VecDeque::new();
+    let mut publisher = EventPublisher::with_window(
+        js,
+        subjects.clone(),
+        MAX_PENDING_ACKS,
+        "output not acknowledged",
+    );
     while let Some(command) = queue.recv().await {
         match command {
             Command::Outputs(outputs) => {
@@ -128,50 +135,22 @@ async fn run(
                     let message = PublishMessage::build()
                         .payload(Bytes::from(output.to_json()))
                         .message_id(&output.output_id);
-                    let ack = js
-                        .send_publish(subject, message)
-                        .await
-                        .map_err(|e| PipelineError::js("publishing an output", e))?;
-                    keep(&mut pending, ack).await?;
+                    publisher
+                        .publish_message(subject, message, "publishing an output")
+                        .await?;
                 }
             }
             Command::Message { subject, message } => {
-                let ack = js
-                    .send_publish(subject, message)
-                    .await
-                    .map_err(|e| PipelineError::js("publishing a dead letter", e))?;
-                keep(&mut pending, ack).await?;
+                publisher
+                    .publish_message(subject, message, "publishing a dead letter")
+                    .await?;
             }
             Command::Stored(reply) => {
-                while let Some(ack) = pending.pop_front() {
-                    settle(ack).await?;
-                }
+                publisher.flush().await?;
                 // The stage loop may have stopped waiting (it is stopping): nothing to say.
                 let _ = reply.send(());
             }
         }
     }
     Ok(())
-}
-
-/// Keeps `ack` to await later, awaiting the oldest ones while too many are outstanding:
-/// within one event's outputs too, or an event with more outputs than the context has
-/// permits (a score point over thousands of debtors) would wait for itself.
-async fn keep(
-    pending: &mut VecDeque<PublishAckFuture>,
-    ack: PublishAckFuture,
-) -> Result<(), PipelineError> {
-    pending.push_back(ack);
-    while pending.len() >= MAX_PENDING_ACKS {
-        if let Some(oldest) = pending.pop_front() {
-            settle(oldest).await?;
-        }
-    }
-    Ok(())
-}
-
-async fn settle(ack: PublishAckFuture) -> Result<(), PipelineError> {
-    ack.await
-        .map(|_| ())
-        .map_err(|e| PipelineError::js("output not acknowledged", e))
 }

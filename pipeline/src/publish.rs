@@ -1,4 +1,6 @@
-//! Publishing input events into the input stream (the simulator's and producers' side).
+//! Publishing into JetStream with acknowledgements in flight: input events into the input
+//! stream (the simulator's and producers' side), and the worker's outputs and dead letters
+//! (its [`crate::outbox`]).
 
 use std::collections::VecDeque;
 
@@ -8,13 +10,16 @@ use events::{Envelope, Subjects};
 
 use crate::error::PipelineError;
 
-/// Publishes events with their `event_id` as `Nats-Msg-Id`, keeping up to `window`
-/// acknowledgements in flight.
+/// Publishes events with their `event_id` as `Nats-Msg-Id` (or messages built by the
+/// caller), in order, keeping up to `window` acknowledgements in flight and awaiting the
+/// oldest first.
 pub struct EventPublisher {
     js: jetstream::Context,
     subjects: Subjects,
     window: usize,
     in_flight: VecDeque<PublishAckFuture>,
+    /// What a missing acknowledgement is called in the error.
+    unacknowledged: &'static str,
     /// Events the stream stored.
     pub stored: u64,
     /// Events the stream dropped as duplicates of an earlier `Nats-Msg-Id`.
@@ -26,11 +31,23 @@ pub struct EventPublisher {
 impl EventPublisher {
     /// A publisher into `subjects`' input stream.
     pub fn new(js: jetstream::Context, subjects: Subjects) -> Self {
+        Self::with_window(js, subjects, 1024, "event not acknowledged")
+    }
+
+    /// A publisher keeping up to `window` acknowledgements in flight, whose error for a
+    /// missing one says `unacknowledged`.
+    pub fn with_window(
+        js: jetstream::Context,
+        subjects: Subjects,
+        window: usize,
+        unacknowledged: &'static str,
+    ) -> Self {
         EventPublisher {
             js,
             subjects,
-            window: 1024,
+            window,
             in_flight: VecDeque::new(),
+            unacknowledged,
             stored: 0,
             duplicates: 0,
             last_sequence: 0,
@@ -45,7 +62,8 @@ impl EventPublisher {
         let message = PublishMessage::build()
             .payload(Bytes::from(event.to_json()))
             .message_id(&event.event_id);
-        self.send(subject, message).await
+        self.publish_message(subject, message, "publishing an event")
+            .await
     }
 
     /// Publishes raw bytes on a subject (for producers that already hold the wire form,
@@ -60,13 +78,17 @@ impl EventPublisher {
         if let Some(id) = message_id {
             message = message.message_id(id);
         }
-        self.send(subject, message).await
+        self.publish_message(subject, message, "publishing an event")
+            .await
     }
 
-    async fn send(
+    /// Publishes a message built by the caller; `what` names it in the error when the
+    /// client refuses it.
+    pub async fn publish_message(
         &mut self,
         subject: String,
         message: PublishMessage,
+        what: &'static str,
     ) -> Result<(), PipelineError> {
         if self.in_flight.len() >= self.window {
             self.settle_one().await?;
@@ -75,7 +97,7 @@ impl EventPublisher {
             .js
             .send_publish(subject, message)
             .await
-            .map_err(|e| PipelineError::js("publishing an event", e))?;
+            .map_err(|e| PipelineError::js(what, e))?;
         self.in_flight.push_back(ack);
         Ok(())
     }
@@ -84,7 +106,7 @@ impl EventPublisher {
         if let Some(ack) = self.in_flight.pop_front() {
             let ack = ack
                 .await
-                .map_err(|e| PipelineError::js("event not acknowledged", e))?;
+                .map_err(|e| PipelineError::js(self.unacknowledged, e))?;
             if ack.duplicate {
                 self.duplicates += 1;
             } else {

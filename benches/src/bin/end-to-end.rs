@@ -491,34 +491,32 @@ async fn sample_timeline(
     rate: u64,
     sink: Arc<Mutex<Vec<Second>>>,
 ) {
-    {
-        let read = |m: &PipelineMetrics| {
-            (
-                m.checkpoints.get(),
-                m.checkpoint_compactions.get(),
-                m.checkpoint_pause_seconds.get_sample_sum(),
-                m.models_score_point_seconds.get_sample_sum(),
-            )
-        };
-        let mut last = read(&metrics);
-        let mut tick = tokio::time::interval_at(
-            tokio::time::Instant::from_std(started) + Duration::from_secs(1),
-            Duration::from_secs(1),
-        );
-        loop {
-            tick.tick().await;
-            let now = read(&metrics);
-            let published = (started.elapsed().as_secs_f64() * rate as f64) as i64;
-            let processed = status.borrow().processed_sequence as i64;
-            sink.lock().expect("lock").push(Second {
-                checkpoints: now.0 - last.0,
-                folds: now.1 - last.1,
-                pause_ms: (now.2 - last.2) * 1e3,
-                score_point_ms: (now.3 - last.3) * 1e3,
-                backlog: published - processed,
-            });
-            last = now;
-        }
+    let read = |m: &PipelineMetrics| {
+        (
+            m.checkpoints.get(),
+            m.checkpoint_compactions.get(),
+            m.checkpoint_pause_seconds.get_sample_sum(),
+            m.models_score_point_seconds.get_sample_sum(),
+        )
+    };
+    let mut last = read(&metrics);
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::from_std(started) + Duration::from_secs(1),
+        Duration::from_secs(1),
+    );
+    loop {
+        tick.tick().await;
+        let now = read(&metrics);
+        let published = (started.elapsed().as_secs_f64() * rate as f64) as i64;
+        let processed = status.borrow().processed_sequence as i64;
+        sink.lock().expect("lock").push(Second {
+            checkpoints: now.0 - last.0,
+            folds: now.1 - last.1,
+            pause_ms: (now.2 - last.2) * 1e3,
+            score_point_ms: (now.3 - last.3) * 1e3,
+            backlog: published - processed,
+        });
+        last = now;
     }
 }
 
