@@ -166,6 +166,12 @@ impl LedgerReplay {
         self.settled.reserve(invoices);
     }
 
+    /// Makes room for `payments` payments in the ledger's tables, as
+    /// [`LedgerReplay::reserve_invoices`] does for invoices.
+    pub fn reserve_payments(&mut self, payments: usize) {
+        self.ledger.reserve_payments(payments);
+    }
+
     /// Takes the next event of the log; `None` for an event that changes no debtor.
     pub fn push(&mut self, event: &Envelope) -> Option<Replayed> {
         self.events += 1;

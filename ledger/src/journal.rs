@@ -11,6 +11,7 @@
 
 use std::borrow::Borrow;
 use std::collections::HashSet;
+use std::collections::hash_map::Entry;
 use std::hash::Hash;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -83,8 +84,12 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
 
     /// Inserts `value()` unless the key is present (the first comes first).
     pub(crate) fn insert_if_absent(&mut self, key: K, value: impl FnOnce() -> V) {
-        if !self.map.contains_key(&key) {
-            self.insert(key, value());
+        // One probe: the entry, not a lookup and then an insert.
+        if let Entry::Vacant(slot) = self.map.entry(key) {
+            if let Some(changed) = &mut self.changed {
+                changed.insert(slot.key().clone());
+            }
+            slot.insert(value());
         }
     }
 

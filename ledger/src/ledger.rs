@@ -149,6 +149,13 @@ impl Ledger {
         self.items.reserve(invoices);
         self.by_number.reserve(invoices);
         self.by_reference.reserve(invoices);
+        self.by_digits.reserve(invoices);
+    }
+
+    /// Makes room for `payments` more payments, as [`Ledger::reserve_invoices`] does for
+    /// invoices.
+    pub fn reserve_payments(&mut self, payments: usize) {
+        self.payments.reserve(payments);
     }
 
     /// A debtor's balances, for score updates.

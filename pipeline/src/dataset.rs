@@ -89,9 +89,12 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     let (mut replay, features) = builder.into_halves();
     // The ledger's item tables sized once: growing them through millions of items moves
     // every item at each doubling (a tenth of the ledger thread's time).
-    let invoices =
-        crate::archive::count_kind(&args.archive, events::EventKind::InvoiceIssued).await?;
-    replay.reserve_invoices(usize::try_from(invoices).unwrap_or(0));
+    let count = async |kind| -> Result<usize, PipelineError> {
+        let n = crate::archive::count_kind(&args.archive, kind).await?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    };
+    replay.reserve_invoices(count(events::EventKind::InvoiceIssued).await?);
+    replay.reserve_payments(count(events::EventKind::PaymentReceived).await?);
     // `None` ends the log: a channel closed without it means the reading failed.
     let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Option<Vec<Envelope>>>(QUEUE);
     let (replayed_tx, replayed_rx) = std::sync::mpsc::sync_channel::<ToFeatures>(QUEUE);
