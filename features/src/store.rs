@@ -138,6 +138,9 @@ pub struct FlushReport {
     pub merged_rows: usize,
     /// Debtors whose features changed (new facts or a window slid), slot order.
     pub changed: Vec<u32>,
+    /// Those of `changed` whose windows only slid (no new facts in the batch), slot
+    /// order: their scores can wait behind those of debtors with news.
+    pub slid: Vec<u32>,
 }
 
 /// The streaming feature store.
@@ -321,16 +324,19 @@ impl FeatureStore {
             self.schedule(slot);
         }
         merged(self);
+        let mut slid = Vec::new();
         if let Some(w) = self.state.watermark {
-            changed.extend(self.advance_to(w));
+            slid = self.advance_to(w);
+            slid.retain(|s| changed.binary_search(s).is_err());
+            changed.extend_from_slice(&slid);
             changed.sort_unstable();
-            changed.dedup();
         }
         Ok(FlushReport {
             events,
             facts,
             merged_rows,
             changed,
+            slid,
         })
     }
 

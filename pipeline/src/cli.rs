@@ -173,6 +173,11 @@ pub struct WorkerArgs {
     /// every clock tick and model activation).
     #[arg(long, default_value_t = 1000)]
     pub score_every: u64,
+    /// Score at most this many debtors at a score point (a model activation scores
+    /// everyone): those with new facts first; the others at the next score points, which
+    /// come every tenth of --score-every events while any wait.
+    #[arg(long, default_value_t = crate::scoring::DEFAULT_MAX_DEBTORS)]
+    pub score_max_debtors: usize,
     /// Credit-limit policy (TOML); the built-in one by default. Refused at start when it
     /// does not parse, with the line and field named.
     #[arg(long, value_name = "FILE")]
@@ -207,6 +212,7 @@ impl WorkerArgs {
             archive_dir: self.archive_dir.clone(),
             scoring: crate::scoring::ScoringConfig {
                 every_events: self.score_every,
+                max_debtors: self.score_max_debtors,
                 limit_policy: crate::explain::load_limit_policy(self.limit_policy.as_ref())?,
                 ..crate::scoring::ScoringConfig::default()
             },

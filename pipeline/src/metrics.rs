@@ -86,6 +86,9 @@ pub const MODELS_SCORED_DEBTORS_TOTAL: &str = "creditstream_models_scored_debtor
 /// Time to process an event that completed a score point (feature flush, scoring,
 /// decisions).
 pub const MODELS_SCORE_POINT_SECONDS: &str = "creditstream_models_score_point_duration_seconds";
+/// Debtors whose features changed and who wait for a score (a score point scores at most
+/// `--score-max-debtors`; the others at the next ones).
+pub const MODELS_DEBTORS_WAITING: &str = "creditstream_models_debtors_waiting";
 /// Debtors by the risk class of their last published score.
 pub const MODELS_DEBTORS_BY_RISK_CLASS: &str = "creditstream_models_debtors_by_risk_class";
 /// Tasks for people published and not closed, by kind.
@@ -177,6 +180,8 @@ pub struct PipelineMetrics {
     pub models_scored_debtors: IntCounter,
     /// See [`MODELS_SCORE_POINT_SECONDS`].
     pub models_score_point_seconds: Histogram,
+    /// See [`MODELS_DEBTORS_WAITING`].
+    pub models_debtors_waiting: IntGauge,
     /// See [`MODELS_DEBTORS_BY_RISK_CLASS`].
     pub models_debtors_by_class: IntGaugeVec,
     /// See [`MODELS_FEATURE_DRIFT_PSI`].
@@ -377,6 +382,10 @@ impl PipelineMetrics {
             MODELS_SCORED_DEBTORS_TOTAL,
             "Debtors scored by the champion model at score points.",
         )?;
+        let models_debtors_waiting = IntGauge::new(
+            MODELS_DEBTORS_WAITING,
+            "Debtors whose features changed and who wait for a score at the next score points.",
+        )?;
         let models_score_point_seconds = Histogram::with_opts(
             HistogramOpts::new(
                 MODELS_SCORE_POINT_SECONDS,
@@ -419,6 +428,7 @@ impl PipelineMetrics {
         registry.register(Box::new(models_activations.clone()))?;
         registry.register(Box::new(models_scored_debtors.clone()))?;
         registry.register(Box::new(models_score_point_seconds.clone()))?;
+        registry.register(Box::new(models_debtors_waiting.clone()))?;
         registry.register(Box::new(models_debtors_by_class.clone()))?;
         registry.register(Box::new(features_flush_seconds.clone()))?;
         registry.register(Box::new(features_batch_size.clone()))?;
@@ -509,6 +519,7 @@ impl PipelineMetrics {
             models_activations,
             models_scored_debtors,
             models_score_point_seconds,
+            models_debtors_waiting,
             models_debtors_by_class,
             models_feature_drift,
             models_scoring_errors,

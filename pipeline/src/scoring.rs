@@ -5,11 +5,14 @@
 //! Score points are fixed by the log alone, so a replay scores at the same moments as the
 //! live run: after `every_events` events since the last score point (the count is part of
 //! the checkpoint), at each clock tick, and at each model activation (which re-scores
-//! every debtor). At a score
-//! point the feature micro-batch is flushed and each debtor whose features changed since
-//! the last score point is scored; the wall-clock flushes of the micro-batch in between
-//! move work earlier but change no feature (streaming over any split gives the same
-//! features), hence no score.
+//! every debtor). At a score point the feature micro-batch is flushed and the debtors
+//! whose features changed since their last score are scored, at most `max_debtors` of
+//! them: those with new facts first, then those whose windows only slid. The others wait
+//! (in the checkpoint too) for the next score points, which come every tenth of
+//! `every_events` while any wait, so that a window's period turning over thousands of
+//! debtors at once is scored in slices instead of one long pause. The wall-clock flushes
+//! of the micro-batch in between move work earlier but change no feature (streaming over
+//! any split gives the same features), hence no score.
 //!
 //! A debtor is scored as for its next invoice: the model's rows are invoices at issue
 //! time, so its `amount` column is filled with the debtor's average invoice over the
@@ -39,6 +42,12 @@ use crate::error::PipelineError;
 /// Debtors scored per feature evaluation.
 const CHUNK: usize = 4096;
 
+/// Most debtors a score point scores by default (see [`ScoringConfig::max_debtors`]).
+pub const DEFAULT_MAX_DEBTORS: usize = 1000;
+
+/// While debtors wait for a score, a score point comes every `every_events` / this.
+const CATCH_UP_DIVISOR: u64 = 10;
+
 /// Rows counted for drift before the counts are halved.
 pub const DRIFT_MEMORY: u64 = 100_000;
 
@@ -53,6 +62,12 @@ pub const AMOUNT_COLUMN: &str = "amount";
 pub struct ScoringConfig {
     /// A score point every this many events (also at clock ticks and activations).
     pub every_events: u64,
+    /// Most debtors a score point scores (an activation scores everyone): debtors with
+    /// new facts first, then those whose windows only slid, each in slot order; the
+    /// others wait for the next score points, which come every `every_events / 10`
+    /// events while any wait. Keeps the stage loop's pauses short when a window's
+    /// period turns and thousands of debtors change at once.
+    pub max_debtors: usize,
     /// The credit-limit policy.
     pub limit_policy: LimitPolicy,
     /// Feature column holding the debtor's recent invoicing, the base of its typical
@@ -68,6 +83,7 @@ impl Default for ScoringConfig {
     fn default() -> Self {
         ScoringConfig {
             every_events: 1000,
+            max_debtors: DEFAULT_MAX_DEBTORS,
             limit_policy: LimitPolicy::builtin().expect("the built-in limit policy parses"),
             invoicing_column: "invoiced_amount_90d".into(),
             invoicing_months: 3,
@@ -83,6 +99,12 @@ impl ScoringConfig {
             return Err(PipelineError::InvalidOption {
                 name: "score every",
                 reason: "must be between 1 and 1000000 events".into(),
+            });
+        }
+        if self.max_debtors == 0 || self.max_debtors > 10_000_000 {
+            return Err(PipelineError::InvalidOption {
+                name: "score max debtors",
+                reason: "must be between 1 and 10000000 debtors".into(),
             });
         }
         if self.invoicing_months == 0 || self.invoicing_months > 120 {
@@ -138,8 +160,12 @@ impl LoadedModel {
 pub struct ModelStage {
     champion: Option<LoadedModel>,
     challenger: Option<LoadedModel>,
-    /// Feature slots of debtors whose features changed since the last score point.
+    /// Feature slots of debtors with new facts since their last score.
     pending: BTreeSet<u32>,
+    /// Feature slots of debtors whose windows only slid since their last score (scored
+    /// after those of `pending`).
+    #[serde(default)]
+    slid: BTreeSet<u32>,
     /// Events since the last score point.
     since: u64,
     /// Debtor scorings that failed (rows the model could not read, such as an infinite
@@ -231,10 +257,11 @@ impl ModelStage {
         self.offered.insert(version.to_owned(), loaded);
     }
 
-    /// Debtors whose features changed (by slot).
-    pub(crate) fn note_changed(&mut self, slots: &[u32]) {
+    /// Debtors whose features changed (by slot, sorted), of which `slid` (sorted) only
+    /// by windows sliding.
+    pub(crate) fn note_changed(&mut self, changed: &[u32], slid: &[u32]) {
         if self.champion.is_some() {
-            self.pending.extend(slots.iter().copied());
+            note_waiting(&mut self.pending, &mut self.slid, changed, slid);
         }
     }
 
@@ -282,24 +309,39 @@ impl ModelStage {
         Ok(())
     }
 
-    /// Counts an event; whether it completes a score point by count.
+    /// Counts an event; whether it completes a score point by count (sooner while
+    /// debtors wait for a score, see [`ScoringConfig::max_debtors`]).
     pub(crate) fn count_event(&mut self) -> bool {
         self.since += 1;
-        self.since >= self.config.every_events
+        let every = if self.waiting() > 0 {
+            (self.config.every_events / CATCH_UP_DIVISOR).max(1)
+        } else {
+            self.config.every_events
+        };
+        self.since >= every
     }
 
-    /// Takes the debtors to score at a score point (all `slots` when `all`), in slot
-    /// order, and starts counting again.
+    /// Debtors waiting for a score.
+    pub fn waiting(&self) -> usize {
+        self.pending.len() + self.slid.len()
+    }
+
+    /// Takes the debtors to score at a score point, in slot order, and starts counting
+    /// again: all `slots` when `all` (an activation), else at most
+    /// [`ScoringConfig::max_debtors`] of those waiting, the ones with new facts first.
     pub(crate) fn take_pending(&mut self, all: Option<usize>) -> Vec<u32> {
         self.since = 0;
-        let pending = std::mem::take(&mut self.pending);
         if self.champion.is_none() {
+            self.pending.clear();
+            self.slid.clear();
             return Vec::new();
         }
-        match all {
-            Some(n) => (0..n as u32).collect(),
-            None => pending.into_iter().collect(),
+        if let Some(n) = all {
+            self.pending.clear();
+            self.slid.clear();
+            return (0..n as u32).collect();
         }
+        take_waiting(&mut self.pending, &mut self.slid, self.config.max_debtors)
     }
 
     /// Whether a model fits the running features (`features`: the scoring schema) and,
@@ -548,6 +590,55 @@ impl ModelStage {
     }
 }
 
+/// Adds debtors whose features changed (`changed`, of which `slid` only by windows
+/// sliding; both sorted) to those waiting for a score: with news (`pending`) or with
+/// windows that slid only (`slid_only`, unless news of theirs wait already).
+fn note_waiting(
+    pending: &mut BTreeSet<u32>,
+    slid_only: &mut BTreeSet<u32>,
+    changed: &[u32],
+    slid: &[u32],
+) {
+    for &slot in changed {
+        if slid.binary_search(&slot).is_ok() {
+            if !pending.contains(&slot) {
+                slid_only.insert(slot);
+            }
+        } else {
+            pending.insert(slot);
+            slid_only.remove(&slot);
+        }
+    }
+}
+
+/// Takes at most `max` of the debtors waiting, those with news first, each kind in slot
+/// order; returned in slot order.
+fn take_waiting(
+    pending: &mut BTreeSet<u32>,
+    slid_only: &mut BTreeSet<u32>,
+    max: usize,
+) -> Vec<u32> {
+    let mut taken = take_first(pending, max);
+    let mut slid = take_first(slid_only, max - taken.len());
+    if !slid.is_empty() {
+        taken.append(&mut slid);
+        taken.sort_unstable();
+    }
+    taken
+}
+
+/// Removes and returns the first `n` slots of `set` (all of them when it holds no more).
+fn take_first(set: &mut BTreeSet<u32>, n: usize) -> Vec<u32> {
+    if set.len() <= n {
+        return std::mem::take(set).into_iter().collect();
+    }
+    let Some(&cut) = set.iter().nth(n) else {
+        return Vec::new();
+    };
+    let rest = set.split_off(&cut);
+    std::mem::replace(set, rest).into_iter().collect()
+}
+
 /// Adds the rows of `x` to the drift counts (laid out for `profiles` on first use).
 fn count_drift(
     counts: &mut Vec<Vec<u64>>,
@@ -709,4 +800,59 @@ pub fn scoring_schema(features: &SchemaRef) -> Result<SchemaRef, PipelineError> 
 /// Feature rows per evaluation at a score point.
 pub(crate) fn chunks(slots: &[u32]) -> std::slice::Chunks<'_, u32> {
     slots.chunks(CHUNK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(slots: &[u32]) -> BTreeSet<u32> {
+        slots.iter().copied().collect()
+    }
+
+    #[test]
+    fn debtors_with_news_are_taken_before_those_whose_windows_only_slid() {
+        let (mut pending, mut slid) = (BTreeSet::new(), BTreeSet::new());
+        // 1 and 7 have news; 2, 3 and 9 only slid; 5 slid and has news.
+        note_waiting(&mut pending, &mut slid, &[1, 2, 3, 5, 7, 9], &[2, 3, 9]);
+        note_waiting(&mut pending, &mut slid, &[5], &[5]);
+        note_waiting(&mut pending, &mut slid, &[5], &[]);
+        assert_eq!(pending, set(&[1, 5, 7]));
+        assert_eq!(slid, set(&[2, 3, 9]));
+        // News for 3 moves it ahead; a slide of 1, which has news, changes nothing.
+        note_waiting(&mut pending, &mut slid, &[1, 3], &[1]);
+        assert_eq!(pending, set(&[1, 3, 5, 7]));
+        assert_eq!(slid, set(&[2, 9]));
+
+        assert_eq!(take_waiting(&mut pending, &mut slid, 3), vec![1, 3, 5]);
+        assert_eq!(take_waiting(&mut pending, &mut slid, 2), vec![2, 7]);
+        assert_eq!(take_waiting(&mut pending, &mut slid, 5), vec![9]);
+        assert!(pending.is_empty() && slid.is_empty());
+        assert!(take_waiting(&mut pending, &mut slid, 5).is_empty());
+    }
+
+    #[test]
+    fn take_first_splits_a_set_at_any_size() {
+        for n in 0..7 {
+            let mut s = set(&[4, 8, 15, 16, 23]);
+            let taken = take_first(&mut s, n);
+            let expected: Vec<u32> = [4, 8, 15, 16, 23].into_iter().take(n).collect();
+            assert_eq!(taken, expected, "n = {n}");
+            let rest: Vec<u32> = [4, 8, 15, 16, 23].into_iter().skip(n).collect();
+            assert_eq!(s.into_iter().collect::<Vec<_>>(), rest, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn a_score_point_of_no_debtors_or_too_many_is_refused() {
+        for max_debtors in [0, 10_000_001] {
+            let config = ScoringConfig {
+                max_debtors,
+                ..ScoringConfig::default()
+            };
+            let err = config.check().expect_err("refused").to_string();
+            assert!(err.contains("score max debtors"), "{err}");
+        }
+        assert!(ScoringConfig::default().check().is_ok());
+    }
 }

@@ -261,7 +261,7 @@ impl Stages {
         self.features.0.observe(event, &effects, &self.ledger);
         let mut features = if self.features.0.batch_full() {
             let report = self.features.0.flush()?;
-            self.models.note_changed(&report.changed);
+            self.models.note_changed(&report.changed, &report.slid);
             Some(report)
         } else {
             None
@@ -285,7 +285,8 @@ impl Stages {
     }
 
     /// A score point caused by `cause`: flushes the feature micro-batch, scores the
-    /// debtors whose features changed since the last one (every debtor when `all`) and
+    /// debtors whose features changed since their last score (at most the configured
+    /// number, see [`scoring::ScoringConfig::max_debtors`]; every debtor when `all`) and
     /// adds the score updates worth publishing to `outputs`. Returns the flush's report
     /// and how many debtors were scored.
     fn score_point(
@@ -366,7 +367,7 @@ impl Stages {
             return Ok(None);
         }
         let report = self.features.0.flush()?;
-        self.models.note_changed(&report.changed);
+        self.models.note_changed(&report.changed, &report.slid);
         Ok(Some(report))
     }
 

@@ -18,7 +18,9 @@
 //! Peak memory is the process's high-water mark (`VmHWM`): the harness holds the
 //! portfolio's events too, so it bounds the pipeline's from above.
 //!
-//! `FAST_ONLY=1` leaves out the paced runs (3.).
+//! `FAST_ONLY=1` leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score
+//! points at `n` debtors instead of the default 1,000 (`CHECKPOINT_EVERY` and
+//! `CHECKPOINT_SECONDS` change when checkpoints come).
 //!
 //! `cargo run --release -p benches --bin end-to-end -- [DEBTORS] [MONTHS] [RATE]`
 
@@ -124,6 +126,13 @@ fn config(subjects: &Subjects) -> WorkerConfig {
         .and_then(|v| v.parse().ok())
     {
         c.checkpoint_interval = Duration::from_secs(s);
+    }
+    // SCORE_MAX_DEBTORS=<n>: debtors a score point scores at most (default 1,000).
+    if let Some(n) = std::env::var("SCORE_MAX_DEBTORS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        c.scoring.max_debtors = n;
     }
     c
 }

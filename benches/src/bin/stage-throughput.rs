@@ -5,6 +5,8 @@
 //! folded) and as the delta of the last 20,000 events (two seconds at 10k events/s: the
 //! copy is the stage loop's pause, the encoding is done by the writing task).
 //!
+//! `SCORE_MAX_DEBTORS=<n>` caps score points at `n` debtors instead of the default 1,000.
+//!
 //! `cargo run --release -p benches --bin stage-throughput -- [DEBTORS] [MONTHS]`
 
 use std::time::Instant;
@@ -91,6 +93,18 @@ fn main() {
         }),
     };
     let mut stages = Stages::default();
+    // SCORE_MAX_DEBTORS=<n>: debtors a score point scores at most (default 1,000).
+    if let Some(n) = std::env::var("SCORE_MAX_DEBTORS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        stages
+            .configure_scoring(pipeline::scoring::ScoringConfig {
+                max_debtors: n,
+                ..Default::default()
+            })
+            .expect("a valid SCORE_MAX_DEBTORS");
+    }
     let loaded = pipeline::scoring::LoadedModel::from_bytes(&version, &stored).expect("loads");
     stages.offer_model(&version, Ok(loaded));
     stages.process(&activation).expect("activation");
@@ -119,11 +133,12 @@ fn main() {
     let at = |q: f64| points[((points.len() - 1) as f64 * q) as usize] * 1e3;
     if !points.is_empty() {
         println!(
-            "score points: {}, {scored} debtor scorings, per point p50 {:.2} ms p99 {:.2} ms max {:.2} ms, {with_model} outputs",
+            "score points: {}, {scored} debtor scorings, per point p50 {:.2} ms p99 {:.2} ms max {:.2} ms, {with_model} outputs; {} debtors waiting at the end",
             points.len(),
             at(0.5),
             at(0.99),
-            at(1.0)
+            at(1.0),
+            stages.models().waiting()
         );
     }
     println!(

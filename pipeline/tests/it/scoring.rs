@@ -11,7 +11,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use events::{AlertKind, Envelope, InputEvent, ModelActivated, ModelRole, Output, OutputEnvelope};
 use features::{Definitions, TrainingSetBuilder};
 use models::{ModelArtifact, ModelKind, TrainingConfig, TrainingTable};
-use pipeline::scoring::LoadedModel;
+use pipeline::scoring::{LoadedModel, ScoringConfig};
 use pipeline::stages::Stages;
 
 use crate::fixture::portfolio;
@@ -449,6 +449,105 @@ fn outputs_do_not_depend_on_micro_batch_flushes_or_checkpoints() {
             .collect()
     };
     assert_eq!(text(&got), text(&expected));
+}
+
+/// What a run with capped score points did.
+struct Capped {
+    /// Debtors scored at each score point after the activation.
+    points: Vec<usize>,
+    /// The most debtors left waiting at once.
+    most_waiting: usize,
+    /// The fewest events from a score point to one not at a clock tick.
+    closest: usize,
+    stages: Stages,
+}
+
+/// Runs `events` with score points every 50 events of at most `max_debtors` debtors.
+fn run_capped(events: &[Envelope], max_debtors: usize) -> Capped {
+    let mut stages = Stages::default();
+    stages
+        .configure_scoring(ScoringConfig {
+            every_events: 50,
+            max_debtors,
+            ..ScoringConfig::default()
+        })
+        .unwrap();
+    let (mut points, mut most_waiting, mut closest) = (Vec::new(), 0, usize::MAX);
+    let mut last_point = None;
+    for (i, e) in events.iter().enumerate() {
+        let activation = matches!(e.event, InputEvent::ModelActivated(_));
+        if activation {
+            stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+        }
+        let processed = stages.process_with_effects(e).unwrap();
+        if !activation && processed.scored > 0 {
+            points.push(processed.scored);
+            if let Some(last) = last_point
+                && !matches!(e.event, InputEvent::ClockTick(_))
+            {
+                closest = closest.min(i - last);
+            }
+        }
+        if processed.scored > 0 {
+            last_point = Some(i);
+        }
+        most_waiting = most_waiting.max(stages.models().waiting());
+    }
+    Capped {
+        points,
+        most_waiting,
+        closest,
+        stages,
+    }
+}
+
+#[test]
+fn a_score_point_scores_at_most_its_share_and_the_others_follow_at_the_next_ones() {
+    let mut events = portfolio(120, 6, 21);
+    let at = events.len() / 3;
+    let activate = activation("cap-1", &events[at - 1], ModelRole::Champion, "v1", None);
+    events.insert(at, activate);
+
+    let whole = run_capped(&events, 10_000_000);
+    let largest = whole.points.iter().copied().max().unwrap_or(0);
+    assert!(largest > 8, "uncapped score points reach {largest} debtors");
+    assert!(whole.closest >= 50, "{} events apart", whole.closest);
+
+    let capped = run_capped(&events, 8);
+    assert!(capped.points.iter().all(|&n| n <= 8), "{:?}", capped.points);
+    assert!(
+        capped.points.contains(&8),
+        "the cap binds: {:?}",
+        capped.points
+    );
+    assert!(
+        capped.most_waiting > 8,
+        "{} waited at most",
+        capped.most_waiting
+    );
+    // While debtors wait, score points come every tenth of 50 events.
+    assert_eq!(capped.closest, 5, "the closest score points by count");
+    assert!(capped.points.len() > whole.points.len());
+    let mut stages = capped.stages;
+    // Nobody is forgotten: clock ticks (score points each) take the rest, 8 at a time.
+    let last = events.last().unwrap().event_time;
+    stages.flush_features().unwrap();
+    let waiting = stages.models().waiting();
+    assert!(waiting > 0, "debtors still wait at the end of the log");
+    for i in 0..=waiting.div_ceil(8) {
+        if stages.models().waiting() == 0 {
+            break;
+        }
+        let tick = Envelope {
+            schema_version: 1,
+            event_id: format!("tick-{i}"),
+            event_time: last,
+            event: InputEvent::ClockTick(events::ClockTick {}),
+        };
+        let scored = stages.process_with_effects(&tick).unwrap().scored;
+        assert_eq!(scored, waiting.saturating_sub(8 * i).min(8), "tick {i}");
+    }
+    assert_eq!(stages.models().waiting(), 0);
 }
 
 #[test]
