@@ -168,6 +168,11 @@ pub struct ModelStage {
     slid: BTreeSet<u32>,
     /// Events since the last score point.
     since: u64,
+    /// Whether debtors were left waiting at the last score point (the next ones come
+    /// sooner). Decided at score points only: debtors noted by a wall-clock flush in
+    /// between must not move the next score point, or a replay would score elsewhere.
+    #[serde(default)]
+    catching_up: bool,
     /// Debtor scorings that failed (rows the model could not read, such as an infinite
     /// feature value), and the last reason.
     #[serde(default)]
@@ -313,7 +318,7 @@ impl ModelStage {
     /// debtors wait for a score, see [`ScoringConfig::max_debtors`]).
     pub(crate) fn count_event(&mut self) -> bool {
         self.since += 1;
-        let every = if self.waiting() > 0 {
+        let every = if self.catching_up {
             (self.config.every_events / CATCH_UP_DIVISOR).max(1)
         } else {
             self.config.every_events
@@ -334,14 +339,18 @@ impl ModelStage {
         if self.champion.is_none() {
             self.pending.clear();
             self.slid.clear();
+            self.catching_up = false;
             return Vec::new();
         }
         if let Some(n) = all {
             self.pending.clear();
             self.slid.clear();
+            self.catching_up = false;
             return (0..n as u32).collect();
         }
-        take_waiting(&mut self.pending, &mut self.slid, self.config.max_debtors)
+        let taken = take_waiting(&mut self.pending, &mut self.slid, self.config.max_debtors);
+        self.catching_up = self.waiting() > 0;
+        taken
     }
 
     /// Whether a model fits the running features (`features`: the scoring schema) and,

@@ -411,23 +411,49 @@ fn a_challenger_scores_in_shadow_beside_the_champion_until_stopped() {
 
 #[test]
 fn outputs_do_not_depend_on_micro_batch_flushes_or_checkpoints() {
+    same_outputs_whatever_the_flushes(ScoringConfig::default());
+}
+
+#[test]
+fn capped_score_points_do_not_depend_on_micro_batch_flushes_or_checkpoints() {
+    // Score points of at most 8 debtors every 50 events: debtors wait, by news or by a
+    // window sliding, across flushes and the checkpoint.
+    same_outputs_whatever_the_flushes(ScoringConfig {
+        every_events: 50,
+        max_debtors: 8,
+        ..ScoringConfig::default()
+    });
+}
+
+/// Runs a log with a model activated early, once plainly and once with micro-batch
+/// flushes at other moments (as the worker's timer does) and a checkpoint written and
+/// read back in the middle, and compares the outputs byte for byte.
+fn same_outputs_whatever_the_flushes(config: ScoringConfig) {
     let mut events = portfolio(80, 6, 24);
     let at = events.len() / 4;
     let activate = activation("d1", &events[at - 1], ModelRole::Champion, "v1", None);
     events.insert(at, activate);
+    let configured = || {
+        let mut stages = Stages::default();
+        stages.configure_scoring(config.clone()).unwrap();
+        stages
+    };
 
-    let mut plain = Stages::default();
+    let mut plain = configured();
     let mut expected = Vec::new();
+    let mut most_waiting = 0;
     for e in &events {
         if matches!(e.event, InputEvent::ModelActivated(_)) {
             plain.offer_model("v1", Ok(loaded("v1", model("v1"))));
         }
         expected.extend(plain.process(e).unwrap());
+        most_waiting = most_waiting.max(plain.models().waiting());
+    }
+    if config.max_debtors < 80 {
+        assert!(most_waiting > config.max_debtors, "{most_waiting} waited");
     }
 
-    // The same log with flushes at other moments (as the worker's timer does) and a
-    // checkpoint written and read back in the middle.
-    let mut stages = Stages::default();
+    let mut stages = configured();
     let mut got = Vec::new();
     for (i, e) in events.iter().enumerate() {
         if matches!(e.event, InputEvent::ModelActivated(_)) {
@@ -440,6 +466,7 @@ fn outputs_do_not_depend_on_micro_batch_flushes_or_checkpoints() {
         if i == events.len() / 2 {
             let json = serde_json::to_vec(&stages).unwrap();
             stages = serde_json::from_slice(&json).unwrap();
+            stages.configure_scoring(config.clone()).unwrap();
         }
     }
     assert!(scored(&expected).len() > 100, "the model scored");
