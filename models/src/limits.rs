@@ -217,21 +217,36 @@ impl LimitPolicy {
     /// type's floor and cap (which win over the change bound), then rounding down (never
     /// below the floor).
     pub fn recommend(&self, d: &LimitInputs) -> Result<LimitRecommendation, ModelError> {
+        self.walk(d, true)
+    }
+
+    /// The limit [`LimitPolicy::recommend`] gives, without putting its steps into words
+    /// (`steps` is empty): for scoring many debtors of whom few are published.
+    pub fn limit(&self, d: &LimitInputs) -> Result<LimitRecommendation, ModelError> {
+        self.walk(d, false)
+    }
+
+    /// The recommendation, with its steps in words when `explain`.
+    fn walk(&self, d: &LimitInputs, explain: bool) -> Result<LimitRecommendation, ModelError> {
         let mut steps = Vec::new();
         let class = d.risk_class.min(self.months_of_invoicing.len() - 1);
         let months = self.months_of_invoicing[class];
         let monthly = d.monthly_invoicing.max(Decimal::ZERO);
         let mut amount = mul(monthly, months)?;
-        steps.push(LimitStep {
-            reason: format!(
-                "typical monthly invoicing {} × {} month{} for risk class {}",
-                money(monthly),
-                months.normalize(),
-                if months == Decimal::ONE { "" } else { "s" },
-                d.risk_class_name
-            ),
+        note(
+            &mut steps,
+            explain,
+            || {
+                format!(
+                    "typical monthly invoicing {} × {} month{} for risk class {}",
+                    money(monthly),
+                    months.normalize(),
+                    if months == Decimal::ONE { "" } else { "s" },
+                    d.risk_class_name
+                )
+            },
             amount,
-        });
+        );
         if let Some(rating) = &d.bureau_rating {
             let factor = self
                 .rating_factor
@@ -240,10 +255,12 @@ impl LimitPolicy {
                 .unwrap_or(Decimal::ONE);
             if factor != Decimal::ONE {
                 amount = mul(amount, factor)?;
-                steps.push(LimitStep {
-                    reason: format!("bureau rating {rating}: × {}", factor.normalize()),
+                note(
+                    &mut steps,
+                    explain,
+                    || format!("bureau rating {rating}: × {}", factor.normalize()),
                     amount,
-                });
+                );
             }
         }
         if let (Some(share), Some(current)) = (self.max_change, d.current_limit) {
@@ -251,24 +268,32 @@ impl LimitPolicy {
             let least = mul(current, Decimal::ONE - share)?.max(Decimal::ZERO);
             if amount > most {
                 amount = most;
-                steps.push(LimitStep {
-                    reason: format!(
-                        "raised by at most {} % of the current limit {} in one review",
-                        (share * Decimal::ONE_HUNDRED).normalize(),
-                        money(current)
-                    ),
+                note(
+                    &mut steps,
+                    explain,
+                    || {
+                        format!(
+                            "raised by at most {} % of the current limit {} in one review",
+                            (share * Decimal::ONE_HUNDRED).normalize(),
+                            money(current)
+                        )
+                    },
                     amount,
-                });
+                );
             } else if amount < least {
                 amount = least;
-                steps.push(LimitStep {
-                    reason: format!(
-                        "lowered by at most {} % of the current limit {} in one review",
-                        (share * Decimal::ONE_HUNDRED).normalize(),
-                        money(current)
-                    ),
+                note(
+                    &mut steps,
+                    explain,
+                    || {
+                        format!(
+                            "lowered by at most {} % of the current limit {} in one review",
+                            (share * Decimal::ONE_HUNDRED).normalize(),
+                            money(current)
+                        )
+                    },
                     amount,
-                });
+                );
             }
         }
         let type_name = d.debtor_type.as_deref().unwrap_or("default");
@@ -278,17 +303,21 @@ impl LimitPolicy {
         };
         if amount < bounds.floor {
             amount = bounds.floor;
-            steps.push(LimitStep {
-                reason: format!("raised to the floor for {shown} debtors"),
+            note(
+                &mut steps,
+                explain,
+                || format!("raised to the floor for {shown} debtors"),
                 amount,
-            });
+            );
         }
         if amount > bounds.cap {
             amount = bounds.cap;
-            steps.push(LimitStep {
-                reason: format!("lowered to the cap for {shown} debtors"),
+            note(
+                &mut steps,
+                explain,
+                || format!("lowered to the cap for {shown} debtors"),
                 amount,
-            });
+            );
         }
         let rounded = mul(
             amount
@@ -299,10 +328,12 @@ impl LimitPolicy {
         )?;
         if rounded != amount && rounded >= bounds.floor {
             amount = rounded;
-            steps.push(LimitStep {
-                reason: format!("rounded down to a multiple of {}", money(self.rounding)),
+            note(
+                &mut steps,
+                explain,
+                || format!("rounded down to a multiple of {}", money(self.rounding)),
                 amount,
-            });
+            );
         }
         // A limit is money: whole cents (the steps keep their exact amounts).
         let limit = amount
@@ -313,6 +344,21 @@ impl LimitPolicy {
             exposure_above_limit: d.exposure > limit,
             steps,
         })
+    }
+}
+
+/// Adds a step, put into words, when the recommendation is explained.
+fn note(
+    steps: &mut Vec<LimitStep>,
+    explain: bool,
+    reason: impl FnOnce() -> String,
+    amount: Decimal,
+) {
+    if explain {
+        steps.push(LimitStep {
+            reason: reason(),
+            amount,
+        });
     }
 }
 

@@ -506,9 +506,14 @@ impl ModelStage {
                 continue;
             }
             let class = champion.artifact.classes.labels()[risk.class].clone();
-            let limit = limits
-                .inputs(i, risk.class, &class)
-                .and_then(|inputs| Ok(self.config.limit_policy.recommend(&inputs)?));
+            // The limit of every debtor scored; its steps in words only for those published.
+            let inputs = limits.inputs(i, risk.class, &class);
+            let policy = &self.config.limit_policy;
+            let limit = inputs
+                .as_ref()
+                .ok()
+                .and_then(|d| policy.limit(d).ok())
+                .map(|l| l.limit);
             let challenger = shadow.as_ref().and_then(|(c, x)| {
                 let r = c.artifact.score_row(x[i].as_ref()?);
                 r.probability.is_finite().then(|| ShadowScore {
@@ -521,7 +526,7 @@ impl ModelStage {
                 model_version: champion.version.clone(),
                 probability_late: risk.probability,
                 risk_class: class,
-                recommended_limit: limit.as_ref().ok().map(|l| l.limit),
+                recommended_limit: limit,
                 challenger,
             };
             let debtor_id = ids.value(i);
@@ -530,7 +535,7 @@ impl ModelStage {
             }
             let drivers = models::explain_top(&champion.artifact, row, self.config.explain_top)
                 .summary(self.config.explain_top);
-            let limit_text = match &limit {
+            let limit_text = match inputs.and_then(|d| Ok(policy.recommend(&d)?)) {
                 Ok(l) => format!(
                     "limit: {}",
                     l.steps

@@ -190,4 +190,40 @@ proptest! {
         prop_assert!(r.limit >= bounds.floor && r.limit <= bounds.cap, "{:?}", r);
         prop_assert_eq!(r.steps.last().map(|s| s.amount), Some(r.limit));
     }
+
+    #[test]
+    fn the_limit_without_words_is_the_recommended_one(
+        class in 0_usize..5,
+        monthly in 0_i64..10_000_000,
+        exposure in 0_i64..5_000_000,
+        current in proptest::option::of(0_i64..5_000_000),
+        rating in prop::sample::select(vec!["AAA", "BB", "D", "none"]),
+        kind in prop::sample::select(vec!["top_customer", "business", "consumer", "government", "other"]),
+    ) {
+        let policy = LimitPolicy::builtin().expect("policy");
+        let d = LimitInputs {
+            risk_class: class,
+            risk_class_name: "X".into(),
+            monthly_invoicing: Decimal::new(monthly, 2),
+            exposure: Decimal::new(exposure, 0),
+            current_limit: current.map(|c| Decimal::new(c, 0)),
+            bureau_rating: Some(rating.to_owned()),
+            debtor_type: Some(kind.to_owned()),
+        };
+        let explained = policy.recommend(&d).expect("in range");
+        let plain = policy.limit(&d).expect("in range");
+        prop_assert_eq!(plain.limit, explained.limit);
+        prop_assert_eq!(plain.exposure_above_limit, explained.exposure_above_limit);
+        prop_assert!(plain.steps.is_empty());
+        prop_assert!(!explained.steps.is_empty());
+    }
+}
+
+#[test]
+fn a_limit_out_of_range_is_refused_with_or_without_words() {
+    let policy = LimitPolicy::builtin().expect("policy");
+    let mut huge = inputs(0, "1000", None, "AAA", "business");
+    huge.monthly_invoicing = Decimal::MAX;
+    assert!(policy.recommend(&huge).is_err());
+    assert!(policy.limit(&huge).is_err());
 }
