@@ -167,49 +167,50 @@ fn a_bad_policy_is_refused_with_file_line_and_field() {
     );
 }
 
+/// Any debtor the built-in policy may see: every class, rating and type, with or without
+/// a limit in force.
+fn any_inputs() -> impl Strategy<Value = LimitInputs> {
+    (
+        0_usize..5,
+        0_i64..10_000_000,
+        0_i64..5_000_000,
+        proptest::option::of(0_i64..5_000_000),
+        prop::sample::select(vec!["AAA", "BB", "D", "none"]),
+        prop::sample::select(vec![
+            "top_customer",
+            "business",
+            "consumer",
+            "government",
+            "other",
+        ]),
+    )
+        .prop_map(
+            |(class, monthly, exposure, current, rating, kind)| LimitInputs {
+                risk_class: class,
+                risk_class_name: "X".into(),
+                monthly_invoicing: Decimal::new(monthly, 2),
+                exposure: Decimal::new(exposure, 0),
+                current_limit: current.map(|c| Decimal::new(c, 0)),
+                bureau_rating: Some(rating.to_owned()),
+                debtor_type: Some(kind.to_owned()),
+            },
+        )
+}
+
 proptest! {
     #[test]
-    fn the_limit_stays_within_floor_and_cap(
-        class in 0_usize..5,
-        monthly in 0_i64..10_000_000,
-        current in proptest::option::of(0_i64..5_000_000),
-        rating in prop::sample::select(vec!["AAA", "BB", "D", "none"]),
-        kind in prop::sample::select(vec!["top_customer", "business", "consumer", "government", "other"]),
-    ) {
+    fn the_limit_stays_within_floor_and_cap(d in any_inputs()) {
         let policy = LimitPolicy::builtin().expect("policy");
-        let r = policy.recommend(&LimitInputs {
-            risk_class: class,
-            risk_class_name: "X".into(),
-            monthly_invoicing: Decimal::new(monthly, 2),
-            exposure: Decimal::ZERO,
-            current_limit: current.map(|c| Decimal::new(c, 0)),
-            bureau_rating: Some(rating.to_owned()),
-            debtor_type: Some(kind.to_owned()),
-        }).expect("in range");
+        let r = policy.recommend(&d).expect("in range");
+        let kind = d.debtor_type.as_deref().unwrap_or("default");
         let bounds = policy.debtor_type.get(kind).copied().unwrap_or(policy.debtor_type["default"]);
         prop_assert!(r.limit >= bounds.floor && r.limit <= bounds.cap, "{:?}", r);
         prop_assert_eq!(r.steps.last().map(|s| s.amount), Some(r.limit));
     }
 
     #[test]
-    fn the_limit_without_words_is_the_recommended_one(
-        class in 0_usize..5,
-        monthly in 0_i64..10_000_000,
-        exposure in 0_i64..5_000_000,
-        current in proptest::option::of(0_i64..5_000_000),
-        rating in prop::sample::select(vec!["AAA", "BB", "D", "none"]),
-        kind in prop::sample::select(vec!["top_customer", "business", "consumer", "government", "other"]),
-    ) {
+    fn the_limit_without_words_is_the_recommended_one(d in any_inputs()) {
         let policy = LimitPolicy::builtin().expect("policy");
-        let d = LimitInputs {
-            risk_class: class,
-            risk_class_name: "X".into(),
-            monthly_invoicing: Decimal::new(monthly, 2),
-            exposure: Decimal::new(exposure, 0),
-            current_limit: current.map(|c| Decimal::new(c, 0)),
-            bureau_rating: Some(rating.to_owned()),
-            debtor_type: Some(kind.to_owned()),
-        };
         let explained = policy.recommend(&d).expect("in range");
         let plain = policy.limit(&d).expect("in range");
         prop_assert_eq!(plain.limit, explained.limit);
