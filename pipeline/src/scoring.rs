@@ -29,7 +29,9 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{
+    DataType, Decimal128Type, Field, Float64Type, Schema, SchemaRef,
+};
 use decisions::{ModelScore, Scored};
 use events::{ModelActivated, ModelRole, ShadowScore};
 use models::{LimitInputs, LimitPolicy, ModelArtifact};
@@ -685,7 +687,8 @@ fn reason_suffix(reason: &str) -> String {
     }
 }
 
-/// The columns of a batch the credit-limit policy reads, as text, cast once per batch.
+/// The columns of a batch the credit-limit policy reads: amounts as they are when
+/// decimal (money), else as text like the ratings and types, cast once per batch.
 pub struct LimitColumns {
     invoicing: Option<ArrayRef>,
     open_balance: Option<ArrayRef>,
@@ -705,10 +708,16 @@ impl LimitColumns {
                 .column_by_name(name)
                 .and_then(|c| cast(c, &DataType::Utf8).ok())
         };
+        let amounts = |name: &str| match batch.column_by_name(name) {
+            Some(c) if matches!(c.data_type(), DataType::Decimal128(_, s) if *s >= 0) => {
+                Some(c.clone())
+            }
+            _ => text(name),
+        };
         LimitColumns {
-            invoicing: text(invoicing_column),
-            open_balance: text("open_balance"),
-            credit_limit: text("credit_limit"),
+            invoicing: amounts(invoicing_column),
+            open_balance: amounts("open_balance"),
+            credit_limit: amounts("credit_limit"),
             bureau_rating: text("bureau_rating"),
             debtor_type: text("debtor_type"),
             invoicing_column: invoicing_column.to_owned(),
@@ -746,8 +755,21 @@ fn text(column: Option<&ArrayRef>, row: usize) -> Option<String> {
     c.is_valid(row).then(|| c.value(row).to_owned())
 }
 
+/// An amount of a decimal column, or of a text column holding a number; `None` when
+/// missing or beyond [`Decimal`]'s range.
 fn amount(column: Option<&ArrayRef>, row: usize) -> Option<Decimal> {
-    text(column, row).and_then(|v| v.parse().ok())
+    let c = column?;
+    match c.data_type() {
+        DataType::Decimal128(_, scale) if *scale >= 0 => {
+            let values = c.as_primitive::<Decimal128Type>();
+            let scale = u32::try_from(*scale).ok()?;
+            values
+                .is_valid(row)
+                .then(|| Decimal::try_from_i128_with_scale(values.value(row), scale).ok())
+                .flatten()
+        }
+        _ => text(column, row).and_then(|v| v.parse().ok()),
+    }
 }
 
 /// The features batch with the [`AMOUNT_COLUMN`] a debtor is scored with: its average
@@ -855,6 +877,45 @@ mod tests {
             let rest: Vec<u32> = [4, 8, 15, 16, 23].into_iter().skip(n).collect();
             assert_eq!(s.into_iter().collect::<Vec<_>>(), rest, "n = {n}");
         }
+    }
+
+    #[test]
+    fn limit_amounts_read_from_decimals_equal_those_read_as_text() {
+        use datafusion::arrow::array::{Decimal128Array, StringArray};
+        let money = Decimal128Array::from(vec![Some(1_234_500), None, Some(-7), Some(0)])
+            .with_precision_and_scale(38, 2)
+            .expect("a decimal type");
+        let text = StringArray::from(vec![Some("12345.00"), None, Some("-0.07"), Some("0.00")]);
+        let floats = Float64Array::from(vec![Some(12345.0), None, Some(-0.07), Some(0.0)]);
+        let schema = Schema::new(vec![
+            Field::new("invoiced", money.data_type().clone(), true),
+            Field::new("open_balance", DataType::Utf8, true),
+            Field::new("credit_limit", DataType::Float64, true),
+        ]);
+        let batch = RecordBatch::try_new(
+            Arc::new(schema),
+            vec![Arc::new(money), Arc::new(text), Arc::new(floats)],
+        )
+        .expect("a batch");
+        let columns = LimitColumns::new(&batch, "invoiced", 1);
+        for row in 0..4 {
+            let decimal = amount(columns.invoicing.as_ref(), row);
+            let parsed = amount(columns.open_balance.as_ref(), row);
+            assert_eq!(decimal, parsed, "row {row}");
+            // The same text, scale included, as the cast to text gave.
+            assert_eq!(
+                decimal.map(|d| d.to_string()),
+                parsed.map(|d| d.to_string())
+            );
+            assert_eq!(
+                amount(columns.credit_limit.as_ref(), row).is_some(),
+                parsed.is_some()
+            );
+        }
+        assert_eq!(
+            amount(columns.invoicing.as_ref(), 0),
+            Some(Decimal::new(1_234_500, 2))
+        );
     }
 
     #[test]
