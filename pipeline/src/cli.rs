@@ -174,8 +174,9 @@ pub struct WorkerArgs {
     #[arg(long, default_value_t = 1000)]
     pub score_every: u64,
     /// Score at most this many debtors at a score point (a model activation scores
-    /// everyone): those with new facts first; the others at the next score points, which
-    /// come every tenth of --score-every events while any wait.
+    /// everyone): those with new facts first, each kind in turn; the others at the next
+    /// score points, which come every tenth of --score-every events while any wait. At
+    /// least a tenth of --score-every.
     #[arg(long, default_value_t = crate::scoring::DEFAULT_MAX_DEBTORS)]
     pub score_max_debtors: usize,
     /// Credit-limit policy (TOML); the built-in one by default. Refused at start when it

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{
-    DataType, Decimal128Type, Field, Float64Type, Schema, SchemaRef,
+    DataType, Decimal128Type, DecimalType, Field, Float64Type, Schema, SchemaRef,
 };
 use decisions::{ModelScore, Scored};
 use events::{ModelActivated, ModelRole, ShadowScore};
@@ -65,10 +65,11 @@ pub struct ScoringConfig {
     /// A score point every this many events (also at clock ticks and activations).
     pub every_events: u64,
     /// Most debtors a score point scores (an activation scores everyone): debtors with
-    /// new facts first, then those whose windows only slid, each in slot order; the
-    /// others wait for the next score points, which come every `every_events / 10`
-    /// events while any wait. Keeps the stage loop's pauses short when a window's
-    /// period turns and thousands of debtors change at once.
+    /// new facts first, then those whose windows only slid, each kind in turn from where
+    /// the last score point stopped; the others wait for the next score points, which
+    /// come every `every_events / 10` events while any wait (so at least that many).
+    /// Keeps the stage loop's pauses short when a window's period turns and thousands of
+    /// debtors change at once.
     pub max_debtors: usize,
     /// The credit-limit policy.
     pub limit_policy: LimitPolicy,
@@ -107,6 +108,18 @@ impl ScoringConfig {
             return Err(PipelineError::InvalidOption {
                 name: "score max debtors",
                 reason: "must be between 1 and 10000000 debtors".into(),
+            });
+        }
+        // While debtors wait, a score point every tenth of `every_events`: it must score
+        // at least as many debtors as events come in between, or news alone could fill
+        // every score point and the others wait for ever.
+        if (self.max_debtors as u64).saturating_mul(CATCH_UP_DIVISOR) < self.every_events {
+            return Err(PipelineError::InvalidOption {
+                name: "score max debtors",
+                reason: format!(
+                    "must be at least a tenth of score every ({} events)",
+                    self.every_events
+                ),
             });
         }
         if self.invoicing_months == 0 || self.invoicing_months > 120 {
@@ -175,6 +188,11 @@ pub struct ModelStage {
     /// between must not move the next score point, or a replay would score elsewhere.
     #[serde(default)]
     catching_up: bool,
+    /// Where the next score point starts taking debtors with news, and debtors whose
+    /// windows only slid (slots, taken in turn from there, wrapping around), so that no
+    /// waiting debtor is passed over for ever.
+    #[serde(default)]
+    cursors: (u32, u32),
     /// Debtor scorings that failed (rows the model could not read, such as an infinite
     /// feature value), and the last reason.
     #[serde(default)]
@@ -350,7 +368,11 @@ impl ModelStage {
             self.catching_up = false;
             return (0..n as u32).collect();
         }
-        let taken = take_waiting(&mut self.pending, &mut self.slid, self.config.max_debtors);
+        let taken = take_waiting(
+            (&mut self.pending, &mut self.slid),
+            &mut self.cursors,
+            self.config.max_debtors,
+        );
         self.catching_up = self.waiting() > 0;
         taken
     }
@@ -627,32 +649,40 @@ fn note_waiting(
     }
 }
 
-/// Takes at most `max` of the debtors waiting, those with news first, each kind in slot
-/// order; returned in slot order.
+/// Takes at most `max` of the debtors waiting (with news, with windows that slid only),
+/// those with news first, each kind in turn from its cursor (which moves past the last
+/// taken); returned in slot order.
 fn take_waiting(
-    pending: &mut BTreeSet<u32>,
-    slid_only: &mut BTreeSet<u32>,
+    (pending, slid_only): (&mut BTreeSet<u32>, &mut BTreeSet<u32>),
+    cursors: &mut (u32, u32),
     max: usize,
 ) -> Vec<u32> {
-    let mut taken = take_first(pending, max);
-    let mut slid = take_first(slid_only, max - taken.len());
-    if !slid.is_empty() {
-        taken.append(&mut slid);
-        taken.sort_unstable();
-    }
+    let mut taken = take_from(pending, &mut cursors.0, max);
+    let mut slid = take_from(slid_only, &mut cursors.1, max - taken.len());
+    taken.append(&mut slid);
+    taken.sort_unstable();
     taken
 }
 
-/// Removes and returns the first `n` slots of `set` (all of them when it holds no more).
-fn take_first(set: &mut BTreeSet<u32>, n: usize) -> Vec<u32> {
+/// Removes and returns at most `n` slots of `set`: from `cursor` up, then from the
+/// lowest (all of them when it holds no more); the cursor moves past the last taken.
+fn take_from(set: &mut BTreeSet<u32>, cursor: &mut u32, n: usize) -> Vec<u32> {
     if set.len() <= n {
         return std::mem::take(set).into_iter().collect();
     }
-    let Some(&cut) = set.iter().nth(n) else {
-        return Vec::new();
-    };
-    let rest = set.split_off(&cut);
-    std::mem::replace(set, rest).into_iter().collect()
+    let taken: Vec<u32> = set
+        .range(*cursor..)
+        .chain(set.range(..*cursor))
+        .take(n)
+        .copied()
+        .collect();
+    for slot in &taken {
+        set.remove(slot);
+    }
+    if let Some(&last) = taken.last() {
+        *cursor = last.wrapping_add(1);
+    }
+    taken
 }
 
 /// Adds the rows of `x` to the drift counts (laid out for `profiles` on first use).
@@ -756,17 +786,25 @@ fn text(column: Option<&ArrayRef>, row: usize) -> Option<String> {
 }
 
 /// An amount of a decimal column, or of a text column holding a number; `None` when
-/// missing or beyond [`Decimal`]'s range.
+/// missing or not a number [`Decimal`] can hold. A decimal [`Decimal`] cannot take as
+/// it is (more than 28 places, or more digits) is read from its text, as a text column.
 fn amount(column: Option<&ArrayRef>, row: usize) -> Option<Decimal> {
     let c = column?;
     match c.data_type() {
-        DataType::Decimal128(_, scale) if *scale >= 0 => {
+        DataType::Decimal128(precision, scale) if *scale >= 0 => {
             let values = c.as_primitive::<Decimal128Type>();
-            let scale = u32::try_from(*scale).ok()?;
-            values
-                .is_valid(row)
-                .then(|| Decimal::try_from_i128_with_scale(values.value(row), scale).ok())
-                .flatten()
+            if !values.is_valid(row) {
+                return None;
+            }
+            let value = values.value(row);
+            u32::try_from(*scale)
+                .ok()
+                .and_then(|s| Decimal::try_from_i128_with_scale(value, s).ok())
+                .or_else(|| {
+                    Decimal128Type::format_decimal(value, *precision, *scale)
+                        .parse()
+                        .ok()
+                })
         }
         _ => text(column, row).and_then(|v| v.parse().ok()),
     }
@@ -860,22 +898,66 @@ mod tests {
         assert_eq!(pending, set(&[1, 3, 5, 7]));
         assert_eq!(slid, set(&[2, 9]));
 
-        assert_eq!(take_waiting(&mut pending, &mut slid, 3), vec![1, 3, 5]);
-        assert_eq!(take_waiting(&mut pending, &mut slid, 2), vec![2, 7]);
-        assert_eq!(take_waiting(&mut pending, &mut slid, 5), vec![9]);
+        let mut cursors = (0, 0);
+        let mut take = |pending: &mut BTreeSet<u32>, slid: &mut BTreeSet<u32>, max| {
+            take_waiting((pending, slid), &mut cursors, max)
+        };
+        assert_eq!(take(&mut pending, &mut slid, 3), vec![1, 3, 5]);
+        assert_eq!(take(&mut pending, &mut slid, 2), vec![2, 7]);
+        assert_eq!(take(&mut pending, &mut slid, 5), vec![9]);
         assert!(pending.is_empty() && slid.is_empty());
-        assert!(take_waiting(&mut pending, &mut slid, 5).is_empty());
+        assert!(take(&mut pending, &mut slid, 5).is_empty());
     }
 
     #[test]
-    fn take_first_splits_a_set_at_any_size() {
-        for n in 0..7 {
-            let mut s = set(&[4, 8, 15, 16, 23]);
-            let taken = take_first(&mut s, n);
-            let expected: Vec<u32> = [4, 8, 15, 16, 23].into_iter().take(n).collect();
-            assert_eq!(taken, expected, "n = {n}");
-            let rest: Vec<u32> = [4, 8, 15, 16, 23].into_iter().skip(n).collect();
-            assert_eq!(s.into_iter().collect::<Vec<_>>(), rest, "n = {n}");
+    fn debtors_are_taken_in_turn_so_that_none_waits_for_ever() {
+        // Debtor 1 has news again before every score point; 2..=9 wait with news.
+        let (mut pending, mut slid) = (set(&[1, 2, 3, 4, 5, 6, 7, 8, 9]), set(&[10, 11]));
+        let mut cursors = (0, 0);
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let taken = take_waiting((&mut pending, &mut slid), &mut cursors, 3);
+            seen.push(taken);
+            pending.insert(1);
+        }
+        assert_eq!(seen, vec![vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 9]]);
+        // Round again: 1 (news), then the slid ones in turn.
+        assert_eq!(
+            take_waiting((&mut pending, &mut slid), &mut cursors, 2),
+            vec![1, 10]
+        );
+        assert_eq!(
+            take_waiting((&mut pending, &mut slid), &mut cursors, 2),
+            vec![11]
+        );
+    }
+
+    #[test]
+    fn take_from_wraps_around_at_any_size_and_cursor() {
+        let all = [4, 8, 15, 16, 23];
+        for start in [0, 8, 9, 23, 24] {
+            for n in 0..7 {
+                let mut s = set(&all);
+                let mut cursor = start;
+                let taken = take_from(&mut s, &mut cursor, n);
+                let mut expected: Vec<u32> = all
+                    .iter()
+                    .filter(|&&x| x >= start)
+                    .chain(all.iter().filter(|&&x| x < start))
+                    .take(n)
+                    .copied()
+                    .collect();
+                if n >= all.len() {
+                    expected.sort_unstable();
+                }
+                assert_eq!(taken, expected, "start {start}, n = {n}");
+                let rest: Vec<u32> = all.into_iter().filter(|x| !taken.contains(x)).collect();
+                assert_eq!(
+                    s.into_iter().collect::<Vec<_>>(),
+                    rest,
+                    "start {start}, n = {n}"
+                );
+            }
         }
     }
 
@@ -916,18 +998,33 @@ mod tests {
             amount(columns.invoicing.as_ref(), 0),
             Some(Decimal::new(1_234_500, 2))
         );
+        // More places than Decimal holds: read from the text, as a text column would be.
+        let fine = Decimal128Array::from(vec![Some(12_345_678_900_000_000_000_000_000_000_000)])
+            .with_precision_and_scale(38, 30)
+            .expect("a decimal type");
+        let as_text = cast(&fine, &DataType::Utf8).expect("text");
+        let expected: Option<Decimal> = super::text(Some(&as_text), 0).and_then(|t| t.parse().ok());
+        assert!(expected.is_some());
+        let fine: ArrayRef = Arc::new(fine);
+        assert_eq!(amount(Some(&fine), 0), expected);
     }
 
     #[test]
     fn a_score_point_of_no_debtors_or_too_many_is_refused() {
-        for max_debtors in [0, 10_000_001] {
+        for (max_debtors, every_events) in [(0, 1000), (10_000_001, 1000), (99, 1000)] {
             let config = ScoringConfig {
                 max_debtors,
+                every_events,
                 ..ScoringConfig::default()
             };
             let err = config.check().expect_err("refused").to_string();
             assert!(err.contains("score max debtors"), "{err}");
         }
+        let tenth = ScoringConfig {
+            max_debtors: 100,
+            ..ScoringConfig::default()
+        };
+        assert!(tenth.check().is_ok());
         assert!(ScoringConfig::default().check().is_ok());
     }
 }

@@ -555,10 +555,10 @@ impl Worker {
                         self.metrics
                             .models_scored_debtors
                             .inc_by(processed.scored as u64);
-                        self.metrics
-                            .models_debtors_waiting
-                            .set(self.stages.models().waiting() as i64);
                     }
+                    self.metrics
+                        .models_debtors_waiting
+                        .set(self.stages.models().waiting() as i64);
                     if let InputEvent::ModelActivated(_) = &event.event {
                         observe_activation(&self.metrics, &processed.outputs);
                         observe_models(&self.metrics, &self.stages);
