@@ -21,6 +21,19 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::index::HashIndex;
 
+/// Records `key` in the journal `changed`, when journaling.
+fn mark_in<K, Q>(changed: &mut Option<HashSet<K, RandomState>>, key: &Q)
+where
+    K: Eq + Hash + Borrow<Q>,
+    Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+{
+    if let Some(changed) = changed
+        && !changed.contains(key)
+    {
+        changed.insert(key.to_owned());
+    }
+}
+
 /// A [`HashIndex`] with an optional journal of the keys changed since it was last taken.
 #[derive(Clone, Debug)]
 pub(crate) struct JournaledIndex<K, V> {
@@ -69,11 +82,7 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        if let Some(changed) = &mut self.changed
-            && !changed.contains(key)
-        {
-            changed.insert(key.to_owned());
-        }
+        mark_in(&mut self.changed, key);
     }
 
     /// Inserts or replaces an entry.
@@ -86,9 +95,7 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
     pub(crate) fn insert_if_absent(&mut self, key: K, value: impl FnOnce() -> V) {
         // One probe: the entry, not a lookup and then an insert.
         if let Entry::Vacant(slot) = self.map.entry(key) {
-            if let Some(changed) = &mut self.changed {
-                changed.insert(slot.key().clone());
-            }
+            mark_in(&mut self.changed, slot.key());
             slot.insert(value());
         }
     }
