@@ -73,6 +73,28 @@ impl OpenItem {
     }
 }
 
+/// An item of `amount` in EUR, open for all of it, issued and due on 2026-01-31 (tests).
+#[cfg(test)]
+pub(crate) fn open_item(number: &str, debtor: &str, amount: Decimal) -> OpenItem {
+    let day = NaiveDate::from_ymd_opt(2026, 1, 31).expect("a date");
+    OpenItem {
+        invoice_number: number.into(),
+        debtor_id: debtor.into(),
+        amount,
+        currency: Currency::EUR,
+        issue_date: day,
+        due_date: day,
+        payment_reference: None,
+        open_amount: amount,
+        paid_amount: Decimal::ZERO,
+        credited_amount: Decimal::ZERO,
+        written_off_amount: Decimal::ZERO,
+        overdue: false,
+        disputes: BTreeSet::new(),
+        settled_on: None,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -80,23 +102,7 @@ mod tests {
 
     #[test]
     fn defaults_are_left_out_when_written_and_read_back_either_way() {
-        let day = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
-        let item = OpenItem {
-            invoice_number: "INV-1".into(),
-            debtor_id: "D1".into(),
-            amount: Decimal::new(10000, 2),
-            currency: Currency::EUR,
-            issue_date: day,
-            due_date: day,
-            payment_reference: None,
-            open_amount: Decimal::new(10000, 2),
-            paid_amount: Decimal::ZERO,
-            credited_amount: Decimal::ZERO,
-            written_off_amount: Decimal::ZERO,
-            overdue: false,
-            disputes: BTreeSet::new(),
-            settled_on: None,
-        };
+        let item = open_item("INV-1", "D1", Decimal::new(10000, 2));
         let written = serde_json::to_string(&item).unwrap();
         for left_out in [
             "payment_reference",

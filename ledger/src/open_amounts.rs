@@ -199,28 +199,14 @@ impl OpenAmountIndex {
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};
 
-    use chrono::NaiveDate;
-
     use super::*;
 
     fn item(n: usize, amount: i64) -> OpenItem {
-        let day = NaiveDate::from_ymd_opt(2026, 1, 31).unwrap();
-        OpenItem {
-            invoice_number: format!("INV-{n}"),
-            debtor_id: format!("D{:02}", n % 13),
-            amount: Decimal::new(amount, 2),
-            currency: Currency::EUR,
-            issue_date: day,
-            due_date: day,
-            payment_reference: None,
-            open_amount: Decimal::new(amount, 2),
-            paid_amount: Decimal::ZERO,
-            credited_amount: Decimal::ZERO,
-            written_off_amount: Decimal::ZERO,
-            overdue: false,
-            disputes: BTreeSet::new(),
-            settled_on: None,
-        }
+        crate::items::open_item(
+            &format!("INV-{n}"),
+            &format!("D{:02}", n % 13),
+            Decimal::new(amount, 2),
+        )
     }
 
     /// The debtors a lookup should find: every open item at that open amount.
