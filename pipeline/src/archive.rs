@@ -166,9 +166,16 @@ fn check_archive_dir(dir: &Path) -> Result<(), PipelineError> {
     )))
 }
 
-/// Number of events of `kind` in an archive, from its `kind`
-/// column alone (repeats around a crash counted twice).
-pub async fn count_kind(dir: &Path, kind: events::EventKind) -> Result<u64, PipelineError> {
+/// Number of events of each of `kinds` in an archive (in that order), from its `kind`
+/// column alone, in one scan (repeats around a crash counted twice).
+pub async fn count_kinds(
+    dir: &Path,
+    kinds: &[events::EventKind],
+) -> Result<Vec<u64>, PipelineError> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::compute::cast;
+    use datafusion::arrow::datatypes::Int64Type;
+    use datafusion::functions_aggregate::expr_fn::count;
     use datafusion::prelude::{ParquetReadOptions, SessionContext, col, lit};
 
     check_archive_dir(dir)?;
@@ -178,16 +185,33 @@ pub async fn count_kind(dir: &Path, kind: events::EventKind) -> Result<u64, Pipe
     let df_err = |e: datafusion::error::DataFusionError| {
         PipelineError::InvalidInput(format!("counting the archive's events: {e}"))
     };
-    let count = ctx
+    let names: Vec<_> = kinds.iter().map(|k| lit(k.as_str())).collect();
+    let batches = ctx
         .read_parquet(dir.to_string_lossy().into_owned(), options)
         .await
         .map_err(df_err)?
-        .filter(col("kind").eq(lit(kind.as_str())))
+        .filter(col("kind").in_list(names, false))
         .map_err(df_err)?
-        .count()
+        .aggregate(vec![col("kind")], vec![count(lit(1)).alias("n")])
+        .map_err(df_err)?
+        .collect()
         .await
         .map_err(df_err)?;
-    Ok(count as u64)
+    let mut counts = vec![0; kinds.len()];
+    for batch in &batches {
+        // Read back as text whichever string type the reader chose.
+        let names = cast(batch.column(0), &DataType::Utf8).map_err(|e| {
+            PipelineError::InvalidInput(format!("counting the archive's events: {e}"))
+        })?;
+        let names = names.as_string::<i32>();
+        let ns = batch.column(1).as_primitive::<Int64Type>();
+        for row in 0..batch.num_rows() {
+            if let Some(at) = kinds.iter().position(|k| k.as_str() == names.value(row)) {
+                counts[at] = u64::try_from(ns.value(row)).unwrap_or(0);
+            }
+        }
+    }
+    Ok(counts)
 }
 
 /// Reads an archive in log order: each event's stream sequence and its bytes as

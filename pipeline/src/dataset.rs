@@ -89,12 +89,18 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     let (mut replay, features) = builder.into_halves();
     // The ledger's item tables sized once: growing them through millions of items moves
     // every item at each doubling (a tenth of the ledger thread's time).
-    let count = async |kind| -> Result<usize, PipelineError> {
-        let n = crate::archive::count_kind(&args.archive, kind).await?;
-        Ok(usize::try_from(n).unwrap_or(0))
+    let kinds = [
+        events::EventKind::InvoiceIssued,
+        events::EventKind::PaymentReceived,
+    ];
+    let counts = crate::archive::count_kinds(&args.archive, &kinds).await?;
+    let count = |i: usize| {
+        counts
+            .get(i)
+            .map_or(0, |&n| usize::try_from(n).unwrap_or(0))
     };
-    replay.reserve_invoices(count(events::EventKind::InvoiceIssued).await?);
-    replay.reserve_payments(count(events::EventKind::PaymentReceived).await?);
+    replay.reserve_invoices(count(0));
+    replay.reserve_payments(count(1));
     // `None` ends the log: a channel closed without it means the reading failed.
     let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Option<Vec<Envelope>>>(QUEUE);
     let (replayed_tx, replayed_rx) = std::sync::mpsc::sync_channel::<ToFeatures>(QUEUE);

@@ -189,6 +189,30 @@ async fn the_archive_reads_in_log_order_across_overlapping_files_and_repeats_onc
     for ((_, bytes), e) in read.iter().zip(&events) {
         assert_eq!(bytes, &e.to_json());
     }
+
+    // Counted by kind in one scan, the repeats (6–8) twice, a kind not there as 0.
+    use events::EventKind;
+    let kinds = [
+        events[0].event.kind(),
+        events[11].event.kind(),
+        EventKind::ModelActivated,
+    ];
+    let archived: Vec<&events::Envelope> =
+        events.iter().take(8).chain(events.iter().skip(5)).collect();
+    let expected: Vec<u64> = kinds
+        .iter()
+        .map(|k| archived.iter().filter(|e| e.event.kind() == *k).count() as u64)
+        .collect();
+    assert!(
+        expected[0] > 0 && expected[1] > 0 && expected[2] == 0,
+        "{expected:?}"
+    );
+    assert_eq!(
+        pipeline::archive::count_kinds(dir.path(), &kinds)
+            .await
+            .unwrap(),
+        expected
+    );
 }
 
 #[test]
