@@ -356,17 +356,13 @@ impl ModelStage {
     /// [`ScoringConfig::max_debtors`] of those waiting, the ones with new facts first.
     pub(crate) fn take_pending(&mut self, all: Option<usize>) -> Vec<u32> {
         self.since = 0;
-        if self.champion.is_none() {
+        if self.champion.is_none() || all.is_some() {
+            // Nobody to score without a model; everyone at an activation.
             self.pending.clear();
             self.slid.clear();
             self.catching_up = false;
-            return Vec::new();
-        }
-        if let Some(n) = all {
-            self.pending.clear();
-            self.slid.clear();
-            self.catching_up = false;
-            return (0..n as u32).collect();
+            let everyone = self.champion.as_ref().and(all).unwrap_or(0);
+            return (0..everyone as u32).collect();
         }
         let taken = take_waiting(
             (&mut self.pending, &mut self.slid),
