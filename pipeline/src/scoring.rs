@@ -7,10 +7,11 @@
 //! the checkpoint), at each clock tick, and at each model activation (which re-scores
 //! every debtor). At a score point the feature micro-batch is flushed and the debtors
 //! whose features changed since their last score are scored, at most `max_debtors` of
-//! them: those with new facts first, then those whose windows only slid. The others wait
-//! (in the checkpoint too) for the next score points, which come every tenth of
-//! `every_events` while any wait, so that a window's period turning over thousands of
-//! debtors at once is scored in slices instead of one long pause. The wall-clock flushes
+//! them: those with new facts first, then those an activation has still to re-score, then
+//! those whose windows only slid. The others wait (in the checkpoint too) for the next
+//! score points, which come every tenth of `every_events` while any wait, so that a
+//! window's period turning over thousands of debtors at once, or an activation over a
+//! million, is scored in slices instead of one long pause. The wall-clock flushes
 //! of the micro-batch in between move work earlier but change no feature (streaming over
 //! any split gives the same features), hence no score.
 //!
@@ -64,12 +65,13 @@ pub const AMOUNT_COLUMN: &str = "amount";
 pub struct ScoringConfig {
     /// A score point every this many events (also at clock ticks and activations).
     pub every_events: u64,
-    /// Most debtors a score point scores (an activation scores everyone): debtors with
-    /// new facts first, then those whose windows only slid, each kind in turn from where
-    /// the last score point stopped; the others wait for the next score points, which
-    /// come every `every_events / 10` events while any wait (so at least that many).
-    /// Keeps the stage loop's pauses short when a window's period turns and thousands of
-    /// debtors change at once.
+    /// Most debtors a score point scores: debtors with new facts first, then those a
+    /// model activation has still to re-score (an activation re-scores everyone), then
+    /// those whose windows only slid, each kind in turn from where the last score point
+    /// stopped; the others wait for the next score points, which come every
+    /// `every_events / 10` events while any wait (so at least that many). Keeps the stage
+    /// loop's pauses short when a window's period turns and thousands of debtors change
+    /// at once, or when a model is activated over a million debtors.
     pub max_debtors: usize,
     /// The credit-limit policy.
     pub limit_policy: LimitPolicy,
@@ -193,6 +195,11 @@ pub struct ModelStage {
     /// waiting debtor is passed over for ever.
     #[serde(default)]
     cursors: (u32, u32),
+    /// The debtors the last activation has still to re-score (taken after those with
+    /// news, before those whose windows only slid). Debtors in it are in neither
+    /// `pending` nor `slid`: they are scored as they are when their turn comes.
+    #[serde(default)]
+    sweep: Option<Sweep>,
     /// Debtor scorings that failed (rows the model could not read, such as an infinite
     /// feature value), and the last reason.
     #[serde(default)]
@@ -214,6 +221,47 @@ pub struct ModelStage {
     offered: BTreeMap<String, Result<LoadedModel, String>>,
     #[serde(skip)]
     config: ScoringConfig,
+}
+
+/// An activation's re-scoring of every debtor, in slices: slots `next..end` are still to
+/// be scored, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Sweep {
+    next: u32,
+    end: u32,
+}
+
+impl Sweep {
+    /// Every debtor of `slots` slots; `None` when there are none.
+    fn of(slots: usize) -> Option<Sweep> {
+        let end = u32::try_from(slots).unwrap_or(u32::MAX);
+        (end > 0).then_some(Sweep { next: 0, end })
+    }
+
+    fn contains(self, slot: u32) -> bool {
+        (self.next..self.end).contains(&slot)
+    }
+
+    fn len(self) -> usize {
+        (self.end - self.next) as usize
+    }
+
+    /// Takes the next `n` slots at most; `None` once none are left.
+    fn take(sweep: &mut Option<Sweep>, n: usize) -> Vec<u32> {
+        let Some(s) = sweep else {
+            return Vec::new();
+        };
+        let upto = s
+            .next
+            .saturating_add(u32::try_from(n).unwrap_or(u32::MAX))
+            .min(s.end);
+        let taken = (s.next..upto).collect();
+        s.next = upto;
+        if s.next == s.end {
+            *sweep = None;
+        }
+        taken
+    }
 }
 
 /// Invoice rows captured at issue for drift, evaluated at the next score point.
@@ -286,7 +334,7 @@ impl ModelStage {
     /// by windows sliding.
     pub(crate) fn note_changed(&mut self, changed: &[u32], slid: &[u32]) {
         if self.champion.is_some() {
-            note_waiting(&mut self.pending, &mut self.slid, changed, slid);
+            note_waiting(&mut self.pending, &mut self.slid, self.sweep, changed, slid);
         }
     }
 
@@ -348,24 +396,32 @@ impl ModelStage {
 
     /// Debtors waiting for a score.
     pub fn waiting(&self) -> usize {
-        self.pending.len() + self.slid.len()
+        self.pending.len() + self.slid.len() + self.sweep.map_or(0, Sweep::len)
     }
 
     /// Takes the debtors to score at a score point, in slot order, and starts counting
-    /// again: all `slots` when `all` (an activation), else at most
-    /// [`ScoringConfig::max_debtors`] of those waiting, the ones with new facts first.
-    pub(crate) fn take_pending(&mut self, all: Option<usize>) -> Vec<u32> {
+    /// again: at most [`ScoringConfig::max_debtors`] of those waiting, the ones with new
+    /// facts first. `activated` (an activation, with the number of slots) puts every
+    /// debtor in the queue first: all are re-scored, in slices like any others.
+    pub(crate) fn take_pending(&mut self, activated: Option<usize>) -> Vec<u32> {
         self.since = 0;
-        if self.champion.is_none() || all.is_some() {
-            // Nobody to score without a model; everyone at an activation.
+        if self.champion.is_none() {
+            // Nobody to score without a model.
             self.pending.clear();
             self.slid.clear();
+            self.sweep = None;
             self.catching_up = false;
-            let everyone = self.champion.as_ref().and(all).unwrap_or(0);
-            return (0..everyone as u32).collect();
+            return Vec::new();
+        }
+        if let Some(slots) = activated {
+            // Everyone is in the sweep, scored as they are when their turn comes.
+            self.pending.clear();
+            self.slid.clear();
+            self.sweep = Sweep::of(slots);
         }
         let taken = take_waiting(
             (&mut self.pending, &mut self.slid),
+            &mut self.sweep,
             &mut self.cursors,
             self.config.max_debtors,
         );
@@ -626,14 +682,19 @@ impl ModelStage {
 
 /// Adds debtors whose features changed (`changed`, of which `slid` only by windows
 /// sliding; both sorted) to those waiting for a score: with news (`pending`) or with
-/// windows that slid only (`slid_only`, unless news of theirs wait already).
+/// windows that slid only (`slid_only`, unless news of theirs wait already). Those an
+/// activation's `sweep` has still to re-score wait there.
 fn note_waiting(
     pending: &mut BTreeSet<u32>,
     slid_only: &mut BTreeSet<u32>,
+    sweep: Option<Sweep>,
     changed: &[u32],
     slid: &[u32],
 ) {
     for &slot in changed {
+        if sweep.is_some_and(|s| s.contains(slot)) {
+            continue;
+        }
         if slid.binary_search(&slot).is_ok() {
             if !pending.contains(&slot) {
                 slid_only.insert(slot);
@@ -645,15 +706,19 @@ fn note_waiting(
     }
 }
 
-/// Takes at most `max` of the debtors waiting (with news, with windows that slid only),
-/// those with news first, each kind in turn from its cursor (which moves past the last
+/// Takes at most `max` of the debtors waiting: with news, then those an activation's
+/// `sweep` has still to re-score (lowest first), then those whose windows only slid; the
+/// first and the last kind each in turn from its cursor (which moves past the last
 /// taken); returned in slot order.
 fn take_waiting(
     (pending, slid_only): (&mut BTreeSet<u32>, &mut BTreeSet<u32>),
+    sweep: &mut Option<Sweep>,
     cursors: &mut (u32, u32),
     max: usize,
 ) -> Vec<u32> {
     let mut taken = take_from(pending, &mut cursors.0, max);
+    let mut swept = Sweep::take(sweep, max - taken.len());
+    taken.append(&mut swept);
     let mut slid = take_from(slid_only, &mut cursors.1, max - taken.len());
     taken.append(&mut slid);
     taken.sort_unstable();
@@ -884,19 +949,25 @@ mod tests {
     fn debtors_with_news_are_taken_before_those_whose_windows_only_slid() {
         let (mut pending, mut slid) = (BTreeSet::new(), BTreeSet::new());
         // 1 and 7 have news; 2, 3 and 9 only slid; 5 slid and has news.
-        note_waiting(&mut pending, &mut slid, &[1, 2, 3, 5, 7, 9], &[2, 3, 9]);
-        note_waiting(&mut pending, &mut slid, &[5], &[5]);
-        note_waiting(&mut pending, &mut slid, &[5], &[]);
+        note_waiting(
+            &mut pending,
+            &mut slid,
+            None,
+            &[1, 2, 3, 5, 7, 9],
+            &[2, 3, 9],
+        );
+        note_waiting(&mut pending, &mut slid, None, &[5], &[5]);
+        note_waiting(&mut pending, &mut slid, None, &[5], &[]);
         assert_eq!(pending, set(&[1, 5, 7]));
         assert_eq!(slid, set(&[2, 3, 9]));
         // News for 3 moves it ahead; a slide of 1, which has news, changes nothing.
-        note_waiting(&mut pending, &mut slid, &[1, 3], &[1]);
+        note_waiting(&mut pending, &mut slid, None, &[1, 3], &[1]);
         assert_eq!(pending, set(&[1, 3, 5, 7]));
         assert_eq!(slid, set(&[2, 9]));
 
         let mut cursors = (0, 0);
         let mut take = |pending: &mut BTreeSet<u32>, slid: &mut BTreeSet<u32>, max| {
-            take_waiting((pending, slid), &mut cursors, max)
+            take_waiting((pending, slid), &mut None, &mut cursors, max)
         };
         assert_eq!(take(&mut pending, &mut slid, 3), vec![1, 3, 5]);
         assert_eq!(take(&mut pending, &mut slid, 2), vec![2, 7]);
@@ -912,20 +983,46 @@ mod tests {
         let mut cursors = (0, 0);
         let mut seen = Vec::new();
         for _ in 0..3 {
-            let taken = take_waiting((&mut pending, &mut slid), &mut cursors, 3);
+            let taken = take_waiting((&mut pending, &mut slid), &mut None, &mut cursors, 3);
             seen.push(taken);
             pending.insert(1);
         }
         assert_eq!(seen, vec![vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 9]]);
         // Round again: 1 (news), then the slid ones in turn.
         assert_eq!(
-            take_waiting((&mut pending, &mut slid), &mut cursors, 2),
+            take_waiting((&mut pending, &mut slid), &mut None, &mut cursors, 2),
             vec![1, 10]
         );
         assert_eq!(
-            take_waiting((&mut pending, &mut slid), &mut cursors, 2),
+            take_waiting((&mut pending, &mut slid), &mut None, &mut cursors, 2),
             vec![11]
         );
+    }
+
+    #[test]
+    fn an_activation_re_scores_everyone_in_slices_after_the_news() {
+        // An activation over 10 debtors: everyone is in the sweep, nobody else waits.
+        let (mut pending, mut slid) = (BTreeSet::new(), BTreeSet::new());
+        let mut sweep = Sweep::of(10);
+        let mut cursors = (0, 0);
+        let mut take = |pending: &mut BTreeSet<u32>, slid: &mut BTreeSet<u32>, sweep: &mut _| {
+            take_waiting((pending, slid), sweep, &mut cursors, 4)
+        };
+        assert_eq!(take(&mut pending, &mut slid, &mut sweep), vec![0, 1, 2, 3]);
+        // News of 1 (swept already) wait in `pending`, of 6 (not yet) in the sweep;
+        // 12, a debtor the sweep does not cover, slid.
+        note_waiting(&mut pending, &mut slid, sweep, &[1, 6, 12], &[12]);
+        assert_eq!((pending.clone(), slid.clone()), (set(&[1]), set(&[12])));
+        assert_eq!(sweep.map(Sweep::len), Some(6));
+        // News first, then the sweep, then the slid.
+        assert_eq!(take(&mut pending, &mut slid, &mut sweep), vec![1, 4, 5, 6]);
+        assert_eq!(take(&mut pending, &mut slid, &mut sweep), vec![7, 8, 9, 12]);
+        assert_eq!(sweep, None);
+        assert!(pending.is_empty() && slid.is_empty());
+        // Once the sweep is over, news of 6 wait as any other.
+        note_waiting(&mut pending, &mut slid, sweep, &[6], &[]);
+        assert_eq!(pending, set(&[6]));
+        assert_eq!(Sweep::of(0), None);
     }
 
     #[test]

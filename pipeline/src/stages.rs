@@ -286,7 +286,8 @@ impl Stages {
 
     /// A score point caused by `cause`: flushes the feature micro-batch, scores the
     /// debtors whose features changed since their last score (at most the configured
-    /// number, see [`scoring::ScoringConfig::max_debtors`]; every debtor when `all`) and
+    /// number, see [`scoring::ScoringConfig::max_debtors`]; when `all`, an activation,
+    /// every debtor is queued to be re-scored first, in slices like any others) and
     /// adds the score updates worth publishing to `outputs`. Returns the flush's report
     /// and how many debtors were scored.
     fn score_point(

@@ -1,6 +1,7 @@
 //! Times the simulator, the JSON codec and the stages (ledger → decisions) in-process on a
 //! simulated portfolio, without a model and with one activated first (scoring at score
-//! points, every 1000 events and at each clock tick), and writing and reading the state
+//! points, every 1000 events and at each clock tick), then the pause of the score point of
+//! the model activated again over every debtor, and writing and reading the state
 //! at the end as a checkpoint: whole (a base, written off the stage loop when deltas are
 //! folded) and as the delta of the last 20,000 events (two seconds at 10k events/s: the
 //! copy is the stage loop's pause, the encoding is done by the writing task).
@@ -141,6 +142,26 @@ fn main() {
             stages.models().waiting()
         );
     }
+    // The model activated again with every debtor known: the pause of its own score point
+    // (the others follow at the next ones).
+    let again = Envelope {
+        event_id: "bench-activation-again".into(),
+        event_time: decoded
+            .last()
+            .map_or(activation.event_time, |e| e.event_time),
+        ..activation.clone()
+    };
+    let loaded = pipeline::scoring::LoadedModel::from_bytes(&version, &stored).expect("loads");
+    stages.offer_model(&version, Ok(loaded));
+    let started = Instant::now();
+    let processed = stages.process_with_effects(&again).expect("activation");
+    println!(
+        "activation over {} debtors: its score point {:.1} ms for {} debtors, {} waiting for the next ones",
+        stages.features().slots().len(),
+        started.elapsed().as_secs_f64() * 1e3,
+        processed.scored,
+        stages.models().waiting()
+    );
     println!(
         "portfolio: {debtors} debtors, {months} months, {} events, {:.0} bytes/event on the wire, {outputs} outputs",
         events.len(),

@@ -463,7 +463,10 @@ fn same_outputs_whatever_the_flushes(config: ScoringConfig) {
         if i % 7 == 3 {
             stages.flush_features().unwrap();
         }
-        if i == events.len() / 2 {
+        // Just after the activation (its re-scoring under way when capped), and half-way;
+        // flushed first, as the worker does before a checkpoint.
+        if i == at + 2 || i == events.len() / 2 {
+            stages.flush_features().unwrap();
             let json = serde_json::to_vec(&stages).unwrap();
             stages = serde_json::from_slice(&json).unwrap();
             stages.configure_scoring(config.clone()).unwrap();
@@ -575,6 +578,69 @@ fn a_score_point_scores_at_most_its_share_and_the_others_follow_at_the_next_ones
         assert_eq!(scored, waiting.saturating_sub(8 * i).min(8), "tick {i}");
     }
     assert_eq!(stages.models().waiting(), 0);
+}
+
+#[test]
+fn an_activation_over_more_debtors_than_a_score_point_takes_re_scores_them_in_slices() {
+    let mut events = portfolio(120, 6, 21);
+    let at = events.len() / 3;
+    let activate = activation("sweep-1", &events[at - 1], ModelRole::Champion, "v1", None);
+    events.insert(at, activate);
+    let mut stages = Stages::default();
+    stages
+        .configure_scoring(ScoringConfig {
+            every_events: 50,
+            max_debtors: 8,
+            ..ScoringConfig::default()
+        })
+        .unwrap();
+    let mut known = 0;
+    // Debtor → the event at which the model first scored it.
+    let mut first = std::collections::BTreeMap::new();
+    for (i, e) in events.iter().enumerate() {
+        if i == at {
+            stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+            known = stages.features().slots().len();
+        }
+        let processed = stages.process_with_effects(e).unwrap();
+        assert!(
+            processed.scored <= 8,
+            "{} scored at event {i}",
+            processed.scored
+        );
+        if i == at {
+            assert_eq!(processed.scored, 8, "the activation's own score point");
+            assert_eq!(
+                stages.models().waiting(),
+                known - 8,
+                "the rest wait their turn"
+            );
+        }
+        for s in scored(&processed.outputs) {
+            if s.id.starts_with("model_score:") {
+                first.entry(s.debtor).or_insert(i);
+            }
+        }
+    }
+    assert!(known > 50, "{known} debtors");
+    assert!(
+        first.len() >= known,
+        "{} of {known} debtors scored",
+        first.len()
+    );
+    // Score points come every 5 events while debtors wait, so the debtors known at the
+    // activation get their first score within a few hundred events, not at the next 50th.
+    let slices = first.values().filter(|&&i| i > at).count();
+    assert!(
+        slices >= known - 8,
+        "{slices} first scores after the activation's point"
+    );
+    let last = first.values().copied().max().unwrap();
+    assert!(
+        last - at < 40 * known.div_ceil(8),
+        "the sweep ended {} events later",
+        last - at
+    );
 }
 
 #[test]

@@ -435,8 +435,8 @@ async fn people_list_and_close_tasks_and_set_limits_through_the_api_and_the_log(
 }
 
 /// One event with more outputs than the publish acks the connection lets wait (a model
-/// activated over thousands of debtors scores each): the worker awaits acks as it goes
-/// instead of waiting for itself.
+/// activated over thousands of debtors, with score points as large as that, scores each):
+/// the worker awaits acks as it goes instead of waiting for itself.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_event_with_thousands_of_outputs_does_not_stall_the_worker() {
     let nats = Nats::start().await;
@@ -457,7 +457,9 @@ async fn an_event_with_thousands_of_outputs_does_not_stall_the_worker() {
     let id = activation.event_id.clone();
     log.push(activation);
     let last = nats.publish(&log).await;
-    let (worker, _) = nats.start_worker(nats.worker_config()).await;
+    let mut config = nats.worker_config();
+    config.scoring.max_debtors = 10_000;
+    let (worker, _) = nats.start_worker(config).await;
     let mut worker = worker;
     worker
         .wait_for(PATIENCE, |s| s.checkpointed_sequence >= last)
