@@ -18,6 +18,16 @@ use std::path::Path;
 use pipeline::archive::Archive;
 use simulator::{SimConfig, Simulator};
 
+/// An experiment's setting from the environment (`SCORE_MAX_DEBTORS=500`, say): `None`
+/// when unset; a value that does not parse stops the harness, naming it.
+pub fn env_setting<T: std::str::FromStr>(name: &str) -> Option<T> {
+    let value = std::env::var(name).ok()?;
+    Some(value.parse().unwrap_or_else(|_| {
+        eprintln!("error: {name}={value} is not a valid value");
+        std::process::exit(2)
+    }))
+}
+
 /// Simulates `debtors` over `months` (the simulator's defaults otherwise) and writes every
 /// event to a Parquet archive in `dir`, as the worker does; returns the number of events.
 pub fn archive_simulation(dir: &Path, debtors: u32, months: u32) -> u64 {

@@ -115,23 +115,14 @@ fn config(subjects: &Subjects) -> WorkerConfig {
     };
     // Experiments: CHECKPOINT_EVERY=<events> and CHECKPOINT_SECONDS=<s> override the
     // worker's defaults (20,000 events / 2 s).
-    if let Some(n) = std::env::var("CHECKPOINT_EVERY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(n) = benches::env_setting("CHECKPOINT_EVERY") {
         c.checkpoint_every = n;
     }
-    if let Some(s) = std::env::var("CHECKPOINT_SECONDS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(s) = benches::env_setting("CHECKPOINT_SECONDS") {
         c.checkpoint_interval = Duration::from_secs(s);
     }
     // SCORE_MAX_DEBTORS=<n>: debtors a score point scores at most (default 1,000).
-    if let Some(n) = std::env::var("SCORE_MAX_DEBTORS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(n) = benches::env_setting("SCORE_MAX_DEBTORS") {
         c.scoring.max_debtors = n;
     }
     c

@@ -95,10 +95,7 @@ fn main() {
     };
     let mut stages = Stages::default();
     // SCORE_MAX_DEBTORS=<n>: debtors a score point scores at most (default 1,000).
-    if let Some(n) = std::env::var("SCORE_MAX_DEBTORS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-    {
+    if let Some(n) = benches::env_setting("SCORE_MAX_DEBTORS") {
         stages
             .configure_scoring(pipeline::scoring::ScoringConfig {
                 max_debtors: n,
