@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::account::DebtorAccount;
 use crate::config::LedgerConfig;
@@ -33,10 +33,54 @@ pub struct LedgerDelta {
     /// Everything but the history, in full.
     core: LedgerCore,
     /// History entries inserted or changed (the tables never lose one), as they are now.
-    items: BTreeMap<String, Shared<OpenItem>>,
-    by_reference: BTreeMap<String, String>,
-    by_number: BTreeMap<String, String>,
-    payments: BTreeMap<String, Shared<PaymentRecord>>,
+    items: Changes<String, Shared<OpenItem>>,
+    by_reference: Changes<String, String>,
+    by_number: Changes<String, String>,
+    payments: Changes<String, Shared<PaymentRecord>>,
+}
+
+/// History entries of a delta, in the order the journal gave them: ordered by key only
+/// when written (a map in key order, as a sorted map would be), which the task writing
+/// the checkpoint does, not the stage loop that takes the delta.
+#[derive(Clone, Debug)]
+struct Changes<K, V>(Vec<(K, V)>);
+
+impl<K, V> Changes<K, V> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Equal when they hold the same entries, in whatever order.
+impl<K: Ord, V: PartialEq> PartialEq for Changes<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.sorted() == other.sorted()
+    }
+}
+
+impl<K: Ord, V> Changes<K, V> {
+    fn sorted(&self) -> Vec<(&K, &V)> {
+        let mut sorted: Vec<(&K, &V)> = self.0.iter().map(|(k, v)| (k, v)).collect();
+        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        sorted
+    }
+}
+
+impl<K: Ord + Serialize, V: Serialize> Serialize for Changes<K, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.sorted())
+    }
+}
+
+impl<'de, K, V> Deserialize<'de> for Changes<K, V>
+where
+    K: Ord + Deserialize<'de>,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<K, V>::deserialize(deserializer)?;
+        Ok(Changes(map.into_iter().collect()))
+    }
 }
 
 /// The serialised ledger without its history tables: every field of [`LedgerImage`] but
@@ -94,10 +138,10 @@ impl Ledger {
                 totals: self.totals.clone(),
                 kpi_history: self.kpi_history.clone(),
             },
-            items: self.items.take_changes().into_iter().collect(),
-            by_reference: self.by_reference.take_changes().into_iter().collect(),
-            by_number: self.by_number.take_changes().into_iter().collect(),
-            payments: self.payments.take_changes().into_iter().collect(),
+            items: Changes(self.items.take_changes()),
+            by_reference: Changes(self.by_reference.take_changes()),
+            by_number: Changes(self.by_number.take_changes()),
+            payments: Changes(self.payments.take_changes()),
         }
     }
 }
@@ -110,10 +154,10 @@ impl LedgerImage {
     pub fn apply_deltas(&mut self, deltas: impl IntoIterator<Item = LedgerDelta>) {
         let mut last = None;
         for delta in deltas {
-            self.items.upsert(delta.items);
-            self.by_reference.upsert(delta.by_reference);
-            self.by_number.upsert(delta.by_number);
-            self.payments.upsert(delta.payments);
+            self.items.upsert(delta.items.0);
+            self.by_reference.upsert(delta.by_reference.0);
+            self.by_number.upsert(delta.by_number.0);
+            self.payments.upsert(delta.payments.0);
             last = Some(delta.core);
         }
         let Some(core) = last else {
@@ -143,5 +187,32 @@ impl LedgerImage {
         self.promise_index = promise_index;
         self.totals = totals;
         self.kpi_history = kpi_history;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_entries_are_written_in_key_order_whatever_order_they_were_taken_in() {
+        let entries = [("INV-3", "c"), ("INV-1", "a"), ("INV-2", "b")];
+        let changes = |order: &[usize]| {
+            Changes(
+                order
+                    .iter()
+                    .map(|&i| (entries[i].0.to_owned(), entries[i].1.to_owned()))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let (one, other) = (changes(&[0, 1, 2]), changes(&[2, 0, 1]));
+        let json = serde_json::to_string(&one).unwrap();
+        assert_eq!(json, r#"{"INV-1":"a","INV-2":"b","INV-3":"c"}"#);
+        assert_eq!(serde_json::to_string(&other).unwrap(), json);
+        assert_eq!(one, other);
+        assert_ne!(one, changes(&[0, 1]));
+        let read: Changes<String, String> = serde_json::from_str(&json).unwrap();
+        assert_eq!(read, one);
     }
 }
