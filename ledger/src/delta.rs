@@ -90,7 +90,7 @@ where
 struct LedgerCore {
     config: LedgerConfig,
     clock: Option<DateTime<Utc>>,
-    accounts: HashIndex<String, DebtorAccount>,
+    accounts: HashIndex<String, Shared<DebtorAccount>>,
     ibans: IbanDirectory,
     reversals: BTreeSet<String>,
     credit_notes: BTreeSet<String>,

@@ -315,7 +315,7 @@ impl Ledger {
         for excess in self
             .accounts
             .values()
-            .filter_map(crate::exposure::excess_over_limit)
+            .filter_map(|a| crate::exposure::excess_over_limit(a))
         {
             debtors_above_limit += 1;
             exposure_above_limit += excess;

@@ -36,7 +36,7 @@ use crate::totals::LedgerTotals;
 pub struct Ledger {
     pub(crate) config: LedgerConfig,
     pub(crate) clock: Option<DateTime<Utc>>,
-    pub(crate) accounts: HashIndex<String, DebtorAccount>,
+    pub(crate) accounts: HashIndex<String, Shared<DebtorAccount>>,
     /// Every item, open or settled, by invoice number (one lookup, whoever the debtor).
     /// This and the other journaled tables are the ledger's history: see `delta`.
     pub(crate) items: JournaledIndex<String, Shared<OpenItem>>,
@@ -219,7 +219,7 @@ impl Ledger {
     /// A debtor's account: master data, balances, open items' due-date index (the items:
     /// [`Ledger::open_items`]).
     pub fn debtor(&self, debtor_id: &str) -> Option<&DebtorAccount> {
-        self.accounts.get(debtor_id)
+        self.accounts.get(debtor_id).map(|a| &**a)
     }
 
     /// Number of debtor accounts.
@@ -230,7 +230,7 @@ impl Ledger {
     /// Every account, in debtor id order (sorts the accounts: for reports and tests, not
     /// for a hot path).
     pub fn debtors(&self) -> impl Iterator<Item = &DebtorAccount> {
-        self.accounts.sorted().into_iter().map(|(_, a)| a)
+        self.accounts.sorted().into_iter().map(|(_, a)| &**a)
     }
 
     /// An item (open or settled) by invoice number.
@@ -284,7 +284,7 @@ impl Ledger {
         let account = self
             .accounts
             .entry(debtor_id.to_owned())
-            .or_insert_with(|| DebtorAccount::new(debtor_id));
+            .or_insert_with(|| Shared::new(DebtorAccount::new(debtor_id)));
         if account.currency.is_none() {
             account.currency = currency;
         }
@@ -375,7 +375,7 @@ impl Ledger {
             self.open_amounts.issued(item);
         }
         self.kpi_index = KpiIndex::of(
-            self.accounts.values(),
+            self.accounts.values().map(|a| &**a),
             self.items.values().map(|i| &**i),
             &self.kpi_history,
         );
@@ -423,7 +423,7 @@ pub(crate) fn index_digits(index: &mut HashIndex<String, Vec<String>>, invoice_n
 struct LedgerState {
     config: LedgerConfig,
     clock: Option<DateTime<Utc>>,
-    accounts: HashIndex<String, DebtorAccount>,
+    accounts: HashIndex<String, Shared<DebtorAccount>>,
     /// Absent from checkpoints written when accounts held their items (moved here).
     #[serde(default)]
     items: JournaledIndex<String, Shared<OpenItem>>,
@@ -452,7 +452,7 @@ struct LedgerState {
 pub struct LedgerImage {
     pub(crate) config: LedgerConfig,
     pub(crate) clock: Option<DateTime<Utc>>,
-    pub(crate) accounts: HashIndex<String, DebtorAccount>,
+    pub(crate) accounts: HashIndex<String, Shared<DebtorAccount>>,
     pub(crate) items: JournaledIndex<String, Shared<OpenItem>>,
     pub(crate) by_reference: JournaledIndex<String, String>,
     pub(crate) by_number: JournaledIndex<String, String>,
