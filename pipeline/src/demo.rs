@@ -39,6 +39,9 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
         }
     };
     let (_client, js) = crate::broker::connect(&args.nats.options(url.clone())).await?;
+    // The worker's checkpoints on a connection of their own, as `run` does.
+    let (_checkpoint_client, checkpoint_js) =
+        crate::broker::connect(&args.nats.options(url.clone())).await?;
     crate::broker::ensure_streams(&js, &subjects).await?;
 
     let registry = Registry::new();
@@ -87,7 +90,8 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
         )
     };
 
-    let mut handle = worker::start(js.clone(), config, metrics.clone()).await?;
+    let mut handle =
+        worker::start_with_checkpoints(js.clone(), checkpoint_js, config, metrics.clone()).await?;
 
     // The simulator publishes in a task of its own, like any producer.
     let bad = !args.no_bad_events;

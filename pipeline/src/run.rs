@@ -21,7 +21,11 @@ pub async fn run(args: RunArgs) -> Result<(), PipelineError> {
             reason: "`run` needs a NATS server; `demo` starts its own".into(),
         })?;
     let mut config = args.worker.config(args.nats.subjects())?;
-    let (_client, js) = crate::broker::connect(&args.nats.options(url)).await?;
+    let options = args.nats.options(url);
+    let (_client, js) = crate::broker::connect(&options).await?;
+    // Checkpoints (tens of megabytes each) on a connection of their own, so that they do
+    // not queue ahead of the events and outputs.
+    let (_checkpoint_client, checkpoint_js) = crate::broker::connect(&options).await?;
     let board = Arc::new(crate::task_api::TaskBoard::default());
     config.task_board = Some(board.clone());
     let api = crate::task_api::TaskApi {
@@ -43,7 +47,13 @@ pub async fn run(args: RunArgs) -> Result<(), PipelineError> {
     // checkpoint after a backoff; anything else stops the command.
     let mut backoff = Duration::from_secs(1);
     loop {
-        let mut handle = match worker::start(js.clone(), config.clone(), metrics.clone()).await {
+        let started = worker::start_with_checkpoints(
+            js.clone(),
+            checkpoint_js.clone(),
+            config.clone(),
+            metrics.clone(),
+        );
+        let mut handle = match started.await {
             Ok(h) => h,
             Err(e) if e.class() == ErrorClass::Transient => {
                 eprintln!("worker could not start ({e}); retrying in {backoff:?}");

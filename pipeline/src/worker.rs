@@ -241,15 +241,31 @@ fn checkpoint_forced(events: u64, elapsed: Duration, config: &WorkerConfig) -> b
 }
 
 /// Starts a worker: loads its checkpoint, positions its consumer after it, and runs the
-/// stage loop in a task.
+/// stage loop in a task. Checkpoints go through `js` too: see [`start_with_checkpoints`]
+/// to keep them off the connection that carries the events and the outputs.
 pub async fn start(
     js: jetstream::Context,
     config: WorkerConfig,
     metrics: Arc<PipelineMetrics>,
 ) -> Result<WorkerHandle, PipelineError> {
+    start_with_checkpoints(js.clone(), js, config, metrics).await
+}
+
+/// Starts a worker as [`start`] does, reading and writing its checkpoints through
+/// `checkpoint_js` (a connection of their own). A checkpoint is tens of megabytes, and
+/// folding deltas rewrites a base of a hundred or more: on the connection that fetches
+/// the events and publishes the outputs they would queue ahead of both for as long as
+/// they take to send.
+pub async fn start_with_checkpoints(
+    js: jetstream::Context,
+    checkpoint_js: jetstream::Context,
+    config: WorkerConfig,
+    metrics: Arc<PipelineMetrics>,
+) -> Result<WorkerHandle, PipelineError> {
     config.check()?;
     broker::ensure_streams(&js, &config.subjects).await?;
-    let checkpoints = CheckpointStore::open(&js, config.subjects.prefix(), &config.name).await?;
+    let checkpoints =
+        CheckpointStore::open(&checkpoint_js, config.subjects.prefix(), &config.name).await?;
     let (mut stages, sequence, chain) = match checkpoints.load().await? {
         Some((c, chain)) => (c.stages, c.sequence, chain),
         None => (Stages::default(), 0, Chain::default()),

@@ -18,7 +18,9 @@
 //! Peak memory is the process's high-water mark (`VmHWM`): the harness holds the
 //! portfolio's events too, so it bounds the pipeline's from above.
 //!
-//! `FAST_ONLY=1` leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score
+//! The worker has two connections of its own (events and outputs; checkpoints), the
+//! harness a third (`ONE_CONNECTION=1`: one connection for all, to compare). `FAST_ONLY=1`
+//! leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score
 //! points at `n` debtors instead of the default 1,000 (`CHECKPOINT_EVERY` and
 //! `CHECKPOINT_SECONDS` change when checkpoints come).
 //!
@@ -241,6 +243,23 @@ async fn main() {
     })
     .await
     .expect("connects");
+    // The worker has connections of its own, as a separate process would: one for the
+    // events and outputs, one for its checkpoints. `ONE_CONNECTION=1` puts the worker and
+    // the harness on one connection (as before 2026-12-03), to compare.
+    let worker_connections = if std::env::var_os("ONE_CONNECTION").is_some() {
+        (js.clone(), js.clone())
+    } else {
+        let connect = async || {
+            broker::connect(&NatsOptions {
+                url: server.url(),
+                ..Default::default()
+            })
+            .await
+            .expect("connects")
+        };
+        let ((_, work), (_, checkpoints)) = (connect().await, connect().await);
+        (work, checkpoints)
+    };
 
     // 1. and 2.: the same stream, consumed raw and by the pipeline.
     let subjects = Subjects::new("e2e", 1);
@@ -275,7 +294,17 @@ async fn main() {
         [true, false]
     };
     pipeline_runs(
-        &js, &client, &subjects, order[0], n, last, raw_rate, rate, &events, &model,
+        &js,
+        &client,
+        &worker_connections,
+        &subjects,
+        order[0],
+        n,
+        last,
+        raw_rate,
+        rate,
+        &events,
+        &model,
     )
     .await;
     let subjects = Subjects::new("e2e-second", 1);
@@ -287,7 +316,17 @@ async fn main() {
     }
     let last = publish_all(&js, &subjects, &events).await;
     pipeline_runs(
-        &js, &client, &subjects, order[1], n, last, raw_rate, rate, &events, &model,
+        &js,
+        &client,
+        &worker_connections,
+        &subjects,
+        order[1],
+        n,
+        last,
+        raw_rate,
+        rate,
+        &events,
+        &model,
     )
     .await;
     drop(server);
@@ -298,6 +337,7 @@ async fn main() {
 async fn pipeline_runs(
     js: &jetstream::Context,
     client: &async_nats::Client,
+    (worker_js, checkpoint_js): &(jetstream::Context, jetstream::Context),
     subjects: &Subjects,
     deltas: bool,
     n: u64,
@@ -322,9 +362,14 @@ async fn pipeline_runs(
     let registry = prometheus::Registry::new();
     let metrics = Arc::new(PipelineMetrics::new(&registry).expect("metrics"));
     let t = Instant::now();
-    let mut handle = worker::start(js.clone(), config(subjects), metrics.clone())
-        .await
-        .expect("worker");
+    let mut handle = worker::start_with_checkpoints(
+        worker_js.clone(),
+        checkpoint_js.clone(),
+        config(subjects),
+        metrics.clone(),
+    )
+    .await
+    .expect("worker");
     wait_processed(&mut handle, last, &metrics).await;
     let full = t.elapsed();
     handle.stop().await.expect("stops");
@@ -366,9 +411,14 @@ async fn pipeline_runs(
         }
     });
     let metrics = Arc::new(PipelineMetrics::new(&prometheus::Registry::new()).expect("metrics"));
-    let mut handle = worker::start(js.clone(), config(&subjects), metrics.clone())
-        .await
-        .expect("worker");
+    let mut handle = worker::start_with_checkpoints(
+        worker_js.clone(),
+        checkpoint_js.clone(),
+        config(&subjects),
+        metrics.clone(),
+    )
+    .await
+    .expect("worker");
     let mut paced: Vec<Envelope> = events.iter().take((rate * 30) as usize).cloned().collect();
     if let Some(model) = &model {
         eprintln!("  publishing the model for the paced run");
