@@ -60,9 +60,7 @@ impl<K: Ord, V: PartialEq> PartialEq for Changes<K, V> {
 
 impl<K: Ord, V> Changes<K, V> {
     fn sorted(&self) -> Vec<(&K, &V)> {
-        let mut sorted: Vec<(&K, &V)> = self.0.iter().map(|(k, v)| (k, v)).collect();
-        sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        sorted
+        crate::index::in_key_order(self.0.iter().map(|(k, v)| (k, v)))
     }
 }
 

@@ -52,10 +52,17 @@ impl<K, V> DerefMut for HashIndex<K, V> {
 impl<K: Ord, V> HashIndex<K, V> {
     /// The entries in key order.
     pub(crate) fn sorted(&self) -> Vec<(&K, &V)> {
-        let mut entries: Vec<(&K, &V)> = self.0.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-        entries
+        in_key_order(self.0.iter())
     }
+}
+
+/// `entries` in key order (how the ledger's maps are written, whatever holds them).
+pub(crate) fn in_key_order<'a, K: Ord, V>(
+    entries: impl Iterator<Item = (&'a K, &'a V)>,
+) -> Vec<(&'a K, &'a V)> {
+    let mut entries: Vec<(&K, &V)> = entries.collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
 }
 
 impl<K: Ord + Serialize, V: Serialize> Serialize for HashIndex<K, V> {

@@ -531,12 +531,19 @@ fn run_capped(events: &[Envelope], max_debtors: usize) -> Capped {
     }
 }
 
-#[test]
-fn a_score_point_scores_at_most_its_share_and_the_others_follow_at_the_next_ones() {
+/// A portfolio of 120 debtors over 6 months with the model activated (as `id`) a third of
+/// the way through; the activation's place in the log.
+fn activated_a_third_through(id: &str) -> (Vec<Envelope>, usize) {
     let mut events = portfolio(120, 6, 21);
     let at = events.len() / 3;
-    let activate = activation("cap-1", &events[at - 1], ModelRole::Champion, "v1", None);
+    let activate = activation(id, &events[at - 1], ModelRole::Champion, "v1", None);
     events.insert(at, activate);
+    (events, at)
+}
+
+#[test]
+fn a_score_point_scores_at_most_its_share_and_the_others_follow_at_the_next_ones() {
+    let (events, _) = activated_a_third_through("cap-1");
 
     let whole = run_capped(&events, 10_000_000);
     let largest = whole.points.iter().copied().max().unwrap_or(0);
@@ -582,10 +589,7 @@ fn a_score_point_scores_at_most_its_share_and_the_others_follow_at_the_next_ones
 
 #[test]
 fn an_activation_over_more_debtors_than_a_score_point_takes_re_scores_them_in_slices() {
-    let mut events = portfolio(120, 6, 21);
-    let at = events.len() / 3;
-    let activate = activation("sweep-1", &events[at - 1], ModelRole::Champion, "v1", None);
-    events.insert(at, activate);
+    let (events, at) = activated_a_third_through("sweep-1");
     let mut stages = Stages::default();
     stages
         .configure_scoring(ScoringConfig {
