@@ -7,6 +7,7 @@ use pipeline::cli::{Cli, Command};
 use pipeline::{ErrorClass, PipelineError};
 
 fn main() -> ExitCode {
+    pipeline::tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),

@@ -17,6 +17,7 @@ use pipeline::dataset::DatasetArgs;
 const BUILD: &str = "--build";
 
 fn main() {
+    pipeline::tune_allocator();
     let mut args = std::env::args().skip(1);
     let first = args.next();
     if first.as_deref() == Some(BUILD) {
