@@ -33,6 +33,9 @@ pub const CHECKPOINT_SECONDS: &str = "creditstream_checkpoint_duration_seconds";
 pub const CHECKPOINT_BYTES: &str = "creditstream_checkpoint_size_bytes";
 /// Time the stage loop stops for a checkpoint: the copy of the state it writes.
 pub const CHECKPOINT_PAUSE_SECONDS: &str = "creditstream_checkpoint_pause_seconds";
+/// Time the stage loop waits at a checkpoint before its pause: for the outputs handed
+/// over to be stored, and for the checkpoint before it to be written.
+pub const CHECKPOINT_WAIT_SECONDS: &str = "creditstream_checkpoint_wait_seconds";
 /// Checkpoint chains folded into a new base.
 pub const CHECKPOINT_COMPACTIONS_TOTAL: &str = "creditstream_checkpoint_compactions_total";
 /// Size of the last base written (the full state the deltas follow).
@@ -128,6 +131,8 @@ pub struct PipelineMetrics {
     pub checkpoint_bytes: IntGauge,
     /// See [`CHECKPOINT_PAUSE_SECONDS`].
     pub checkpoint_pause_seconds: Histogram,
+    /// See [`CHECKPOINT_WAIT_SECONDS`].
+    pub checkpoint_wait_seconds: Histogram,
     /// See [`CHECKPOINT_COMPACTIONS_TOTAL`].
     pub checkpoint_compactions: IntCounter,
     /// See [`CHECKPOINT_BASE_BYTES`].
@@ -252,6 +257,13 @@ impl PipelineMetrics {
                 "Time the stage loop stops for a checkpoint (copying the state it writes).",
             )
             .buckets(prometheus::exponential_buckets(0.0005, 2.5, 10)?),
+        )?;
+        let checkpoint_wait_seconds = Histogram::with_opts(
+            HistogramOpts::new(
+                CHECKPOINT_WAIT_SECONDS,
+                "Time the stage loop waits at a checkpoint for the outputs to be stored and the checkpoint before it to be written.",
+            )
+            .buckets(prometheus::exponential_buckets(0.0005, 2.5, 12)?),
         )?;
         let checkpoint_compactions = IntCounter::new(
             CHECKPOINT_COMPACTIONS_TOTAL,
@@ -460,6 +472,7 @@ impl PipelineMetrics {
         registry.register(Box::new(checkpoint_seconds.clone()))?;
         registry.register(Box::new(checkpoint_bytes.clone()))?;
         registry.register(Box::new(checkpoint_pause_seconds.clone()))?;
+        registry.register(Box::new(checkpoint_wait_seconds.clone()))?;
         registry.register(Box::new(checkpoint_compactions.clone()))?;
         registry.register(Box::new(checkpoint_base_bytes.clone()))?;
         registry.register(Box::new(debtors.clone()))?;
@@ -493,6 +506,7 @@ impl PipelineMetrics {
             checkpoint_seconds,
             checkpoint_bytes,
             checkpoint_pause_seconds,
+            checkpoint_wait_seconds,
             checkpoint_compactions,
             checkpoint_base_bytes,
             debtors,

@@ -705,12 +705,16 @@ impl Worker {
             archive.write()?;
         }
         // No input is acked before its outputs are stored.
+        let waiting = Instant::now();
         self.outbox.stored().await?;
         let Some(last) = self.unacked.take() else {
             return Ok(None);
         };
         // Checkpoints are written in order: the one being written first.
         self.finish_writing().await?;
+        self.metrics
+            .checkpoint_wait_seconds
+            .observe(waiting.elapsed().as_secs_f64());
         let paused = Instant::now();
         let sequence = self.sequence;
         let mut writer = self

@@ -9,6 +9,7 @@
 //!    the worker runs; event-to-decision latency is from an event's publish to the arrival
 //!    of the first output it caused (subscribed on the output subjects), p50/p99/p99.9,
 //!    and a line per second: its slowest latency beside the worker's checkpoints, folds,
+//!    waits at checkpoints (for outputs to be stored, the previous checkpoint written),
 //!    pauses, time in score points and backlog, to tell what a slow second was.
 //!
 //! Every stage runs: a risk model trained on another simulated history (as the demo does)
@@ -529,6 +530,8 @@ struct Second {
     checkpoints: u64,
     folds: u64,
     pause_ms: f64,
+    /// Waiting at checkpoints before the pause (outputs stored, the previous written).
+    wait_ms: f64,
     score_point_ms: f64,
     /// Events published (at the pace) but not yet processed, at the end of the second.
     backlog: i64,
@@ -548,6 +551,7 @@ async fn sample_timeline(
             m.checkpoint_compactions.get(),
             m.checkpoint_pause_seconds.get_sample_sum(),
             m.models_score_point_seconds.get_sample_sum(),
+            m.checkpoint_wait_seconds.get_sample_sum(),
         )
     };
     let mut last = read(&metrics);
@@ -564,6 +568,7 @@ async fn sample_timeline(
             checkpoints: now.0 - last.0,
             folds: now.1 - last.1,
             pause_ms: (now.2 - last.2) * 1e3,
+            wait_ms: (now.4 - last.4) * 1e3,
             score_point_ms: (now.3 - last.3) * 1e3,
             backlog: published - processed,
         });
@@ -575,15 +580,17 @@ async fn sample_timeline(
 /// it beside what the worker did (to tell a checkpoint's pause, a fold, a score point and
 /// plain backlog apart).
 fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Second]) {
-    println!("  second  max latency  checkpoints  folds  pause  score points  backlog (events)");
+    println!(
+        "  second  max latency  checkpoints  folds  pause    wait  score points  backlog (events)"
+    );
     for (second, s) in timeline.iter().enumerate() {
         // Only the seconds events were published in.
         let Some(latency) = worst.get(&(second as u64)).copied() else {
             continue;
         };
         println!(
-            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:9.0} ms  {:8}",
-            s.checkpoints, s.folds, s.pause_ms, s.score_point_ms, s.backlog
+            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:4.0} ms  {:9.0} ms  {:8}",
+            s.checkpoints, s.folds, s.pause_ms, s.wait_ms, s.score_point_ms, s.backlog
         );
     }
 }

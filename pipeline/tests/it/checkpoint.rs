@@ -170,6 +170,7 @@ async fn a_worker_checkpointing_often_leaves_a_chain_equal_to_its_state() {
         "{checkpoints} checkpoints, {compactions} folded into a base"
     );
     assert!(metrics.checkpoint_pause_seconds.get_sample_count() >= checkpoints);
+    assert!(metrics.checkpoint_wait_seconds.get_sample_count() >= checkpoints);
 
     let store = CheckpointStore::open(&nats.js, nats.subjects.prefix(), &config.name)
         .await
