@@ -57,9 +57,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// handed back to the operating system (mimalloc's `MIMALLOC_PURGE_DELAY`, milliseconds).
 /// Its default, one second, is shorter than the time between two checkpoints: each
 /// checkpoint's copy of the state then lands in memory handed back since, which the kernel
-/// has to map and zero again — the copy took 25–34 ms instead of 5–8 ms for the feature
-/// tiles and the decisions of 10,000 debtors, and the worker ran about a fifth slower end to
-/// end. Ten seconds keeps the memory the stages keep freeing and taking again.
+/// has to map and zero again — the copy took 25 and 32 ms instead of 5 and 8 ms for the
+/// feature tiles and the decisions of 10,000 debtors, and the worker, as fast as it goes
+/// end to end, was 5–24 % slower (two pairs of runs). Ten seconds keeps the memory the
+/// stages keep freeing and taking again.
 pub const ALLOCATOR_PURGE_DELAY_MS: &str = "10000";
 
 /// Sets the allocator up for this program: mimalloc reads its settings from the
