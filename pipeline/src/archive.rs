@@ -200,9 +200,7 @@ pub async fn count_kinds(
     let mut counts = vec![0; kinds.len()];
     for batch in &batches {
         // Read back as text whichever string type the reader chose.
-        let names = cast(batch.column(0), &DataType::Utf8).map_err(|e| {
-            PipelineError::InvalidInput(format!("counting the archive's events: {e}"))
-        })?;
+        let names = cast(batch.column(0), &DataType::Utf8).map_err(|e| df_err(e.into()))?;
         let names = names.as_string::<i32>();
         let ns = batch.column(1).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {

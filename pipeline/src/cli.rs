@@ -173,10 +173,11 @@ pub struct WorkerArgs {
     /// every clock tick and model activation).
     #[arg(long, default_value_t = 1000)]
     pub score_every: u64,
-    /// Score at most this many debtors at a score point (a model activation scores
-    /// everyone): those with new facts first, each kind in turn; the others at the next
-    /// score points, which come every tenth of --score-every events while any wait. At
-    /// least a tenth of --score-every.
+    /// Score at most this many debtors at a score point: those with new facts first, then
+    /// those a model activation has still to re-score (it re-scores everyone, this many at
+    /// a time), then those whose windows only slid, each kind in turn; the others at the
+    /// next score points, which come every tenth of --score-every events while any wait.
+    /// At least a tenth of --score-every.
     #[arg(long, default_value_t = crate::scoring::DEFAULT_MAX_DEBTORS)]
     pub score_max_debtors: usize,
     /// Credit-limit policy (TOML); the built-in one by default. Refused at start when it

@@ -38,10 +38,10 @@ pub async fn run(args: DemoArgs) -> Result<(), PipelineError> {
             (Some(server), url)
         }
     };
-    let (_client, js) = crate::broker::connect(&args.nats.options(url.clone())).await?;
+    let options = args.nats.options(url);
+    let (_client, js) = crate::broker::connect(&options).await?;
     // The worker's checkpoints on a connection of their own, as `run` does.
-    let (_checkpoint_client, checkpoint_js) =
-        crate::broker::connect(&args.nats.options(url.clone())).await?;
+    let (_checkpoint_client, checkpoint_js) = crate::broker::connect(&options).await?;
     crate::broker::ensure_streams(&js, &subjects).await?;
 
     let registry = Registry::new();

@@ -89,8 +89,9 @@ pub const MODELS_SCORED_DEBTORS_TOTAL: &str = "creditstream_models_scored_debtor
 /// Time to process an event that completed a score point (feature flush, scoring,
 /// decisions).
 pub const MODELS_SCORE_POINT_SECONDS: &str = "creditstream_models_score_point_duration_seconds";
-/// Debtors whose features changed and who wait for a score (a score point scores at most
-/// `--score-max-debtors`; the others at the next ones).
+/// Debtors whose features changed, or whom a model activation has still to re-score, and
+/// who wait for a score (a score point scores at most `--score-max-debtors`; the others
+/// at the next ones).
 pub const MODELS_DEBTORS_WAITING: &str = "creditstream_models_debtors_waiting";
 /// Debtors by the risk class of their last published score.
 pub const MODELS_DEBTORS_BY_RISK_CLASS: &str = "creditstream_models_debtors_by_risk_class";
@@ -396,7 +397,7 @@ impl PipelineMetrics {
         )?;
         let models_debtors_waiting = IntGauge::new(
             MODELS_DEBTORS_WAITING,
-            "Debtors whose features changed and who wait for a score at the next score points.",
+            "Debtors whose features changed, or whom a model activation has still to re-score, and who wait for a score at the next score points.",
         )?;
         let models_score_point_seconds = Histogram::with_opts(
             HistogramOpts::new(

@@ -405,19 +405,12 @@ impl ModelStage {
     /// debtor in the queue first: all are re-scored, in slices like any others.
     pub(crate) fn take_pending(&mut self, activated: Option<usize>) -> Vec<u32> {
         self.since = 0;
-        if self.champion.is_none() {
-            // Nobody to score without a model.
+        if self.champion.is_none() || activated.is_some() {
+            // Nobody to score without a model; at an activation everyone is in the sweep,
+            // scored as they are when their turn comes.
             self.pending.clear();
             self.slid.clear();
-            self.sweep = None;
-            self.catching_up = false;
-            return Vec::new();
-        }
-        if let Some(slots) = activated {
-            // Everyone is in the sweep, scored as they are when their turn comes.
-            self.pending.clear();
-            self.slid.clear();
-            self.sweep = Sweep::of(slots);
+            self.sweep = self.champion.as_ref().and(activated).and_then(Sweep::of);
         }
         let taken = take_waiting(
             (&mut self.pending, &mut self.slid),
