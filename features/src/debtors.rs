@@ -3,15 +3,17 @@
 
 use std::collections::HashMap;
 
+use compact_str::CompactString;
 use foldhash::fast::RandomState;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Debtor ids and their slots, both ways.
+/// Debtor ids and their slots, both ways. Ids are held in place up to 24 bytes (the
+/// usual length of a debtor id): a lookup compares the key in the table's own memory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DebtorSlots {
-    ids: Vec<String>,
-    index: HashMap<String, u32, RandomState>,
+    ids: Vec<CompactString>,
+    index: HashMap<CompactString, u32, RandomState>,
 }
 
 impl DebtorSlots {
@@ -21,8 +23,9 @@ impl DebtorSlots {
             return s;
         }
         let s = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
-        self.ids.push(debtor_id.to_owned());
-        self.index.insert(debtor_id.to_owned(), s);
+        let id = CompactString::from(debtor_id);
+        self.ids.push(id.clone());
+        self.index.insert(id, s);
         s
     }
 
@@ -33,7 +36,9 @@ impl DebtorSlots {
 
     /// The id of a slot.
     pub fn id(&self, slot: u32) -> &str {
-        self.ids.get(slot as usize).map_or("", String::as_str)
+        self.ids
+            .get(slot as usize)
+            .map_or("", CompactString::as_str)
     }
 
     /// Debtors known.
@@ -46,12 +51,17 @@ impl DebtorSlots {
         self.ids.is_empty()
     }
 
-    /// Heap bytes held (ids twice: the list and the index).
+    /// Heap bytes held (ids longer than fits in place twice: the list and the index).
     pub fn heap_bytes(&self) -> usize {
-        let strings: usize = self.ids.iter().map(|s| s.capacity()).sum();
-        self.ids.capacity() * std::mem::size_of::<String>()
-            + 2 * strings
-            + self.index.capacity() * (std::mem::size_of::<String>() + 4 + 1)
+        let spilled: usize = self
+            .ids
+            .iter()
+            .filter(|s| s.is_heap_allocated())
+            .map(|s| s.capacity())
+            .sum();
+        self.ids.capacity() * std::mem::size_of::<CompactString>()
+            + 2 * spilled
+            + self.index.capacity() * (std::mem::size_of::<CompactString>() + 4 + 1)
     }
 }
 
@@ -63,7 +73,7 @@ impl Serialize for DebtorSlots {
 
 impl<'de> Deserialize<'de> for DebtorSlots {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let ids = Vec::<String>::deserialize(d)?;
+        let ids = Vec::<CompactString>::deserialize(d)?;
         let mut index = HashMap::with_capacity_and_hasher(ids.len(), RandomState::default());
         for (i, id) in ids.iter().enumerate() {
             let slot = u32::try_from(i).map_err(serde::de::Error::custom)?;

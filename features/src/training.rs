@@ -16,12 +16,14 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use compact_str::CompactString;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Decimal128Array, Int32Array, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use events::{Envelope, InputEvent};
+use foldhash::fast::RandomState;
 use ledger::{Ledger, LedgerConfig, LedgerEffect};
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +87,7 @@ impl LabelOptions {
 
 /// One captured invoice, before its label is known.
 struct Row {
-    invoice_number: String,
+    invoice_number: CompactString,
     issued_at: i64,
     due: i32,
     amount: i128,
@@ -119,10 +121,14 @@ struct Capture {
 pub struct LedgerReplay {
     ledger: Ledger,
     windows: Vec<Window>,
-    settled: HashMap<String, NaiveDate>,
+    settled: Settled,
     last_day: i32,
     events: u64,
 }
+
+/// The day each invoice was settled, by invoice number (a key held in place, as the
+/// ledger's).
+type Settled = HashMap<CompactString, NaiveDate, RandomState>;
 
 /// What one event of the log means for the feature half of a training set.
 pub struct Replayed {
@@ -136,13 +142,13 @@ pub struct Replayed {
 /// An invoice as the feature half sees it arrive.
 struct InvoiceArrival {
     before: Vec<Fact>,
-    debtor_id: String,
+    debtor_id: CompactString,
     capture: Option<(StandingInputs, Row)>,
 }
 
 /// How the invoices of a log turned out, once the ledger half has read it to its end.
 pub struct Outcomes {
-    settled: HashMap<String, NaiveDate>,
+    settled: Settled,
     last_day: i32,
     events: u64,
 }
@@ -153,7 +159,7 @@ impl LedgerReplay {
         LedgerReplay {
             ledger: Ledger::new(config),
             windows,
-            settled: HashMap::new(),
+            settled: Settled::default(),
             last_day: i32::MIN,
             events: 0,
         }
@@ -198,7 +204,7 @@ impl LedgerReplay {
                         &self.windows,
                     );
                     let row = Row {
-                        invoice_number: invoice.invoice_number.clone(),
+                        invoice_number: CompactString::from(invoice.invoice_number.as_str()),
                         issued_at: event.event_time.timestamp_micros(),
                         due: day_number(invoice.due_date),
                         amount: money_mantissa(invoice.amount),
@@ -211,7 +217,7 @@ impl LedgerReplay {
                 day,
                 invoice: Some(InvoiceArrival {
                     before,
-                    debtor_id: invoice.debtor_id.clone(),
+                    debtor_id: CompactString::from(invoice.debtor_id.as_str()),
                     capture,
                 }),
                 facts: facts_of(event, &effects, &self.ledger),
@@ -237,13 +243,13 @@ impl LedgerReplay {
                     ..
                 } => {
                     self.settled
-                        .entry(invoice_number.clone())
+                        .entry(CompactString::from(invoice_number.as_str()))
                         .or_insert(*settled_on);
                 }
                 // A reversal re-opens the item: its settlement no longer stands.
                 LedgerEffect::PaymentReversed { reopened, .. } => {
                     for a in reopened {
-                        self.settled.remove(&a.invoice_number);
+                        self.settled.remove(a.invoice_number.as_str());
                     }
                 }
                 _ => {}
@@ -339,7 +345,7 @@ pub struct TrainingFeatures {
     inputs: InputsBuilder,
     /// Rows of the current chunk, in log order.
     rows: Vec<Row>,
-    debtors: Vec<String>,
+    debtors: Vec<CompactString>,
     /// Captures of the rows not yet in `inputs` (the first is row `pushed`).
     waiting: VecDeque<Capture>,
     pushed: usize,
@@ -429,7 +435,7 @@ impl TrainingFeatures {
         let (held, now): (Vec<Fact>, Vec<Fact>) = facts.into_iter().partition(|f| {
             self.store
                 .slots()
-                .get(&f.debtor_id)
+                .get(f.debtor_id.as_str())
                 .is_some_and(|s| self.frozen.contains(&s))
         });
         self.store.observe_facts(day, &now);
@@ -530,7 +536,7 @@ impl TrainingFeatures {
             for r in &rows {
                 let settled = outcomes
                     .settled
-                    .get(&r.invoice_number)
+                    .get(r.invoice_number.as_str())
                     .map(|d| day_number(*d));
                 let (label, days) = label(r.due, settled, outcomes.last_day, self.options);
                 summary.rows += 1;

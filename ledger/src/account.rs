@@ -72,7 +72,7 @@ pub struct DebtorAccount {
     pub limit_override: Option<Decimal>,
     /// Open items in due-date order (due date, invoice number); the items themselves are
     /// the ledger's ([`crate::Ledger::open_items`]).
-    pub(crate) open_index: BTreeSet<(NaiveDate, String)>,
+    pub(crate) open_index: BTreeSet<(NaiveDate, crate::index::Key)>,
     /// Items of a checkpoint written when accounts held their items (before the ledger's
     /// item table): moved to the table on loading, never written.
     #[serde(default, rename = "items", skip_serializing)]

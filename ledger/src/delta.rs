@@ -16,7 +16,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::account::DebtorAccount;
 use crate::config::LedgerConfig;
 use crate::ibans::IbanDirectory;
-use crate::index::HashIndex;
+use crate::index::{HashIndex, Key};
 use crate::items::OpenItem;
 use crate::journal::Shared;
 use crate::kpis::KpiHistory;
@@ -33,10 +33,10 @@ pub struct LedgerDelta {
     /// Everything but the history, in full.
     core: LedgerCore,
     /// History entries inserted or changed (the tables never lose one), as they are now.
-    items: Changes<String, Shared<OpenItem>>,
-    by_reference: Changes<String, String>,
-    by_number: Changes<String, String>,
-    payments: Changes<String, Shared<PaymentRecord>>,
+    items: Changes<Key, Shared<OpenItem>>,
+    by_reference: Changes<Key, Key>,
+    by_number: Changes<Key, Key>,
+    payments: Changes<Key, Shared<PaymentRecord>>,
 }
 
 /// History entries of a delta, in the order the journal gave them: ordered by key only
@@ -88,7 +88,7 @@ where
 struct LedgerCore {
     config: LedgerConfig,
     clock: Option<DateTime<Utc>>,
-    accounts: HashIndex<String, Shared<DebtorAccount>>,
+    accounts: HashIndex<Key, Shared<DebtorAccount>>,
     ibans: IbanDirectory,
     reversals: BTreeSet<String>,
     credit_notes: BTreeSet<String>,

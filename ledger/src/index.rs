@@ -17,6 +17,12 @@ use std::ops::{Deref, DerefMut};
 use foldhash::fast::RandomState;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// A key of the ledger's tables (invoice numbers, references, payment and debtor ids):
+/// held in place, without an allocation, up to 24 bytes (the usual length of such ids),
+/// so a lookup compares it in the table's own memory instead of following a pointer to
+/// it, and a copy allocates nothing. It hashes, orders and serialises as the string.
+pub(crate) type Key = compact_str::CompactString;
+
 /// A hash map that serialises in key order (the same JSON as a `BTreeMap`).
 #[derive(Clone, Debug)]
 pub(crate) struct HashIndex<K, V>(HashMap<K, V, RandomState>);
@@ -98,6 +104,28 @@ mod tests {
         let json = serde_json::to_string(&index).unwrap_or_default();
         assert_eq!(json, serde_json::to_string(&ordered).unwrap_or_default());
         let back: Result<HashIndex<String, u32>, _> = serde_json::from_str(&json);
+        assert_eq!(back.ok(), Some(index));
+    }
+
+    #[test]
+    fn keys_up_to_24_bytes_are_held_in_place_and_longer_ones_work_the_same() {
+        let short = "INV-2026-000000000000123"; // 24 bytes
+        let long = "RF18 5390 0754 7034 0000 0001"; // 29 bytes
+        assert!(!Key::from(short).is_heap_allocated());
+        assert!(Key::from(long).is_heap_allocated());
+        let mut index: HashIndex<Key, u32> = HashIndex::default();
+        let mut ordered = BTreeMap::new();
+        for (i, k) in [long, short, "D000001"].into_iter().enumerate() {
+            index.insert(Key::from(k), i as u32);
+            ordered.insert(k.to_owned(), i as u32);
+        }
+        // Looked up by the string itself, written and read as strings are.
+        assert_eq!(index.get(long), Some(&0));
+        assert_eq!(index.get(short), Some(&1));
+        assert_eq!(index.get("D00000"), None);
+        let json = serde_json::to_string(&index).unwrap_or_default();
+        assert_eq!(json, serde_json::to_string(&ordered).unwrap_or_default());
+        let back: Result<HashIndex<Key, u32>, _> = serde_json::from_str(&json);
         assert_eq!(back.ok(), Some(index));
     }
 }

@@ -5,6 +5,7 @@ use events::{EventKind, InvoiceIssued, Money};
 use rust_decimal::Decimal;
 
 use crate::effects::{IgnoredReason, LedgerEffect};
+use crate::index::Key;
 use crate::items::OpenItem;
 use crate::journal::Shared;
 use crate::ledger::{Ledger, index_digits};
@@ -14,7 +15,7 @@ impl Ledger {
     /// `invoice_issued`: opens an item (open amount = amount). A known invoice number is
     /// ignored (idempotent).
     pub(crate) fn issue_invoice(&mut self, e: &InvoiceIssued, effects: &mut Vec<LedgerEffect>) {
-        if self.items.contains_key(&e.invoice_number) {
+        if self.items.contains_key(e.invoice_number.as_str()) {
             effects.push(LedgerEffect::DuplicateIgnored {
                 kind: EventKind::InvoiceIssued,
                 key: e.invoice_number.clone(),
@@ -31,7 +32,7 @@ impl Ledger {
         }
         self.account_mut(&e.debtor_id, Some(e.currency));
         self.items.insert(
-            e.invoice_number.clone(),
+            Key::from(e.invoice_number.as_str()),
             Shared::new(OpenItem {
                 invoice_number: e.invoice_number.clone(),
                 debtor_id: e.debtor_id.clone(),
@@ -51,13 +52,15 @@ impl Ledger {
         );
         // First come keeps a normalised key; a later clash stays reachable by exact number.
         self.by_number
-            .insert_if_absent(normalize_reference(&e.invoice_number), || {
-                e.invoice_number.clone()
+            .insert_if_absent(Key::from(normalize_reference(&e.invoice_number)), || {
+                Key::from(e.invoice_number.as_str())
             });
         index_digits(&mut self.by_digits, &e.invoice_number);
         if let Some(reference) = &e.payment_reference {
             self.by_reference
-                .insert_if_absent(normalize_reference(reference), || e.invoice_number.clone());
+                .insert_if_absent(Key::from(normalize_reference(reference)), || {
+                    Key::from(e.invoice_number.as_str())
+                });
         }
         self.totals.invoiced += e.amount;
         // Opening the item (from zero) enters it in the open-amount index.

@@ -7,6 +7,8 @@ use events::Currency;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::index::Key;
+
 /// An invoice in the sub-ledger. Items stay in the ledger after they are settled
 /// (history); [`OpenItem::is_open`] says whether money is still owed. Serialised
 /// (checkpoints) without the fields that hold their default (no reference, nothing ever
@@ -68,8 +70,8 @@ impl OpenItem {
     }
 
     /// Key of the item in due-date order (oldest due first, ties by invoice number).
-    pub(crate) fn due_key(&self) -> (NaiveDate, String) {
-        (self.due_date, self.invoice_number.clone())
+    pub(crate) fn due_key(&self) -> (NaiveDate, Key) {
+        (self.due_date, Key::from(self.invoice_number.as_str()))
     }
 }
 

@@ -24,13 +24,22 @@ use crate::index::HashIndex;
 /// Records `key` in the journal `changed`, when journaling.
 fn mark_in<K, Q>(changed: &mut Option<HashSet<K, RandomState>>, key: &Q)
 where
-    K: Eq + Hash + Borrow<Q>,
-    Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    K: Eq + Hash + Borrow<Q> + for<'q> From<&'q Q>,
+    Q: Hash + Eq + ?Sized,
 {
     if let Some(changed) = changed
         && !changed.contains(key)
     {
-        changed.insert(key.to_owned());
+        changed.insert(K::from(key));
+    }
+}
+
+/// Records `key`, a key of the table itself, in the journal `changed`, when journaling.
+fn mark_owned<K: Eq + Hash + Clone>(changed: &mut Option<HashSet<K, RandomState>>, key: &K) {
+    if let Some(changed) = changed
+        && !changed.contains(key)
+    {
+        changed.insert(key.clone());
     }
 }
 
@@ -79,15 +88,15 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
 
     fn mark<Q>(&mut self, key: &Q)
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        K: Borrow<Q> + for<'q> From<&'q Q>,
+        Q: Hash + Eq + ?Sized,
     {
         mark_in(&mut self.changed, key);
     }
 
     /// Inserts or replaces an entry.
     pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V> {
-        self.mark(&key);
+        mark_owned(&mut self.changed, &key);
         self.map.insert(key, value)
     }
 
@@ -95,7 +104,7 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
     pub(crate) fn insert_if_absent(&mut self, key: K, value: impl FnOnce() -> V) {
         // One probe: the entry, not a lookup and then an insert.
         if let Entry::Vacant(slot) = self.map.entry(key) {
-            mark_in(&mut self.changed, slot.key());
+            mark_owned(&mut self.changed, slot.key());
             slot.insert(value());
         }
     }
@@ -103,8 +112,8 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
     /// An entry to change in place (journaled as changed when it exists).
     pub(crate) fn get_mut<Q>(&mut self, key: &Q) -> Option<&mut V>
     where
-        K: Borrow<Q>,
-        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        K: Borrow<Q> + for<'q> From<&'q Q>,
+        Q: Hash + Eq + ?Sized,
     {
         if self.changed.is_some() && self.map.contains_key(key) {
             self.mark(key);

@@ -13,7 +13,7 @@ use crate::aging::{AgingBuckets, days_past_due};
 use crate::config::LedgerConfig;
 use crate::effects::LedgerEffect;
 use crate::ibans::IbanDirectory;
-use crate::index::HashIndex;
+use crate::index::{HashIndex, Key};
 use crate::items::OpenItem;
 use crate::journal::{JournaledIndex, Shared};
 use crate::kpis::{KpiHistory, KpiIndex};
@@ -36,18 +36,18 @@ use crate::totals::LedgerTotals;
 pub struct Ledger {
     pub(crate) config: LedgerConfig,
     pub(crate) clock: Option<DateTime<Utc>>,
-    pub(crate) accounts: HashIndex<String, Shared<DebtorAccount>>,
+    pub(crate) accounts: HashIndex<Key, Shared<DebtorAccount>>,
     /// Every item, open or settled, by invoice number (one lookup, whoever the debtor).
     /// This and the other journaled tables are the ledger's history: see `delta`.
-    pub(crate) items: JournaledIndex<String, Shared<OpenItem>>,
+    pub(crate) items: JournaledIndex<Key, Shared<OpenItem>>,
     /// Normalised payment reference → invoice number.
-    pub(crate) by_reference: JournaledIndex<String, String>,
+    pub(crate) by_reference: JournaledIndex<Key, Key>,
     /// Normalised invoice number → invoice number.
-    pub(crate) by_number: JournaledIndex<String, String>,
+    pub(crate) by_number: JournaledIndex<Key, Key>,
     /// Digit core of an invoice number (its digits without leading zeros) → invoice
     /// numbers in order, for numbers written loosely or mistyped. Rebuilt on loading.
     #[serde(skip_serializing)]
-    pub(crate) by_digits: HashIndex<String, Vec<String>>,
+    pub(crate) by_digits: HashIndex<Key, Vec<Key>>,
     /// Open items by amount (candidates of unmatched payments). Rebuilt on loading.
     #[serde(skip_serializing)]
     pub(crate) open_amounts: OpenAmountIndex,
@@ -63,7 +63,7 @@ pub struct Ledger {
     /// Payments by id (boxed: the table stays small while records accumulate). A hash
     /// index: a tree of millions of ids costs a cache miss per key compared on every
     /// payment; serialised in id order all the same.
-    pub(crate) payments: JournaledIndex<String, Shared<PaymentRecord>>,
+    pub(crate) payments: JournaledIndex<Key, Shared<PaymentRecord>>,
     /// Payment ids of reversals already handled (known or not).
     pub(crate) reversals: BTreeSet<String>,
     pub(crate) credit_notes: BTreeSet<String>,
@@ -83,7 +83,7 @@ pub struct Ledger {
     pub(crate) kpi_index: KpiIndex,
     /// Debtors whose balances changed during the current call (empty between calls).
     #[serde(skip_serializing)]
-    pub(crate) touched: BTreeSet<String>,
+    pub(crate) touched: BTreeSet<Key>,
 }
 
 impl Ledger {
@@ -283,7 +283,7 @@ impl Ledger {
     ) -> &mut DebtorAccount {
         let account = self
             .accounts
-            .entry(debtor_id.to_owned())
+            .entry(Key::from(debtor_id))
             .or_insert_with(|| Shared::new(DebtorAccount::new(debtor_id)));
         if account.currency.is_none() {
             account.currency = currency;
@@ -299,7 +299,7 @@ impl Ledger {
         if let Some(account) = self.accounts.get_mut(debtor_id) {
             account.unapplied_credit += delta;
             self.totals.unapplied += delta;
-            self.touched.insert(debtor_id.to_owned());
+            self.touched.insert(Key::from(debtor_id));
         }
     }
 
@@ -325,7 +325,7 @@ impl Ledger {
         // Copied first when a checkpoint's delta still holds it (see `journal::Shared`).
         let item: &mut OpenItem = self.items.get_mut(invoice_number)?;
         let debtor = &item.debtor_id;
-        let account = self.accounts.get_mut(debtor)?;
+        let account = self.accounts.get_mut(debtor.as_str())?;
         let old = item.open_amount;
         if old != new_open {
             let delta = new_open - old;
@@ -352,7 +352,7 @@ impl Ledger {
                 account.open_index.remove(&item.due_key());
             }
             self.totals.open += delta;
-            self.touched.insert(debtor.clone());
+            self.touched.insert(Key::from(debtor.as_str()));
         }
         update(item);
         Some(old)
@@ -393,7 +393,9 @@ impl Ledger {
                 if let Some(effect) = crate::exposure::transition(account) {
                     effects.push(effect);
                 }
-                effects.push(LedgerEffect::StandingChanged { debtor_id });
+                effects.push(LedgerEffect::StandingChanged {
+                    debtor_id: debtor_id.into_string(),
+                });
             }
         }
     }
@@ -406,14 +408,14 @@ impl Ledger {
 }
 
 /// Adds an invoice number to the index of digit cores (kept in order per core).
-pub(crate) fn index_digits(index: &mut HashIndex<String, Vec<String>>, invoice_number: &str) {
+pub(crate) fn index_digits(index: &mut HashIndex<Key, Vec<Key>>, invoice_number: &str) {
     let core = digit_core(invoice_number);
     if core.is_empty() {
         return;
     }
-    let numbers = index.entry(core).or_default();
+    let numbers = index.entry(Key::from(core)).or_default();
     if let Err(at) = numbers.binary_search_by(|n| n.as_str().cmp(invoice_number)) {
-        numbers.insert(at, invoice_number.to_owned());
+        numbers.insert(at, Key::from(invoice_number));
     }
 }
 
@@ -423,14 +425,14 @@ pub(crate) fn index_digits(index: &mut HashIndex<String, Vec<String>>, invoice_n
 struct LedgerState {
     config: LedgerConfig,
     clock: Option<DateTime<Utc>>,
-    accounts: HashIndex<String, Shared<DebtorAccount>>,
+    accounts: HashIndex<Key, Shared<DebtorAccount>>,
     /// Absent from checkpoints written when accounts held their items (moved here).
     #[serde(default)]
-    items: JournaledIndex<String, Shared<OpenItem>>,
-    by_reference: JournaledIndex<String, String>,
-    by_number: JournaledIndex<String, String>,
+    items: JournaledIndex<Key, Shared<OpenItem>>,
+    by_reference: JournaledIndex<Key, Key>,
+    by_number: JournaledIndex<Key, Key>,
     ibans: IbanDirectory,
-    payments: JournaledIndex<String, Shared<PaymentRecord>>,
+    payments: JournaledIndex<Key, Shared<PaymentRecord>>,
     reversals: BTreeSet<String>,
     credit_notes: BTreeSet<String>,
     promises: BTreeMap<String, Promise>,
@@ -452,12 +454,12 @@ struct LedgerState {
 pub struct LedgerImage {
     pub(crate) config: LedgerConfig,
     pub(crate) clock: Option<DateTime<Utc>>,
-    pub(crate) accounts: HashIndex<String, Shared<DebtorAccount>>,
-    pub(crate) items: JournaledIndex<String, Shared<OpenItem>>,
-    pub(crate) by_reference: JournaledIndex<String, String>,
-    pub(crate) by_number: JournaledIndex<String, String>,
+    pub(crate) accounts: HashIndex<Key, Shared<DebtorAccount>>,
+    pub(crate) items: JournaledIndex<Key, Shared<OpenItem>>,
+    pub(crate) by_reference: JournaledIndex<Key, Key>,
+    pub(crate) by_number: JournaledIndex<Key, Key>,
     pub(crate) ibans: IbanDirectory,
-    pub(crate) payments: JournaledIndex<String, Shared<PaymentRecord>>,
+    pub(crate) payments: JournaledIndex<Key, Shared<PaymentRecord>>,
     pub(crate) reversals: BTreeSet<String>,
     pub(crate) credit_notes: BTreeSet<String>,
     pub(crate) promises: BTreeMap<String, Promise>,
@@ -513,7 +515,9 @@ impl From<LedgerState> for LedgerImage {
         // entry already in the table wins; no writer puts an item in both).
         for account in image.accounts.values_mut() {
             for (number, item) in std::mem::take(&mut account.legacy_items) {
-                image.items.insert_if_absent(number, || Shared::new(item));
+                image
+                    .items
+                    .insert_if_absent(Key::from(number), || Shared::new(item));
             }
         }
         image

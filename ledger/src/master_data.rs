@@ -5,6 +5,7 @@ use events::{BureauRating, DebtorUpdated, LimitOverride};
 
 use crate::account::{BureauRatingRecord, MasterData};
 use crate::effects::LedgerEffect;
+use crate::index::Key;
 use crate::ledger::Ledger;
 use crate::references::normalize_reference;
 
@@ -12,7 +13,7 @@ impl Ledger {
     /// `debtor_updated`: replaces the master data; the limit change (if any) is a standing
     /// change.
     pub(crate) fn update_debtor(&mut self, e: &DebtorUpdated, effects: &mut Vec<LedgerEffect>) {
-        let created = !self.accounts.contains_key(&e.debtor_id);
+        let created = !self.accounts.contains_key(e.debtor_id.as_str());
         let account = self.account_mut(&e.debtor_id, Some(e.currency));
         account.currency = Some(e.currency);
         let old_limit = account.credit_limit();
@@ -45,7 +46,7 @@ impl Ledger {
                 .rename(&e.debtor_id, old_name.as_deref(), &e.name);
         }
         if created || old_limit != Some(e.credit_limit) {
-            self.touched.insert(e.debtor_id.clone());
+            self.touched.insert(Key::from(e.debtor_id.as_str()));
         }
         effects.push(LedgerEffect::DebtorUpdated {
             debtor_id: e.debtor_id.clone(),
@@ -59,7 +60,7 @@ impl Ledger {
         // A limit only means something in the account's currency.
         if self
             .accounts
-            .get(&e.debtor_id)
+            .get(e.debtor_id.as_str())
             .and_then(|a| a.currency)
             .is_some_and(|c| c != e.currency)
         {
@@ -74,7 +75,7 @@ impl Ledger {
         let previous = account.credit_limit();
         account.limit_override = Some(e.credit_limit);
         if previous != Some(e.credit_limit) {
-            self.touched.insert(e.debtor_id.clone());
+            self.touched.insert(Key::from(e.debtor_id.as_str()));
         }
         effects.push(LedgerEffect::LimitOverridden {
             debtor_id: e.debtor_id.clone(),

@@ -315,7 +315,7 @@ impl Ledger {
                 structured_found = true;
                 if item.is_open() {
                     let named = vec![Target {
-                        invoice: invoice.clone(),
+                        invoice: invoice.to_string(),
                         rule: MatchRule::StructuredReference,
                     }];
                     return self.apply_named(p, named, payer.as_ref().map(|x| x.1));
@@ -439,7 +439,8 @@ impl Ledger {
             let mut consumed = vec![false; toks.len()];
             for (index, token) in toks.iter().enumerate() {
                 for (k, key) in exact_keys(token.raw).enumerate() {
-                    let Some(item) = self.by_number.get(&key).and_then(|i| self.item(i)) else {
+                    let Some(item) = self.by_number.get(key.as_str()).and_then(|i| self.item(i))
+                    else {
                         continue;
                     };
                     if own(item) {
@@ -486,7 +487,7 @@ impl Ledger {
         let own = |item: &OpenItem| payer.is_none_or(|d| d == item.debtor_id);
         let min_digits = if payer.is_some() { 1 } else { MIN_WEAK_DIGITS };
         for core in readings.iter().filter(|c| c.len() >= min_digits) {
-            let Some(invoices) = self.by_digits.get(core) else {
+            let Some(invoices) = self.by_digits.get(core.as_str()) else {
                 continue;
             };
             let items: Vec<&OpenItem> = invoices
@@ -539,10 +540,10 @@ impl Ledger {
                 }
                 None => one_edit_variants(core)
                     .iter()
-                    .filter_map(|v| self.by_digits.get(v))
+                    .filter_map(|v| self.by_digits.get(v.as_str()))
                     .flatten()
                     .filter(|i| self.item(i).is_some_and(OpenItem::is_open))
-                    .cloned()
+                    .map(|i| i.to_string())
                     .collect(),
             };
             if !candidates.is_empty() {

@@ -17,7 +17,7 @@ use events::Currency;
 use foldhash::fast::RandomState;
 use rust_decimal::Decimal;
 
-use crate::index::HashIndex;
+use crate::index::{HashIndex, Key};
 use crate::items::OpenItem;
 
 /// Invoice numbers (unordered: nothing iterates them but a lookup, which sorts what it
@@ -25,8 +25,8 @@ use crate::items::OpenItem;
 /// one by one, costs no table of its own; past [`LIST_MAX`] entries, a set.
 #[derive(Clone, Debug)]
 enum Entries {
-    List(Vec<String>),
-    Set(HashSet<String, RandomState>),
+    List(Vec<Key>),
+    Set(HashSet<Key, RandomState>),
 }
 
 /// Entries kept in a list, at most.
@@ -62,7 +62,7 @@ impl Entries {
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = &String> {
+    fn iter(&self) -> impl Iterator<Item = &Key> {
         let (list, set) = match self {
             Entries::List(l) => (Some(l), None),
             Entries::Set(s) => (None, Some(s)),
@@ -74,15 +74,15 @@ impl Entries {
         let number = item.invoice_number.as_str();
         match self {
             Entries::List(l) if l.iter().any(|n| n == number) => {}
-            Entries::List(l) if l.len() < LIST_MAX => l.push(number.to_owned()),
+            Entries::List(l) if l.len() < LIST_MAX => l.push(Key::from(number)),
             Entries::List(l) => {
-                let mut set: HashSet<String, RandomState> = l.drain(..).collect();
-                set.insert(number.to_owned());
+                let mut set: HashSet<Key, RandomState> = l.drain(..).collect();
+                set.insert(Key::from(number));
                 *self = Entries::Set(set);
             }
             Entries::Set(s) => {
                 if !s.contains(number) {
-                    s.insert(number.to_owned());
+                    s.insert(Key::from(number));
                 }
             }
         }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::aging::days_past_due;
 use crate::effects::LedgerEffect;
+use crate::index::Key;
 use crate::ledger::Ledger;
 
 impl Ledger {
@@ -34,14 +35,18 @@ impl Ledger {
         };
         let today = clock.date_naive();
         for (due_date, invoice_number) in self.due_index.take_before(cutoff) {
-            let Some(item) = self.items.get_mut(&invoice_number).map(|i| &mut **i) else {
+            let Some(item) = self
+                .items
+                .get_mut(invoice_number.as_str())
+                .map(|i| &mut **i)
+            else {
                 continue;
             };
             if item.overdue || !item.is_open() {
                 continue;
             }
             let debtor_id = &item.debtor_id;
-            let Some(account) = self.accounts.get_mut(debtor_id) else {
+            let Some(account) = self.accounts.get_mut(debtor_id.as_str()) else {
                 continue;
             };
             item.overdue = true;
@@ -49,10 +54,10 @@ impl Ledger {
             account.overdue_balance += item.open_amount;
             self.kpi_index
                 .overdue_moved(debtor_id, before, account.overdue_balance);
-            self.touched.insert(debtor_id.clone());
+            self.touched.insert(Key::from(debtor_id.as_str()));
             effects.push(LedgerEffect::ItemOverdue {
                 debtor_id: debtor_id.clone(),
-                invoice_number,
+                invoice_number: invoice_number.into_string(),
                 due_date,
                 open_amount: item.open_amount,
                 days_past_due: days_past_due(due_date, today),
@@ -66,19 +71,19 @@ impl Ledger {
 /// the index written), so an invoice costs a comparison of dates, not of strings, to
 /// enter. Serialised as the ordered set of pairs.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct DueIndex(BTreeMap<NaiveDate, Vec<String>>);
+pub(crate) struct DueIndex(BTreeMap<NaiveDate, Vec<Key>>);
 
 impl DueIndex {
     pub(crate) fn insert(&mut self, due: NaiveDate, invoice_number: &str) {
         self.0
             .entry(due)
             .or_default()
-            .push(invoice_number.to_owned());
+            .push(Key::from(invoice_number));
     }
 
     /// Takes the entries due before `cutoff`, in (due date, invoice number) order, once
     /// each.
-    fn take_before(&mut self, cutoff: NaiveDate) -> Vec<(NaiveDate, String)> {
+    fn take_before(&mut self, cutoff: NaiveDate) -> Vec<(NaiveDate, Key)> {
         let mut taken = Vec::new();
         while let Some(entry) = self.0.first_entry() {
             if *entry.key() >= cutoff {
@@ -91,14 +96,14 @@ impl DueIndex {
     }
 
     /// Every entry in order, once each.
-    fn pairs(&self) -> impl Iterator<Item = (NaiveDate, String)> + '_ {
+    fn pairs(&self) -> impl Iterator<Item = (NaiveDate, Key)> + '_ {
         self.0
             .iter()
             .flat_map(|(due, numbers)| sorted(numbers.clone()).into_iter().map(|n| (*due, n)))
     }
 }
 
-fn sorted(mut numbers: Vec<String>) -> Vec<String> {
+fn sorted(mut numbers: Vec<Key>) -> Vec<Key> {
     numbers.sort_unstable();
     numbers.dedup();
     numbers
@@ -118,7 +123,7 @@ impl Serialize for DueIndex {
 
 impl<'de> Deserialize<'de> for DueIndex {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let pairs = Vec::<(NaiveDate, String)>::deserialize(deserializer)?;
+        let pairs = Vec::<(NaiveDate, Key)>::deserialize(deserializer)?;
         let mut index = DueIndex::default();
         for (due, number) in pairs {
             index.0.entry(due).or_default().push(number);

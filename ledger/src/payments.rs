@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::ShortPaymentPolicy;
 use crate::effects::{IgnoredReason, LedgerEffect};
+use crate::index::Key;
 use crate::journal::Shared;
 use crate::ledger::Ledger;
 use crate::matching::{
@@ -115,7 +116,7 @@ impl Ledger {
     /// `payment_received`: match, then allocate or raise an exception. A known payment id
     /// is ignored.
     pub(crate) fn receive_payment(&mut self, p: &PaymentReceived, effects: &mut Vec<LedgerEffect>) {
-        if self.payments.contains_key(&p.payment_id) {
+        if self.payments.contains_key(p.payment_id.as_str()) {
             effects.push(LedgerEffect::DuplicateIgnored {
                 kind: EventKind::PaymentReceived,
                 key: p.payment_id.clone(),
@@ -207,7 +208,10 @@ impl Ledger {
             .map(|i| i.currency)
             .find(|c| *c != p.currency)
             .or_else(|| {
-                let account_currency = self.accounts.get(&debtor_id).and_then(|a| a.currency);
+                let account_currency = self
+                    .accounts
+                    .get(debtor_id.as_str())
+                    .and_then(|a| a.currency);
                 account_currency.filter(|c| targets.is_empty() && *c != p.currency)
             });
         if let Some(expected) = expected {
@@ -306,7 +310,7 @@ impl Ledger {
         if learn_iban
             && let Some(iban) = &p.counterparty_iban
             && self.ibans.learn(iban, &debtor_id)
-            && let Some(account) = self.accounts.get_mut(&debtor_id)
+            && let Some(account) = self.accounts.get_mut(debtor_id.as_str())
         {
             account
                 .learnt_ibans
@@ -348,7 +352,7 @@ impl Ledger {
         effects.extend(settled);
         effects.extend(promise_effects);
         self.payments
-            .insert(p.payment_id.clone(), Shared::new(record));
+            .insert(Key::from(p.payment_id.as_str()), Shared::new(record));
     }
 
     /// Records a payment as an exception: its money goes to the exceptions total.
@@ -363,7 +367,7 @@ impl Ledger {
         self.totals.unmatched += record.amount;
         effects.push(effect);
         self.payments
-            .insert(record.payment_id.clone(), Shared::new(record));
+            .insert(Key::from(record.payment_id.as_str()), Shared::new(record));
     }
 
     /// Mutable access to an item, for fields other than its open amount (which only

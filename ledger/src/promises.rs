@@ -172,7 +172,7 @@ impl Ledger {
                 continue;
             }
             promise.status = PromiseStatus::Broken;
-            if let Some(account) = self.accounts.get_mut(&promise.debtor_id) {
+            if let Some(account) = self.accounts.get_mut(promise.debtor_id.as_str()) {
                 account.open_promises.remove(&promise_id);
             }
             effects.push(LedgerEffect::PromiseBroken {
@@ -189,7 +189,7 @@ impl Ledger {
     /// reminder for that item waits.
     pub fn open_promise_covering(&self, invoice_number: &str) -> Option<&Promise> {
         let debtor_id = &self.items.get(invoice_number)?.debtor_id;
-        let account = self.accounts.get(debtor_id)?;
+        let account = self.accounts.get(debtor_id.as_str())?;
         account
             .open_promises
             .iter()

@@ -44,7 +44,7 @@ impl Ledger {
     /// `payment_reversed`: undo the named payment. Unknown payment: an exception effect.
     /// A second reversal of the same payment (by either id) is ignored.
     pub(crate) fn reverse_payment(&mut self, r: &PaymentReversed, effects: &mut Vec<LedgerEffect>) {
-        let payment_id = if self.payments.contains_key(&r.payment_id) {
+        let payment_id = if self.payments.contains_key(r.payment_id.as_str()) {
             r.payment_id.clone()
         } else {
             self.end_to_end
@@ -58,7 +58,7 @@ impl Ledger {
             });
             return;
         }
-        let Some(record) = self.payments.get_mut(&payment_id) else {
+        let Some(record) = self.payments.get_mut(payment_id.as_str()) else {
             effects.push(LedgerEffect::ReversalUnknown {
                 payment_id: r.payment_id.clone(),
                 debtor_id: r.debtor_id.clone(),

@@ -263,7 +263,7 @@ fn run_state(history: &[(i32, Vec<Fact>)], copies: u32) -> (FeatureStore, usize)
         for c in 0..copies {
             renamed.clear();
             renamed.extend(facts.iter().map(|f| Fact {
-                debtor_id: format!("{}-{c}", f.debtor_id),
+                debtor_id: format!("{}-{c}", f.debtor_id).into(),
                 ..f.clone()
             }));
             store.observe_facts(*day, &renamed);
