@@ -43,6 +43,6 @@ pub use facts::{Fact, FactBuilder, FactKind, day_date, day_number, facts_of, fac
 pub use standing::{StandingInputs, StandingSource};
 pub use store::{FeatureConfig, FeatureState, FeatureStore, FlushReport};
 pub use training::{
-    LabelOptions, LedgerReplay, Outcomes, Replayed, TrainingFeatures, TrainingSetBuilder,
-    TrainingSummary,
+    LabelKeys, LabelOptions, Labeller, LedgerReplay, Outcomes, Replayed, TrainingFeatures,
+    TrainingSetBuilder, TrainingSummary, Unlabelled,
 };

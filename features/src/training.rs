@@ -354,8 +354,10 @@ pub struct TrainingFeatures {
     /// Debtors with a deferred capture, and the facts held back for them.
     frozen: HashSet<u32>,
     held: Vec<(i32, Vec<Fact>)>,
-    /// Feature batches of earlier chunks, with their rows.
-    done: Vec<(RecordBatch, Vec<Row>)>,
+    /// Earlier chunks, their features known, their labels not yet.
+    done: Vec<Unlabelled>,
+    /// The training set's schema without the labels.
+    unlabelled_schema: SchemaRef,
 }
 
 impl TrainingFeatures {
@@ -367,6 +369,10 @@ impl TrainingFeatures {
         options.validate()?;
         let store = FeatureStore::new(definitions, FeatureConfig::default())?;
         let inputs = store.inputs_builder();
+        let schema = training_schema(store.engine().output_schema());
+        let unlabelled_schema = Arc::new(Schema::new(
+            schema.fields()[..schema.fields().len() - LABEL_COLUMNS].to_vec(),
+        ));
         Ok(TrainingFeatures {
             store,
             options,
@@ -379,6 +385,7 @@ impl TrainingFeatures {
             frozen: HashSet::new(),
             held: Vec::new(),
             done: Vec::new(),
+            unlabelled_schema,
         })
     }
 
@@ -502,7 +509,8 @@ impl TrainingFeatures {
             .engine()
             .evaluate(Arc::new(ids), Arc::new(as_of), &inputs)?;
         let rows: Vec<Row> = self.rows.drain(..n).collect();
-        self.done.push((features, rows));
+        self.done
+            .push(unlabelled(&self.unlabelled_schema, &features, rows)?);
         // Deferred captures count from the chunk start, which moved by `n`.
         for d in &mut self.deferred {
             *d -= n;
@@ -517,62 +525,177 @@ impl TrainingFeatures {
         training_schema(self.store.engine().output_schema())
     }
 
-    /// Labels every row by the log's outcomes and returns the training set in batches.
-    pub fn finish(
-        mut self,
-        outcomes: Outcomes,
-    ) -> Result<(Vec<RecordBatch>, TrainingSummary), FeatureError> {
+    /// The chunks of rows whose features are complete, taken out: a caller that writes
+    /// them as they come need not hold the features of every row until the end of the log.
+    pub fn take_unlabelled(&mut self) -> Vec<Unlabelled> {
+        std::mem::take(&mut self.done)
+    }
+
+    /// Completes the rows still waiting (the end of the log) and returns the chunks not
+    /// yet taken, with the label options to draw their labels by.
+    pub fn finish_unlabelled(mut self) -> Result<(Vec<Unlabelled>, LabelOptions), FeatureError> {
         self.flush()?;
         self.evaluate_chunk()?;
+        Ok((self.done, self.options))
+    }
+
+    /// Labels every row by the log's outcomes and returns the training set in batches.
+    pub fn finish(
+        self,
+        outcomes: Outcomes,
+    ) -> Result<(Vec<RecordBatch>, TrainingSummary), FeatureError> {
         let schema = self.schema();
-        let mut summary = TrainingSummary {
-            events: outcomes.events,
-            ..TrainingSummary::default()
-        };
-        let mut out = Vec::new();
-        for (features, rows) in self.done {
-            let mut late = Vec::with_capacity(rows.len());
-            let mut days_late = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let settled = outcomes
-                    .settled
-                    .get(r.invoice_number.as_str())
-                    .map(|d| day_number(*d));
-                let (label, days) = label(r.due, settled, outcomes.last_day, self.options);
-                summary.rows += 1;
-                match label {
-                    Some(true) => summary.late += 1,
-                    None => summary.unlabelled += 1,
-                    Some(false) => {}
-                }
-                late.push(label);
-                days_late.push(days);
-            }
-            let mut columns: Vec<ArrayRef> = vec![
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| r.invoice_number.as_str()),
-                )),
-                features.column(0).clone(),
-                Arc::new(
-                    TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.issued_at))
-                        .with_timezone("UTC"),
-                ),
-                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.due))),
-                Arc::new(
-                    Decimal128Array::from_iter_values(rows.iter().map(|r| r.amount))
-                        .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
-                        .map_err(FeatureError::arrow("building the training set"))?,
-                ),
-            ];
-            columns.extend(features.columns()[2..].iter().cloned());
-            columns.push(Arc::new(Int32Array::from(days_late)));
-            columns.push(Arc::new(BooleanArray::from(late)));
+        let (chunks, options) = self.finish_unlabelled()?;
+        let mut labeller = Labeller::new(outcomes, options);
+        let mut out = Vec::with_capacity(chunks.len());
+        for chunk in chunks {
+            let mut columns = chunk.columns.columns().to_vec();
+            columns.extend(labeller.label(&chunk.keys));
             out.push(
                 RecordBatch::try_new(schema.clone(), columns)
                     .map_err(FeatureError::arrow("building the training set"))?,
             );
         }
-        Ok((out, summary))
+        Ok((out, labeller.summary()))
+    }
+}
+
+/// The training set's columns up to the labels (`schema`) for rows in log order, from the
+/// features the engine evaluated for them.
+fn unlabelled(
+    schema: &SchemaRef,
+    features: &RecordBatch,
+    rows: Vec<Row>,
+) -> Result<Unlabelled, FeatureError> {
+    let mut columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.invoice_number.as_str()),
+        )),
+        features.column(0).clone(),
+        Arc::new(
+            TimestampMicrosecondArray::from_iter_values(rows.iter().map(|r| r.issued_at))
+                .with_timezone("UTC"),
+        ),
+        Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.due))),
+        Arc::new(
+            Decimal128Array::from_iter_values(rows.iter().map(|r| r.amount))
+                .with_precision_and_scale(MONEY_PRECISION, MONEY_SCALE)
+                .map_err(FeatureError::arrow("building the training set"))?,
+        ),
+    ];
+    columns.extend(features.columns()[2..].iter().cloned());
+    let columns = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(FeatureError::arrow("building the training set"))?;
+    let keys = rows
+        .into_iter()
+        .map(|r| (r.invoice_number, r.due))
+        .collect();
+    Ok(Unlabelled {
+        columns,
+        keys: LabelKeys(keys),
+    })
+}
+
+/// The label columns at the end of the training set: `days_late` and `late`.
+pub const LABEL_COLUMNS: usize = 2;
+
+/// Rows whose features are known and whose labels are not yet, in log order.
+pub struct Unlabelled {
+    /// The training set's columns but the last [`LABEL_COLUMNS`] (the labels).
+    pub columns: RecordBatch,
+    /// What the rows' labels are drawn from.
+    pub keys: LabelKeys,
+}
+
+impl Unlabelled {
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.columns.num_rows()
+    }
+
+    /// Whether it holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Splits it after `rows` rows (all of them if it holds fewer).
+    pub fn split_at(mut self, rows: usize) -> (Unlabelled, Unlabelled) {
+        let rows = rows.min(self.len());
+        let rest = Unlabelled {
+            columns: self.columns.slice(rows, self.len() - rows),
+            keys: LabelKeys(self.keys.0.split_off(rows)),
+        };
+        self.columns = self.columns.slice(0, rows);
+        (self, rest)
+    }
+}
+
+/// What the labels of rows are drawn from: each row's invoice number and due date.
+#[derive(Default)]
+pub struct LabelKeys(Vec<(CompactString, i32)>);
+
+impl LabelKeys {
+    /// Rows held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Draws rows' labels from how the log's invoices turned out, counting them.
+pub struct Labeller {
+    outcomes: Outcomes,
+    options: LabelOptions,
+    summary: TrainingSummary,
+}
+
+impl Labeller {
+    /// A labeller of the rows of a log that turned out as `outcomes`.
+    pub fn new(outcomes: Outcomes, options: LabelOptions) -> Labeller {
+        let summary = TrainingSummary {
+            events: outcomes.events,
+            ..TrainingSummary::default()
+        };
+        Labeller {
+            outcomes,
+            options,
+            summary,
+        }
+    }
+
+    /// The label columns of these rows (`days_late`, `late`), in their order.
+    pub fn label(&mut self, keys: &LabelKeys) -> [ArrayRef; LABEL_COLUMNS] {
+        let mut late = Vec::with_capacity(keys.len());
+        let mut days_late = Vec::with_capacity(keys.len());
+        for (invoice_number, due) in &keys.0 {
+            let settled = self
+                .outcomes
+                .settled
+                .get(invoice_number.as_str())
+                .map(|d| day_number(*d));
+            let (label, days) = label(*due, settled, self.outcomes.last_day, self.options);
+            self.summary.rows += 1;
+            match label {
+                Some(true) => self.summary.late += 1,
+                None => self.summary.unlabelled += 1,
+                Some(false) => {}
+            }
+            late.push(label);
+            days_late.push(days);
+        }
+        [
+            Arc::new(Int32Array::from(days_late)),
+            Arc::new(BooleanArray::from(late)),
+        ]
+    }
+
+    /// The training set's counts, over the rows labelled so far.
+    pub fn summary(&self) -> TrainingSummary {
+        self.summary
     }
 }
 

@@ -1,20 +1,21 @@
 //! `creditstream dataset`: a point-in-time training set from the event archive. DataFusion
 //! reads the archive's Parquet files in log order (stream sequence, repeats dropped); the
 //! events run through the same ledger and feature code as the stream
-//! ([`features::TrainingSetBuilder`]); one row per invoice goes to a Parquet file.
+//! ([`features::TrainingSetBuilder`]); one row per invoice goes to a Parquet file, its
+//! features encoded as they are made and its labels once the log has been read
+//! ([`TrainingFile`]).
 
 use std::path::PathBuf;
 
 use clap::Args;
-use datafusion::arrow::array::RecordBatch;
 use events::Envelope;
 use features::{
-    Definitions, LabelOptions, LedgerReplay, Outcomes, Replayed, TrainingFeatures,
+    Definitions, LabelOptions, Labeller, LedgerReplay, Outcomes, Replayed, TrainingFeatures,
     TrainingSetBuilder, TrainingSummary,
 };
 
-use crate::archive::write_parquet_batches;
 use crate::error::PipelineError;
+use crate::training_file::TrainingFile;
 
 /// `creditstream dataset`.
 #[derive(Debug, Clone, Args)]
@@ -101,6 +102,13 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     };
     replay.reserve_invoices(count(0));
     replay.reserve_payments(count(1));
+    // The output is started before the archive is read: a path that cannot be written is
+    // refused at once, not after minutes of work.
+    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| PipelineError::Io(format!("creating {}", dir.display()), e))?;
+    }
+    let file = TrainingFile::create(&args.out, schema)?;
     // `None` ends the log: a channel closed without it means the reading failed.
     let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Option<Vec<Envelope>>>(QUEUE);
     let (replayed_tx, replayed_rx) = std::sync::mpsc::sync_channel::<ToFeatures>(QUEUE);
@@ -108,7 +116,7 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
         replay_ledger(replay, events_rx, &replayed_tx)
     })?;
     let feature_thread = spawn("dataset-features", move || {
-        capture_features(features, &replayed_rx)
+        capture_features(features, file, &replayed_rx)
     })?;
 
     let progress = crate::progress::counter("dataset");
@@ -154,19 +162,14 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
         join(ledger_thread)?;
     }
     // The archive's own error first; a failed hand-off only echoes a thread's error.
-    let (batches, summary) = match (read, built) {
+    let summary = match (read, built) {
         (Err(e), _) if !threads_stopped => return Err(e),
         (_, Err(e)) | (Err(e), Ok(_)) => return Err(e),
-        (Ok(()), Ok(built)) => built,
+        (Ok(()), Ok(summary)) => summary,
     };
     if skipped > 0 {
         tracing::warn!(skipped, "archived events skipped");
     }
-    if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| PipelineError::Io(format!("creating {}", dir.display()), e))?;
-    }
-    write_parquet_batches(&args.out, schema, &batches)?;
     Ok(summary)
 }
 
@@ -198,21 +201,33 @@ fn replay_ledger(
     std::mem::forget(ledger);
 }
 
-/// The feature thread: captures every invoice's features, labels the rows at the end.
-type Built = Result<(Vec<RecordBatch>, TrainingSummary), PipelineError>;
-
+/// The feature thread: captures every invoice's features and encodes them into the file
+/// as chunks of rows complete; at the end, labels the rows and writes the file out.
+/// Without the outcomes (the ledger thread stopped), the file is left unwritten.
 fn capture_features(
     mut features: TrainingFeatures,
+    mut file: TrainingFile,
     replayed: &std::sync::mpsc::Receiver<ToFeatures>,
-) -> Built {
+) -> Result<TrainingSummary, PipelineError> {
     for message in replayed {
         match message {
             ToFeatures::Events(chunk) => {
                 for r in chunk {
                     features.take(r)?;
                 }
+                for rows in features.take_unlabelled() {
+                    file.add(rows)?;
+                }
             }
-            ToFeatures::End(outcomes) => return Ok(features.finish(outcomes)?),
+            ToFeatures::End(outcomes) => {
+                let (rest, options) = features.finish_unlabelled()?;
+                for rows in rest {
+                    file.add(rows)?;
+                }
+                let mut labeller = Labeller::new(outcomes, options);
+                file.finish(&mut labeller)?;
+                return Ok(labeller.summary());
+            }
         }
     }
     Err(PipelineError::Internal(

@@ -42,6 +42,7 @@ pub mod stages;
 pub mod strategy;
 pub mod task_api;
 pub mod train;
+pub mod training_file;
 pub mod worker;
 
 pub use error::{ErrorClass, PipelineError};

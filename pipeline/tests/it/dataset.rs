@@ -121,7 +121,7 @@ async fn the_worker_archives_every_event_by_day_and_dataset_builds_a_training_se
         "{stdout}"
     );
 
-    let (_, batches, summary) = TrainingSetBuilder::of_events(&events).unwrap();
+    let (schema, batches, summary) = TrainingSetBuilder::of_events(&events).unwrap();
     let written = rows(&out);
     assert_eq!(written.len() as u64, summary.rows);
     assert!(
@@ -143,6 +143,10 @@ async fn the_worker_archives_every_event_by_day_and_dataset_builds_a_training_se
     let late = written.iter().filter(|r| cell(r, "late") == "true").count() as u64;
     assert_eq!(late, summary.late);
     assert!(late > 0);
+    // Encoded as its rows were made, the file is the one the labelled batches make whole.
+    let whole = dir.path().join("whole.parquet");
+    pipeline::archive::write_parquet_batches(&whole, schema, &batches).unwrap();
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&whole).unwrap());
 }
 
 #[test]
@@ -151,6 +155,11 @@ fn dataset_refuses_a_missing_archive_clearly() {
     let out = dataset(&dir.path().join("nowhere"), &dir.path().join("x.parquet"));
     let stderr = refused(&out);
     assert!(stderr.contains("not an archive directory"), "{stderr}");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
 }
 
 #[tokio::test]
@@ -231,6 +240,10 @@ fn dataset_refuses_a_damaged_archive_file_and_writes_nothing() {
     let stderr = refused(&run);
     assert!(stderr.contains("the archive"), "{stderr}");
     assert!(!out.exists(), "no training set from a damaged archive");
+    assert!(
+        !out.with_extension("parquet.tmp").exists(),
+        "nor a file half written"
+    );
 }
 
 #[tokio::test]
