@@ -61,7 +61,7 @@ impl Ledger {
                         self.totals.credit_applied += applied;
                         if applied == open {
                             settled = Some(LedgerEffect::ItemSettled {
-                                debtor_id,
+                                debtor_id: debtor_id.to_string(),
                                 invoice_number: number.clone(),
                                 due_date,
                                 settled_on: e.issue_date,

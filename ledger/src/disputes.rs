@@ -25,7 +25,7 @@ impl Ledger {
             return;
         }
         effects.push(LedgerEffect::DisputeOpened {
-            debtor_id: item.debtor_id.clone(),
+            debtor_id: item.debtor_id.to_string(),
             invoice_number: e.invoice_number.clone(),
             dispute_id: e.dispute_id.clone(),
             amount: e.amount,
@@ -51,7 +51,7 @@ impl Ledger {
             return;
         }
         effects.push(LedgerEffect::DisputeResolved {
-            debtor_id: item.debtor_id.clone(),
+            debtor_id: item.debtor_id.to_string(),
             invoice_number: e.invoice_number.clone(),
             dispute_id: e.dispute_id.clone(),
             outcome: e.outcome,

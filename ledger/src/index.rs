@@ -17,11 +17,13 @@ use std::ops::{Deref, DerefMut};
 use foldhash::fast::RandomState;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A key of the ledger's tables (invoice numbers, references, payment and debtor ids):
-/// held in place, without an allocation, up to 24 bytes (the usual length of such ids),
-/// so a lookup compares it in the table's own memory instead of following a pointer to
-/// it, and a copy allocates nothing. It hashes, orders and serialises as the string.
-pub(crate) type Key = compact_str::CompactString;
+/// A key of the ledger's tables (invoice numbers, references, payment and debtor ids),
+/// and the type of those ids in the records the ledger keeps ([`crate::OpenItem`],
+/// [`crate::PaymentRecord`], [`crate::Allocation`]): held in place, without an
+/// allocation, up to 24 bytes (the usual length of such ids), so a lookup compares it in
+/// the table's own memory instead of following a pointer to it, and a copy allocates
+/// nothing. It hashes, orders, compares with `str` and serialises as the string.
+pub type Key = compact_str::CompactString;
 
 /// A hash map that serialises in key order (the same JSON as a `BTreeMap`).
 #[derive(Clone, Debug)]

@@ -34,13 +34,13 @@ impl Ledger {
         self.items.insert(
             Key::from(e.invoice_number.as_str()),
             Shared::new(OpenItem {
-                invoice_number: e.invoice_number.clone(),
-                debtor_id: e.debtor_id.clone(),
+                invoice_number: Key::from(e.invoice_number.as_str()),
+                debtor_id: Key::from(e.debtor_id.as_str()),
                 amount: e.amount,
                 currency: e.currency,
                 issue_date: e.issue_date,
                 due_date: e.due_date,
-                payment_reference: e.payment_reference.clone(),
+                payment_reference: e.payment_reference.as_deref().map(Key::from),
                 open_amount: Decimal::ZERO,
                 paid_amount: Decimal::ZERO,
                 credited_amount: Decimal::ZERO,

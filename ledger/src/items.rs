@@ -16,9 +16,9 @@ use crate::index::Key;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenItem {
     /// Invoice number, unique per creditor.
-    pub invoice_number: String,
+    pub invoice_number: Key,
     /// Debtor who owes it.
-    pub debtor_id: String,
+    pub debtor_id: Key,
     /// Gross amount invoiced.
     pub amount: Decimal,
     /// Currency.
@@ -29,7 +29,7 @@ pub struct OpenItem {
     pub due_date: NaiveDate,
     /// Structured payment reference printed on the invoice, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub payment_reference: Option<String>,
+    pub payment_reference: Option<Key>,
     /// Amount still owed: `amount − paid_amount − credited_amount − written_off_amount`.
     pub open_amount: Decimal,
     /// Amount applied from payments (net of reversals).
@@ -71,7 +71,7 @@ impl OpenItem {
 
     /// Key of the item in due-date order (oldest due first, ties by invoice number).
     pub(crate) fn due_key(&self) -> (NaiveDate, Key) {
-        (self.due_date, Key::from(self.invoice_number.as_str()))
+        (self.due_date, self.invoice_number.clone())
     }
 }
 

@@ -57,6 +57,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::combinations::{Combination, SearchLimits, find_combination};
 use crate::config::{SameAmountPolicy, UnexplainedPaymentPolicy};
+use crate::index::Key;
 use crate::items::OpenItem;
 use crate::ledger::Ledger;
 use crate::references::{is_valid_structured_reference, normalized_reference};
@@ -216,7 +217,7 @@ impl UnmatchedReason {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Target {
     /// Invoice number.
-    pub(crate) invoice: String,
+    pub(crate) invoice: Key,
     /// The rule.
     pub(crate) rule: MatchRule,
 }
@@ -227,7 +228,7 @@ pub(crate) enum MatchOutcome {
     /// Apply to these items, in order; the rest is unapplied credit of `debtor_id`.
     Items {
         /// The debtor the payment is booked to.
-        debtor_id: String,
+        debtor_id: Key,
         /// Items in allocation order.
         targets: Vec<Target>,
         /// Whether the payment's IBAN may be learnt as `debtor_id`'s.
@@ -236,7 +237,7 @@ pub(crate) enum MatchOutcome {
     /// Keep as unapplied credit of this debtor.
     Unapplied {
         /// The payer.
-        debtor_id: String,
+        debtor_id: Key,
         /// Whether the payment's IBAN may be learnt as the payer's.
         learn_iban: bool,
     },
@@ -245,11 +246,11 @@ pub(crate) enum MatchOutcome {
         /// Why.
         reason: UnmatchedReason,
         /// The debtor, when known.
-        debtor_id: Option<String>,
+        debtor_id: Option<Key>,
         /// Candidate debtors, best first.
-        candidates: Vec<String>,
+        candidates: Vec<Key>,
         /// Candidate invoices, best first.
-        candidate_invoices: Vec<String>,
+        candidate_invoices: Vec<Key>,
     },
 }
 
@@ -270,7 +271,7 @@ enum PayerSource {
 #[derive(Debug)]
 struct Mention {
     /// Open items it may mean, in invoice-number order.
-    candidates: Vec<String>,
+    candidates: Vec<Key>,
     /// The rule of the reading.
     rule: MatchRule,
     /// Counts only when exactly one candidate has the payment's amount (a loose or typo
@@ -283,28 +284,28 @@ struct Mention {
 struct TextReading {
     mentions: Vec<Mention>,
     /// Exact invoice numbers of open items of another debtor than the known payer.
-    foreign: Vec<String>,
+    foreign: Vec<Key>,
     /// Debtor of an exactly named item that is already settled.
-    settled_owner: Option<String>,
+    settled_owner: Option<Key>,
 }
 
 impl Ledger {
     /// Decides how to apply `p` (the rules above).
     pub(crate) fn plan_match(&self, p: &PaymentReceived) -> MatchOutcome {
-        let mut payer: Option<(String, PayerSource)> = p
+        let mut payer: Option<(Key, PayerSource)> = p
             .debtor_id
-            .clone()
-            .map(|d| (d, PayerSource::DebtorId))
+            .as_deref()
+            .map(|d| (Key::from(d), PayerSource::DebtorId))
             .or_else(|| {
                 p.counterparty_iban
                     .as_deref()
                     .and_then(|iban| self.ibans.owner(iban))
-                    .map(|d| (d.to_owned(), PayerSource::Iban))
+                    .map(|d| (Key::from(d), PayerSource::Iban))
             });
         let payer_id = payer.as_ref().map(|(d, _)| d.as_str());
 
         // Rule 1.
-        let mut settled_owner: Option<String> = None;
+        let mut settled_owner: Option<Key> = None;
         let mut structured_found = false;
         if let Some(reference) = &p.structured_reference {
             let norm = normalized_reference(reference);
@@ -315,7 +316,7 @@ impl Ledger {
                 structured_found = true;
                 if item.is_open() {
                     let named = vec![Target {
-                        invoice: invoice.to_string(),
+                        invoice: invoice.clone(),
                         rule: MatchRule::StructuredReference,
                     }];
                     return self.apply_named(p, named, payer.as_ref().map(|x| x.1));
@@ -337,9 +338,9 @@ impl Ledger {
             settled_owner = reading.settled_owner.clone();
         }
         let mut named: Vec<Target> = Vec::new();
-        let mut ambiguous: Vec<String> = Vec::new();
+        let mut ambiguous: Vec<Key> = Vec::new();
         for mention in &reading.mentions {
-            let fits: Vec<&String> = mention
+            let fits: Vec<&Key> = mention
                 .candidates
                 .iter()
                 .filter(|i| self.item(i).is_some_and(|it| it.open_amount == p.amount))
@@ -422,7 +423,7 @@ impl Ledger {
             payer = self
                 .names
                 .owner(name)
-                .map(|d| (d.to_owned(), PayerSource::Name));
+                .map(|d| (Key::from(d), PayerSource::Name));
         }
         match payer {
             Some((debtor_id, source)) => self.apply_by_amount(p, debtor_id, source),
@@ -498,11 +499,11 @@ impl Ledger {
             if items.iter().any(|i| !i.is_open()) && payer.is_some() {
                 // It names a settled item of the payer: a second payment, not a typo.
                 if reading.settled_owner.is_none() {
-                    reading.settled_owner = payer.map(str::to_owned);
+                    reading.settled_owner = payer.map(Key::from);
                 }
                 return None;
             }
-            let open: Vec<String> = items
+            let open: Vec<Key> = items
                 .iter()
                 .filter(|i| i.is_open())
                 .map(|i| i.invoice_number.clone())
@@ -522,10 +523,10 @@ impl Ledger {
             MIN_WEAK_DIGITS
         };
         for core in readings.iter().filter(|c| c.len() >= min_digits) {
-            let candidates: Vec<String> = match payer {
+            let candidates: Vec<Key> = match payer {
                 Some(debtor_id) => {
                     let account = self.accounts.get(debtor_id)?;
-                    let mut found: Vec<String> = self
+                    let mut found: Vec<Key> = self
                         .open_items_of(account)
                         .filter(|i| {
                             within_one_edit(
@@ -543,7 +544,7 @@ impl Ledger {
                     .filter_map(|v| self.by_digits.get(v.as_str()))
                     .flatten()
                     .filter(|i| self.item(i).is_some_and(OpenItem::is_open))
-                    .map(|i| i.to_string())
+                    .cloned()
                     .collect(),
             };
             if !candidates.is_empty() {
@@ -654,7 +655,7 @@ impl Ledger {
     fn apply_by_amount(
         &self,
         p: &PaymentReceived,
-        debtor_id: String,
+        debtor_id: Key,
         source: PayerSource,
     ) -> MatchOutcome {
         let learn_iban = matches!(
@@ -702,7 +703,7 @@ impl Ledger {
             max_items: self.config.combination_max_items,
             max_steps: self.config.combination_max_steps,
         };
-        let invoices = |indices: &[usize]| -> Vec<String> {
+        let invoices = |indices: &[usize]| -> Vec<Key> {
             indices
                 .iter()
                 .map(|&i| open[i].invoice_number.clone())
@@ -787,7 +788,7 @@ impl Ledger {
 
     /// Debtors with an open item of exactly `amount` in `currency`, in debtor id order, at
     /// most the configured number.
-    fn candidates_of_amount(&self, amount: Decimal, currency: Currency) -> Vec<String> {
+    fn candidates_of_amount(&self, amount: Decimal, currency: Currency) -> Vec<Key> {
         self.open_amounts.debtors(
             currency,
             amount,

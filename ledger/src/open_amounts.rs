@@ -167,7 +167,7 @@ impl OpenAmountIndex {
         amount: Decimal,
         limit: usize,
         item: impl Fn(&str) -> Option<&'a OpenItem>,
-    ) -> Vec<String> {
+    ) -> Vec<Key> {
         let key = (currency, amount);
         let mut debtors: BTreeSet<&str> = BTreeSet::new();
         for invoice in self
@@ -190,7 +190,7 @@ impl OpenAmountIndex {
                 debtors.insert(&i.debtor_id);
             }
         }
-        debtors.into_iter().take(limit).map(str::to_owned).collect()
+        debtors.into_iter().take(limit).map(Key::from).collect()
     }
 }
 
@@ -210,7 +210,7 @@ mod tests {
     }
 
     /// The debtors a lookup should find: every open item at that open amount.
-    fn expected(items: &BTreeMap<String, OpenItem>, amount: Decimal) -> Vec<String> {
+    fn expected(items: &BTreeMap<Key, OpenItem>, amount: Decimal) -> Vec<String> {
         let debtors: BTreeSet<&str> = items
             .values()
             .filter(|i| i.is_open() && i.open_amount == amount)
@@ -232,16 +232,16 @@ mod tests {
             items.insert(i.invoice_number.clone(), i);
         }
         let (full, part) = (Decimal::new(10_000, 2), Decimal::new(4_000, 2));
-        let lookup = |index: &OpenAmountIndex, items: &BTreeMap<String, OpenItem>, a| {
+        let lookup = |index: &OpenAmountIndex, items: &BTreeMap<Key, OpenItem>, a| {
             index.debtors(Currency::EUR, a, usize::MAX, |n| items.get(n))
         };
         assert_eq!(lookup(&index, &items, full).len(), 13);
         let second = Decimal::new(20_000, 2);
         let pay = |index: &mut OpenAmountIndex,
-                   items: &mut BTreeMap<String, OpenItem>,
+                   items: &mut BTreeMap<Key, OpenItem>,
                    n: usize,
                    to: Decimal| {
-            let i = items.get_mut(&format!("INV-{n}")).unwrap();
+            let i = items.get_mut(format!("INV-{n}").as_str()).unwrap();
             let old = i.open_amount;
             i.open_amount = to;
             index.changed(i, old);

@@ -56,7 +56,7 @@ impl Ledger {
                 .overdue_moved(debtor_id, before, account.overdue_balance);
             self.touched.insert(Key::from(debtor_id.as_str()));
             effects.push(LedgerEffect::ItemOverdue {
-                debtor_id: debtor_id.clone(),
+                debtor_id: debtor_id.to_string(),
                 invoice_number: invoice_number.into_string(),
                 due_date,
                 open_amount: item.open_amount,

@@ -41,9 +41,9 @@ impl AllocationKind {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
     /// Invoice number.
-    pub invoice_number: String,
+    pub invoice_number: Key,
     /// Debtor of the item.
-    pub debtor_id: String,
+    pub debtor_id: Key,
     /// Amount applied (never more than the payment or the item's open amount).
     pub amount: Decimal,
     /// The rule that matched the payment to the item.
@@ -74,7 +74,7 @@ pub enum PaymentStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentRecord {
     /// Bank transaction id.
-    pub payment_id: String,
+    pub payment_id: Key,
     /// Amount received.
     pub amount: Decimal,
     /// Currency.
@@ -83,7 +83,7 @@ pub struct PaymentRecord {
     pub value_date: NaiveDate,
     /// The debtor the payment was booked to (for an exception: the debtor it appears to
     /// belong to), if any.
-    pub debtor_id: Option<String>,
+    pub debtor_id: Option<Key>,
     /// What became of it.
     pub status: PaymentStatus,
     /// The rule that applied it (status `Applied` only).
@@ -136,7 +136,7 @@ impl Ledger {
             self.end_to_end.record(e2e, &p.payment_id);
         }
         let record = PaymentRecord {
-            payment_id: p.payment_id.clone(),
+            payment_id: Key::from(p.payment_id.as_str()),
             amount: p.amount,
             currency: p.currency,
             value_date: p.value_date,
@@ -178,9 +178,12 @@ impl Ledger {
                         payment_id: p.payment_id.clone(),
                         amount: Money::new(p.amount, p.currency),
                         reason,
-                        debtor_id,
-                        candidates,
-                        candidate_invoices,
+                        debtor_id: debtor_id.map(String::from),
+                        candidates: candidates.into_iter().map(String::from).collect(),
+                        candidate_invoices: candidate_invoices
+                            .into_iter()
+                            .map(String::from)
+                            .collect(),
                     },
                 );
                 return;
@@ -195,7 +198,7 @@ impl Ledger {
         &mut self,
         p: &PaymentReceived,
         mut record: PaymentRecord,
-        debtor_id: String,
+        debtor_id: Key,
         targets: Vec<Target>,
         learn_iban: bool,
         effects: &mut Vec<LedgerEffect>,
@@ -222,10 +225,13 @@ impl Ledger {
                 effects,
                 LedgerEffect::CurrencyMismatch {
                     payment_id: p.payment_id.clone(),
-                    debtor_id: Some(debtor_id),
+                    debtor_id: Some(String::from(debtor_id)),
                     amount: money,
                     expected,
-                    invoice_numbers: targets.into_iter().map(|t| t.invoice).collect(),
+                    invoice_numbers: targets
+                        .into_iter()
+                        .map(|t| String::from(t.invoice))
+                        .collect(),
                 },
             );
             return;
@@ -295,8 +301,8 @@ impl Ledger {
             }
             if new_open.is_zero() {
                 settled.push(LedgerEffect::ItemSettled {
-                    debtor_id: item_debtor,
-                    invoice_number: target.invoice.clone(),
+                    debtor_id: item_debtor.to_string(),
+                    invoice_number: target.invoice.to_string(),
                     due_date,
                     settled_on: p.value_date,
                 });
@@ -318,7 +324,7 @@ impl Ledger {
         }
 
         // Money that reached each debtor counts towards its open promises.
-        let mut per_debtor: Vec<(String, Decimal)> = Vec::new();
+        let mut per_debtor: Vec<(Key, Decimal)> = Vec::new();
         for a in &record.allocations {
             match per_debtor.iter_mut().find(|(d, _)| *d == a.debtor_id) {
                 Some((_, sum)) => *sum += a.amount,
@@ -342,7 +348,7 @@ impl Ledger {
 
         effects.push(LedgerEffect::PaymentApplied {
             payment_id: p.payment_id.clone(),
-            debtor_id,
+            debtor_id: String::from(debtor_id),
             amount: money,
             rule,
             allocations: record.allocations.clone(),

@@ -96,8 +96,8 @@ impl Ledger {
             }
         }
         effects.push(LedgerEffect::PaymentReversed {
-            payment_id: record.payment_id.clone(),
-            debtor_id: record.debtor_id.clone(),
+            payment_id: record.payment_id.to_string(),
+            debtor_id: record.debtor_id.as_deref().map(String::from),
             amount: Money::new(record.amount, record.currency),
             reason_code: r.reason_code.clone(),
             reopened: if was_exception {

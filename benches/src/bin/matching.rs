@@ -258,7 +258,9 @@ fn verdict(effects: &[LedgerEffect], pays: &[String]) -> usize {
             LedgerEffect::PaymentApplied { allocations, .. } => {
                 let right = !pays.is_empty()
                     && allocations.len() == pays.len()
-                    && allocations.iter().all(|a| pays.contains(&a.invoice_number));
+                    && allocations
+                        .iter()
+                        .all(|a| pays.iter().any(|p| *p == a.invoice_number));
                 Some(if right { 0 } else { 2 })
             }
             LedgerEffect::PaymentUnmatched { .. } | LedgerEffect::CurrencyMismatch { .. } => {

@@ -188,7 +188,7 @@ proptest! {
             LedgerEffect::PaymentApplied { rule: MatchRule::PayerAndCombination, allocations, .. } => {
                 prop_assert_eq!(singles, 0);
                 prop_assert_eq!(sets.len(), 1);
-                let paid: BTreeSet<String> = allocations.iter().map(|a| a.invoice_number.clone()).collect();
+                let paid: BTreeSet<String> = allocations.iter().map(|a| a.invoice_number.to_string()).collect();
                 let expected: BTreeSet<String> = sets[0].iter().map(|&i| numbers[i].clone()).collect();
                 prop_assert_eq!(paid, expected);
             }

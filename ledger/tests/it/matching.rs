@@ -22,7 +22,12 @@ fn applied(effects: &[LedgerEffect]) -> (String, MatchRule, Vec<(String, String)
                 *rule,
                 allocations
                     .iter()
-                    .map(|a| (a.invoice_number.clone(), a.amount.normalize().to_string()))
+                    .map(|a| {
+                        (
+                            a.invoice_number.to_string(),
+                            a.amount.normalize().to_string(),
+                        )
+                    })
                     .collect(),
                 unapplied.normalize().to_string(),
             )),

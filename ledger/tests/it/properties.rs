@@ -316,9 +316,9 @@ fn items(ledger: &Ledger) -> BTreeMap<String, ItemView> {
         .items()
         .map(|i| {
             (
-                i.invoice_number.clone(),
+                i.invoice_number.to_string(),
                 ItemView {
-                    debtor: i.debtor_id.clone(),
+                    debtor: i.debtor_id.to_string(),
                     open: i.open_amount,
                     currency: i.currency,
                     due: i.due_date,
@@ -462,7 +462,7 @@ fn check(
                 prop_assert_eq!(sum + *unapplied, amount.amount);
                 for a in allocations {
                     let prior = before
-                        .get(&a.invoice_number)
+                        .get(a.invoice_number.as_str())
                         .map(|i| i.open)
                         .unwrap_or_default();
                     prop_assert!(
@@ -477,7 +477,7 @@ fn check(
                 // A write-off closes an item the payment left short within the tolerance.
                 for w in write_offs {
                     let prior = before
-                        .get(&w.invoice_number)
+                        .get(w.invoice_number.as_str())
                         .map(|i| i.open)
                         .unwrap_or_default();
                     let paid: Decimal = allocations
@@ -504,7 +504,7 @@ fn check(
                         prop_assert_eq!(sets.len(), 1);
                         let mut paid: Vec<String> = allocations
                             .iter()
-                            .map(|a| a.invoice_number.clone())
+                            .map(|a| a.invoice_number.to_string())
                             .collect();
                         paid.sort();
                         prop_assert_eq!(&paid, &sets[0]);

@@ -39,7 +39,7 @@ fn outcome(effects: &[LedgerEffect]) -> (Option<MatchRule>, Vec<String>) {
             Some(*rule),
             allocations
                 .iter()
-                .map(|a| a.invoice_number.clone())
+                .map(|a| a.invoice_number.to_string())
                 .collect(),
         ),
         LedgerEffect::PaymentUnmatched {

@@ -18,7 +18,7 @@ fn write_offs(effects: &[LedgerEffect]) -> Vec<(String, String, AllocationKind)>
             LedgerEffect::PaymentApplied { write_offs, .. } => Some(
                 write_offs
                     .iter()
-                    .map(|w| (w.invoice_number.clone(), w.amount.to_string(), w.kind))
+                    .map(|w| (w.invoice_number.to_string(), w.amount.to_string(), w.kind))
                     .collect(),
             ),
             _ => None,

@@ -102,7 +102,7 @@ fn judge(truth: &PaymentTruth, effect: &LedgerEffect) -> Option<Verdict> {
             let exact = sorted(
                 allocations
                     .iter()
-                    .map(|a| (a.invoice_number.clone(), a.amount)),
+                    .map(|a| (a.invoice_number.to_string(), a.amount)),
             ) == sorted(
                 truth
                     .allocations
