@@ -539,7 +539,8 @@ impl TrainingFeatures {
         Ok((self.done, self.options))
     }
 
-    /// Labels every row by the log's outcomes and returns the training set in batches.
+    /// Labels every row not taken out before ([`TrainingFeatures::take_unlabelled`]) by
+    /// the log's outcomes and returns them in batches of the training set's schema.
     pub fn finish(
         self,
         outcomes: Outcomes,
