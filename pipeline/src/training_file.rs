@@ -73,9 +73,15 @@ impl TrainingFile {
             .map_err(|e| PipelineError::Io(format!("creating {}", tmp.display()), e))?;
         let max_rows = props.max_row_group_row_count().unwrap_or(usize::MAX).max(1);
         let parquet = parquet_error(path);
-        let (writer, factory) = ArrowWriter::try_new(file, schema.clone(), Some(props))
+        let (writer, factory) = match ArrowWriter::try_new(file, schema.clone(), Some(props))
             .and_then(ArrowWriter::into_serialized_writer)
-            .map_err(&parquet)?;
+        {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(parquet(e));
+            }
+        };
         let file = TrainingFile {
             path: path.to_owned(),
             tmp,
