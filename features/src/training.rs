@@ -632,7 +632,6 @@ impl Unlabelled {
 }
 
 /// What the labels of rows are drawn from: each row's invoice number and due date.
-#[derive(Default)]
 pub struct LabelKeys(Vec<(CompactString, i32)>);
 
 impl LabelKeys {

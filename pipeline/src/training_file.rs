@@ -82,6 +82,8 @@ impl TrainingFile {
                 return Err(parquet(e));
             }
         };
+        // One Parquet column per field: nested fields (several leaves) are not expected.
+        let leaves = writer.schema_descr().num_columns();
         let file = TrainingFile {
             path: path.to_owned(),
             tmp,
@@ -93,13 +95,10 @@ impl TrainingFile {
             encoded: Vec::new(),
             renamed: false,
         };
-        // One writer per column: nested columns (several Parquet leaves) are not expected.
-        let writers = file.factory.create_column_writers(0).map_err(&parquet)?;
-        if writers.len() != file.schema.fields().len() || writers.len() < LABEL_COLUMNS {
+        if leaves != file.schema.fields().len() || leaves < LABEL_COLUMNS {
             return Err(PipelineError::Internal(format!(
-                "the training set's {} columns make {} Parquet columns",
-                file.schema.fields().len(),
-                writers.len()
+                "the training set's {} columns make {leaves} Parquet columns",
+                file.schema.fields().len()
             )));
         }
         Ok(file)
