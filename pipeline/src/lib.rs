@@ -54,26 +54,41 @@ pub use error::{ErrorClass, PipelineError};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The allocator's setting for how long freed memory stays with the process before it is
-/// handed back to the operating system (mimalloc's `MIMALLOC_PURGE_DELAY`, milliseconds).
-/// Its default, one second, is shorter than the time between two checkpoints: each
-/// checkpoint's copy of the state then lands in memory handed back since, which the kernel
-/// has to map and zero again — the copy took 25 and 32 ms instead of 5 and 8 ms for the
-/// feature tiles and the decisions of 10,000 debtors, and the worker, as fast as it goes
-/// end to end, was 5–24 % slower (two pairs of runs). Ten seconds keeps the memory the
-/// stages keep freeing and taking again.
-pub const ALLOCATOR_PURGE_DELAY_MS: &str = "10000";
+/// The allocator's settings for every program built on this crate, as mimalloc's
+/// environment variables, each applied unless the operator set it:
+///
+/// - `MIMALLOC_PURGE_DELAY=10000`: freed memory stays with the process 10 s before it is
+///   handed back to the operating system. mimalloc's default, one second, is shorter than
+///   the time between two checkpoints: each checkpoint's copy of the state then lands in
+///   memory handed back since, which the kernel has to map and zero again — the copy took
+///   25 and 32 ms instead of 5 and 8 ms for the feature tiles and the decisions of 10,000
+///   debtors, and the worker, as fast as it goes end to end, was 5–24 % slower (two pairs
+///   of runs).
+/// - `MIMALLOC_ARENA_EAGER_COMMIT=0`: mimalloc's arenas (1 GiB reserved at a time) are
+///   committed page by page as they are used, not at once. Committed at once (its default
+///   on Linux) they are also marked for transparent huge pages, and every first touch then
+///   faults in and zeroes 2 MiB while the process waits: encoding the 121 MB state of a
+///   checkpoint took 1.6–1.7 s instead of 0.44–0.48 s, the slowest score point 43–86 ms
+///   instead of 13–19 ms, and the kernel's page zeroing was over a quarter of
+///   `stage-throughput`'s samples (see docs/operations.md, Memory).
+pub const ALLOCATOR_SETTINGS: [(&str, &str); 2] = [
+    ("MIMALLOC_PURGE_DELAY", "10000"),
+    ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
+];
 
 /// Sets the allocator up for this program: mimalloc reads its settings from the
-/// environment once, before `main`, so when `MIMALLOC_PURGE_DELAY` is not set the program
-/// runs itself again (same process, arguments and standard streams) with
-/// [`ALLOCATOR_PURGE_DELAY_MS`]. A value set by the operator is kept. Call it first thing
-/// in `main`; it returns when nothing is to be done or the re-execution failed (then the
-/// program runs on with the allocator's default, and says so).
+/// environment once, before `main`, so when one of [`ALLOCATOR_SETTINGS`] is not set the
+/// program runs itself again (same process, arguments and standard streams) with the
+/// missing ones set. Values set by the operator are kept. Call it first thing in `main`;
+/// it returns when nothing is to be done or the re-execution failed (then the program runs
+/// on with the allocator's defaults, and says so).
 pub fn tune_allocator() {
     use std::os::unix::process::CommandExt;
-    const VAR: &str = "MIMALLOC_PURGE_DELAY";
-    if std::env::var_os(VAR).is_some() {
+    let missing: Vec<(&str, &str)> = ALLOCATOR_SETTINGS
+        .into_iter()
+        .filter(|(var, _)| std::env::var_os(var).is_none())
+        .collect();
+    if missing.is_empty() {
         return;
     }
     let Ok(exe) = std::env::current_exe() else {
@@ -84,8 +99,10 @@ pub fn tune_allocator() {
     if let Some(name) = args.next() {
         command.arg0(name);
     }
-    let error = command.args(args).env(VAR, ALLOCATOR_PURGE_DELAY_MS).exec();
+    let error = command.args(args).envs(missing.iter().copied()).exec();
+    let names: Vec<&str> = missing.iter().map(|(var, _)| *var).collect();
     eprintln!(
-        "warning: could not run again with {VAR} set ({error}); the allocator's default applies"
+        "warning: could not run again with {} set ({error}); the allocator's defaults apply",
+        names.join(", ")
     );
 }
