@@ -487,7 +487,10 @@ impl Worker {
                 next = tokio::time::timeout(self.config.idle, batches.next()) => match next {
                     Err(_quiet) => {
                         self.flush_features()?;
-                        if self.unacked.is_some() {
+                        // Not while the previous checkpoint is being written: waiting for
+                        // it (a fold takes a second or more) would hold the events that
+                        // arrive meanwhile. The next quiet moment after it comes does.
+                        if self.unacked.is_some() && self.writing.is_none() {
                             self.checkpoint().await?;
                         }
                     }
