@@ -50,6 +50,12 @@ pub(crate) struct JournaledIndex<K, V> {
     /// Keys inserted or changed since the last [`JournaledIndex::take_changes`]; `None`
     /// while not journaling (replays and training sets never checkpoint).
     changed: Option<HashSet<K, RandomState>>,
+    /// Entries added by [`JournaledIndex::insert_if_absent`] since the last take, kept as
+    /// added while journaling: an entry reached again is recorded in `changed` too, and
+    /// only that record counts. The lookup tables that only ever gain entries (payment
+    /// references, invoice numbers) are taken from here without a lookup per entry (a
+    /// cache miss each in a table of a year's invoices).
+    added: Vec<(K, V)>,
 }
 
 impl<K, V> Default for JournaledIndex<K, V> {
@@ -57,6 +63,7 @@ impl<K, V> Default for JournaledIndex<K, V> {
         JournaledIndex {
             map: HashIndex::default(),
             changed: None,
+            added: Vec::new(),
         }
     }
 }
@@ -101,11 +108,17 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
     }
 
     /// Inserts `value()` unless the key is present (the first comes first).
-    pub(crate) fn insert_if_absent(&mut self, key: K, value: impl FnOnce() -> V) {
+    pub(crate) fn insert_if_absent(&mut self, key: K, value: impl FnOnce() -> V)
+    where
+        V: Clone,
+    {
         // One probe: the entry, not a lookup and then an insert.
         if let Entry::Vacant(slot) = self.map.entry(key) {
-            mark_owned(&mut self.changed, slot.key());
-            slot.insert(value());
+            let value = value();
+            if self.changed.is_some() {
+                self.added.push((slot.key().clone(), value.clone()));
+            }
+            slot.insert(value);
         }
     }
 
@@ -136,13 +149,15 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
         let Some(changed) = &mut self.changed else {
             return Vec::new();
         };
-        changed
-            .drain()
-            .filter_map(|k| {
-                let v = self.map.get(&k)?.clone();
-                Some((k, v))
-            })
-            .collect()
+        let mut changes: Vec<(K, V)> = std::mem::take(&mut self.added)
+            .into_iter()
+            .filter(|(k, _)| !changed.contains(k))
+            .collect();
+        changes.extend(changed.drain().filter_map(|k| {
+            let v = self.map.get(&k)?.clone();
+            Some((k, v))
+        }));
+        changes
     }
 
     /// Applies entries taken by [`JournaledIndex::take_changes`] (journaled in turn when
@@ -171,6 +186,7 @@ where
         Ok(JournaledIndex {
             map: HashIndex::deserialize(deserializer)?,
             changed: None,
+            added: Vec::new(),
         })
     }
 }
@@ -255,6 +271,19 @@ mod tests {
         index.insert_if_absent("a".into(), || 0);
         assert!(index.take_changes().is_empty());
         assert_eq!(index.get("a"), Some(&5));
+        // Added, then changed before the take: taken once, as it is now.
+        index.insert_if_absent("c".into(), || 1);
+        if let Some(v) = index.get_mut("c") {
+            *v = 3;
+        }
+        index.insert_if_absent("d".into(), || 4);
+        let mut changes = index.take_changes();
+        changes.sort_unstable();
+        assert_eq!(changes, vec![("c".into(), 3), ("d".into(), 4)]);
+        assert!(
+            index.take_changes().is_empty(),
+            "both journals were emptied"
+        );
     }
 
     #[test]
@@ -266,5 +295,10 @@ mod tests {
         }
         assert!(index.take_changes().is_empty());
         assert_eq!(index.get("a"), Some(&2));
+        // Added before the journal started: not a change once it has.
+        index.insert_if_absent("b".into(), || 3);
+        index.start_journal();
+        assert!(index.take_changes().is_empty());
+        assert_eq!(index.get("b"), Some(&3));
     }
 }
