@@ -23,7 +23,7 @@ use crate::kpis::KpiHistory;
 use crate::ledger::{Ledger, LedgerImage};
 use crate::overdue::DueIndex;
 use crate::payments::PaymentRecord;
-use crate::promises::Promise;
+use crate::promises::Promises;
 use crate::totals::LedgerTotals;
 
 /// The ledger's state since the previous checkpoint; see the module documentation.
@@ -92,7 +92,7 @@ struct LedgerCore {
     ibans: IbanDirectory,
     reversals: BTreeSet<String>,
     credit_notes: BTreeSet<String>,
-    promises: BTreeMap<String, Promise>,
+    promises: Promises,
     due_index: DueIndex,
     promise_index: BTreeSet<(NaiveDate, String)>,
     totals: LedgerTotals,

@@ -1,7 +1,7 @@
 //! The [`Ledger`]: state, the entry points (`apply`, `advance_to`) and the one place where
 //! an item's open amount changes, which keeps every balance and index in step.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use events::{Currency, Envelope, InputEvent};
@@ -21,7 +21,7 @@ use crate::names::NameDirectory;
 use crate::open_amounts::OpenAmountIndex;
 use crate::overdue::DueIndex;
 use crate::payments::PaymentRecord;
-use crate::promises::Promise;
+use crate::promises::{Promise, Promises};
 use crate::remittance::digit_core;
 use crate::reversal::EndToEndIndex;
 use crate::standing::Standing;
@@ -67,7 +67,7 @@ pub struct Ledger {
     /// Payment ids of reversals already handled (known or not).
     pub(crate) reversals: BTreeSet<String>,
     pub(crate) credit_notes: BTreeSet<String>,
-    pub(crate) promises: BTreeMap<String, Promise>,
+    pub(crate) promises: Promises,
     /// Open items not yet overdue, by (due date, invoice number). Entries of items settled
     /// since stay until their date comes (the sweep skips them): settling costs no
     /// search in this large set.
@@ -256,7 +256,7 @@ impl Ledger {
 
     /// A promise to pay, by promise id.
     pub fn promise(&self, promise_id: &str) -> Option<&Promise> {
-        self.promises.get(promise_id)
+        self.promises.get(promise_id).map(|p| &**p)
     }
 
     /// Money totals.
@@ -435,7 +435,7 @@ struct LedgerState {
     payments: JournaledIndex<Key, Shared<PaymentRecord>>,
     reversals: BTreeSet<String>,
     credit_notes: BTreeSet<String>,
-    promises: BTreeMap<String, Promise>,
+    promises: Promises,
     due_index: DueIndex,
     promise_index: BTreeSet<(NaiveDate, String)>,
     totals: LedgerTotals,
@@ -462,7 +462,7 @@ pub struct LedgerImage {
     pub(crate) payments: JournaledIndex<Key, Shared<PaymentRecord>>,
     pub(crate) reversals: BTreeSet<String>,
     pub(crate) credit_notes: BTreeSet<String>,
-    pub(crate) promises: BTreeMap<String, Promise>,
+    pub(crate) promises: Promises,
     pub(crate) due_index: DueIndex,
     pub(crate) promise_index: BTreeSet<(NaiveDate, String)>,
     pub(crate) totals: LedgerTotals,
@@ -483,7 +483,7 @@ impl LedgerImage {
             payments: JournaledIndex::default(),
             reversals: BTreeSet::new(),
             credit_notes: BTreeSet::new(),
-            promises: BTreeMap::new(),
+            promises: Promises::new(),
             due_index: DueIndex::default(),
             promise_index: BTreeSet::new(),
             totals: LedgerTotals::default(),

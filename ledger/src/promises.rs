@@ -13,7 +13,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::effects::{IgnoredReason, LedgerEffect};
+use crate::journal::Shared;
 use crate::ledger::Ledger;
+
+/// Every promise by promise id, each shared with the checkpoint deltas taken since it
+/// last changed (a delta copies pointers, not promises).
+pub(crate) type Promises = std::collections::BTreeMap<String, Shared<Promise>>;
 
 /// Where a promise stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -84,7 +89,7 @@ impl Ledger {
         account.open_promises.insert(e.promise_id.clone());
         self.promises.insert(
             e.promise_id.clone(),
-            Promise {
+            Shared::new(Promise {
                 promise_id: e.promise_id.clone(),
                 debtor_id: e.debtor_id.clone(),
                 promised_date: e.promised_date,
@@ -94,7 +99,7 @@ impl Ledger {
                 made_at: event_time,
                 paid: Decimal::ZERO,
                 status: PromiseStatus::Open,
-            },
+            }),
         );
         self.promise_index
             .insert((e.promised_date, e.promise_id.clone()));
@@ -193,7 +198,7 @@ impl Ledger {
         account
             .open_promises
             .iter()
-            .filter_map(|id| self.promises.get(id))
+            .filter_map(|id| self.promises.get(id).map(|p| &**p))
             .find(|p| p.status == PromiseStatus::Open && p.covers(invoice_number))
     }
 }
