@@ -198,7 +198,7 @@ impl Ledger {
         account
             .open_promises
             .iter()
-            .filter_map(|id| self.promises.get(id).map(|p| &**p))
+            .filter_map(|id| self.promise(id))
             .find(|p| p.status == PromiseStatus::Open && p.covers(invoice_number))
     }
 }
