@@ -22,7 +22,8 @@
 //! The worker has two connections of its own (events and outputs; checkpoints), the
 //! harness a third (`ONE_CONNECTION=1`: one connection for all, to compare). `FAST_ONLY=1`
 //! leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score
-//! points at `n` debtors instead of the default 1,000 (`CHECKPOINT_EVERY` and
+//! points at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n`
+//! events instead of 1,000 (`CHECKPOINT_EVERY` and
 //! `CHECKPOINT_SECONDS` change when checkpoints come).
 //!
 //! `cargo run --release -p benches --bin end-to-end -- [DEBTORS] [MONTHS] [RATE]`
@@ -111,6 +112,13 @@ async fn raw_consume(js: &jetstream::Context, subjects: &Subjects, last: u64) ->
     started.elapsed()
 }
 
+/// What the latency listener reads of an output.
+#[derive(serde::Deserialize)]
+struct Seen {
+    output_id: String,
+    cause_event_id: String,
+}
+
 fn config(subjects: &Subjects) -> WorkerConfig {
     let mut c = WorkerConfig {
         subjects: subjects.clone(),
@@ -127,6 +135,10 @@ fn config(subjects: &Subjects) -> WorkerConfig {
     // SCORE_MAX_DEBTORS=<n>: debtors a score point scores at most (default 1,000).
     if let Some(n) = benches::env_setting("SCORE_MAX_DEBTORS") {
         c.scoring.max_debtors = n;
+    }
+    // SCORE_EVERY=<events>: a score point every this many events (default 1,000).
+    if let Some(n) = benches::env_setting("SCORE_EVERY") {
+        c.scoring.every_events = n;
     }
     c
 }
@@ -394,7 +406,8 @@ async fn pipeline_runs(
         .await
         .expect("streams");
     let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    let arrived: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    // Per cause: when its first output arrived, and that output's rule.
+    let arrived: Arc<Mutex<HashMap<String, (Instant, String)>>> = Arc::default();
     let mut outputs_sub = client
         .subscribe(subjects.output_wildcard())
         .await
@@ -403,12 +416,13 @@ async fn pipeline_runs(
     let listener = tokio::spawn(async move {
         while let Some(m) = outputs_sub.next().await {
             let now = Instant::now();
-            if let Ok(o) = serde_json::from_slice::<events::OutputEnvelope>(&m.payload) {
+            if let Ok(o) = serde_json::from_slice::<Seen>(&m.payload) {
+                let rule = o.output_id.split(':').next().unwrap_or_default().to_owned();
                 arrivals
                     .lock()
                     .expect("lock")
                     .entry(o.cause_event_id)
-                    .or_insert(now);
+                    .or_insert((now, rule));
             }
         }
     });
@@ -474,11 +488,16 @@ async fn pipeline_runs(
     let timeline = timeline.lock().expect("lock").clone();
     let sent = sent.lock().expect("lock");
     let arrived = arrived.lock().expect("lock");
+    let mut by_rule: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     let mut latencies: Vec<f64> = arrived
         .iter()
-        .filter_map(|(cause, at)| {
-            sent.get(cause)
-                .map(|s| at.saturating_duration_since(*s).as_secs_f64() * 1000.0)
+        .filter_map(|(cause, (at, rule))| {
+            let ms = at
+                .saturating_duration_since(*sent.get(cause)?)
+                .as_secs_f64()
+                * 1000.0;
+            by_rule.entry(rule).or_default().push(ms);
+            Some(ms)
         })
         .collect();
     latencies.sort_by(f64::total_cmp);
@@ -495,10 +514,27 @@ async fn pipeline_runs(
         percentile(&latencies, 0.999),
         latencies.last().copied().unwrap_or(f64::NAN)
     );
+    // By the rule of the first output: which decisions the slow ones were.
+    let mut rules: Vec<(&str, Vec<f64>)> = by_rule.into_iter().collect();
+    rules.sort_by_key(|(_, l)| std::cmp::Reverse(l.len()));
+    let rules: Vec<String> = rules
+        .iter_mut()
+        .take(6)
+        .map(|(rule, l)| {
+            l.sort_by(f64::total_cmp);
+            format!(
+                "{rule} {} (p50 {:.1}, p99 {:.1} ms)",
+                l.len(),
+                percentile(l, 0.5),
+                percentile(l, 0.99)
+            )
+        })
+        .collect();
+    println!("  first outputs by rule: {}", rules.join(", "));
     checkpoint_summary(&metrics);
     // Where in the run the slowest events were: the seconds with the highest latency.
     let mut by_second: std::collections::BTreeMap<u64, f64> = Default::default();
-    for (cause, at) in arrived.iter() {
+    for (cause, (at, _)) in arrived.iter() {
         if let Some(s) = sent.get(cause) {
             let second = s.saturating_duration_since(started).as_secs();
             let ms = at.saturating_duration_since(*s).as_secs_f64() * 1000.0;

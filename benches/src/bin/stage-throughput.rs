@@ -204,6 +204,17 @@ fn delta(stages: &mut Stages, events: usize) {
         delta.ledger().history_entries(),
         bytes.len() as f64 / 1e6
     );
+    // What the delta is made of, stage by stage.
+    let parts: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).expect("the delta reads back");
+    let parts: Vec<String> = parts
+        .iter()
+        .map(|(stage, v)| {
+            let size = serde_json::to_vec(v).map_or(0, |b| b.len());
+            format!("{stage} {:.1} MB", size as f64 / 1e6)
+        })
+        .collect();
+    println!("  delta by stage: {}", parts.join(", "));
 }
 
 fn report(what: &str, n: usize, since: Instant) {
