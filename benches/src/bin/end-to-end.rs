@@ -112,6 +112,63 @@ async fn raw_consume(js: &jetstream::Context, subjects: &Subjects, last: u64) ->
     started.elapsed()
 }
 
+/// The latency listener: a subscriber on the output subjects with a connection and a
+/// thread of its own, as a downstream service would be, so that when an output arrives
+/// does not wait for a thread of the worker's runtime (the stage loop keeps one busy).
+struct Listener {
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Listener {
+    /// Subscribes to `subject` and returns once the subscription is in place; notes in
+    /// `arrived` the first output of each cause.
+    async fn start(
+        url: &str,
+        subject: String,
+        arrived: Arc<Mutex<HashMap<String, (Instant, String)>>>,
+    ) -> Listener {
+        let (ready, is_ready) = tokio::sync::oneshot::channel();
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let url = url.to_owned();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("the listener's runtime");
+            runtime.block_on(async move {
+                let client = async_nats::connect(url).await.expect("connects");
+                let mut outputs = client.subscribe(subject).await.expect("subscribe");
+                client.flush().await.expect("flush");
+                let _ = ready.send(());
+                loop {
+                    let m = tokio::select! {
+                        _ = &mut stopped => break,
+                        m = outputs.next() => m,
+                    };
+                    let Some(m) = m else { break };
+                    let now = Instant::now();
+                    if let Ok(o) = serde_json::from_slice::<Seen>(&m.payload) {
+                        let rule = o.output_id.split(':').next().unwrap_or_default().to_owned();
+                        arrived
+                            .lock()
+                            .expect("lock")
+                            .entry(o.cause_event_id)
+                            .or_insert((now, rule));
+                    }
+                }
+            });
+        });
+        is_ready.await.expect("the listener subscribed");
+        Listener { stop, thread }
+    }
+
+    fn stop(self) {
+        let _ = self.stop.send(());
+        self.thread.join().expect("the listener ends");
+    }
+}
+
 /// What the latency listener reads of an output.
 #[derive(serde::Deserialize)]
 struct Seen {
@@ -251,7 +308,7 @@ async fn main() {
     let model = model(debtors, months);
 
     let server = LocalNats::start().expect("nats-server (is it installed?)");
-    let (client, js) = broker::connect(&NatsOptions {
+    let (_, js) = broker::connect(&NatsOptions {
         url: server.url(),
         ..Default::default()
     })
@@ -309,7 +366,7 @@ async fn main() {
     };
     pipeline_runs(
         &js,
-        &client,
+        &server.url(),
         &worker_connections,
         &subjects,
         order[0],
@@ -331,7 +388,7 @@ async fn main() {
     let last = publish_all(&js, &subjects, &events).await;
     pipeline_runs(
         &js,
-        &client,
+        &server.url(),
         &worker_connections,
         &subjects,
         order[1],
@@ -350,7 +407,7 @@ async fn main() {
 #[allow(clippy::too_many_arguments)]
 async fn pipeline_runs(
     js: &jetstream::Context,
-    client: &async_nats::Client,
+    url: &str,
     (worker_js, checkpoint_js): &(jetstream::Context, jetstream::Context),
     subjects: &Subjects,
     deltas: bool,
@@ -408,24 +465,7 @@ async fn pipeline_runs(
     let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     // Per cause: when its first output arrived, and that output's rule.
     let arrived: Arc<Mutex<HashMap<String, (Instant, String)>>> = Arc::default();
-    let mut outputs_sub = client
-        .subscribe(subjects.output_wildcard())
-        .await
-        .expect("subscribe");
-    let arrivals = arrived.clone();
-    let listener = tokio::spawn(async move {
-        while let Some(m) = outputs_sub.next().await {
-            let now = Instant::now();
-            if let Ok(o) = serde_json::from_slice::<Seen>(&m.payload) {
-                let rule = o.output_id.split(':').next().unwrap_or_default().to_owned();
-                arrivals
-                    .lock()
-                    .expect("lock")
-                    .entry(o.cause_event_id)
-                    .or_insert((now, rule));
-            }
-        }
-    });
+    let listener = Listener::start(url, subjects.output_wildcard(), arrived.clone()).await;
     let metrics = Arc::new(PipelineMetrics::new(&prometheus::Registry::new()).expect("metrics"));
     let mut handle = worker::start_with_checkpoints(
         worker_js.clone(),
@@ -483,7 +523,7 @@ async fn pipeline_runs(
     // Outputs of the last events are in flight: give them a moment to arrive.
     tokio::time::sleep(Duration::from_secs(2)).await;
     handle.stop().await.expect("stops");
-    listener.abort();
+    listener.stop();
     sampler.abort();
     let timeline = timeline.lock().expect("lock").clone();
     let sent = sent.lock().expect("lock");

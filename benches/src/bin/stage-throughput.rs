@@ -112,10 +112,15 @@ fn main() {
     let mut kinds: std::collections::BTreeMap<&'static str, usize> = Default::default();
     let mut scored = 0_usize;
     let mut points = Vec::new();
+    // Each event's time, and whether it was the first of a new day (event time).
+    let mut each: Vec<(f64, bool)> = Vec::with_capacity(decoded.len());
+    let mut day = None;
     let t = Instant::now();
     for e in &decoded {
         let started = Instant::now();
         let processed = stages.process_with_effects(e).expect("stages run");
+        let new_day = day.replace(e.event_time.date_naive()) != Some(e.event_time.date_naive());
+        each.push((started.elapsed().as_secs_f64() * 1e3, new_day));
         with_model += processed.outputs.len();
         for o in &processed.outputs {
             *kinds.entry(o.output.kind_label()).or_insert(0) += 1;
@@ -138,6 +143,27 @@ fn main() {
             at(0.99),
             at(1.0),
             stages.models().waiting()
+        );
+    }
+    let split = |first: bool| -> Vec<f64> {
+        let mut ms: Vec<f64> = each.iter().filter(|e| e.1 == first).map(|e| e.0).collect();
+        ms.sort_by(f64::total_cmp);
+        ms
+    };
+    for (what, ms) in [("first of a day", split(true)), ("others", split(false))] {
+        let q = |p: f64| {
+            ms.get(((ms.len().max(1) - 1) as f64 * p) as usize)
+                .copied()
+                .unwrap_or(0.0)
+        };
+        let total: f64 = ms.iter().sum();
+        println!(
+            "  per event, {what}: {} events, {total:.0} ms in all, p50 {:.3} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+            ms.len(),
+            q(0.5),
+            q(0.99),
+            q(0.999),
+            q(1.0)
         );
     }
     // The model activated again with every debtor known: the pause of its own score point
