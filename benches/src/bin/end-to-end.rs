@@ -308,98 +308,106 @@ async fn main() {
     let model = model(debtors, months);
 
     let server = LocalNats::start().expect("nats-server (is it installed?)");
-    let (_, js) = broker::connect(&NatsOptions {
-        url: server.url(),
-        ..Default::default()
-    })
-    .await
-    .expect("connects");
-    // The worker has connections of its own, as a separate process would: one for the
-    // events and outputs, one for its checkpoints. `ONE_CONNECTION=1` puts the worker and
-    // the harness on one connection (as before 2026-12-03), to compare.
-    let worker_connections = if std::env::var_os("ONE_CONNECTION").is_some() {
-        (js.clone(), js.clone())
-    } else {
-        let connect = async || {
-            broker::connect(&NatsOptions {
-                url: server.url(),
-                ..Default::default()
-            })
-            .await
-            .expect("connects")
+    // Interrupted (Ctrl-C, SIGTERM), the runs stop and the server is stopped with them
+    // rather than left running.
+    let runs = async {
+        let (_, js) = broker::connect(&NatsOptions {
+            url: server.url(),
+            ..Default::default()
+        })
+        .await
+        .expect("connects");
+        // The worker has connections of its own, as a separate process would: one for the
+        // events and outputs, one for its checkpoints. `ONE_CONNECTION=1` puts the worker and
+        // the harness on one connection (as before 2026-12-03), to compare.
+        let worker_connections = if std::env::var_os("ONE_CONNECTION").is_some() {
+            (js.clone(), js.clone())
+        } else {
+            let connect = async || {
+                broker::connect(&NatsOptions {
+                    url: server.url(),
+                    ..Default::default()
+                })
+                .await
+                .expect("connects")
+            };
+            let ((_, work), (_, checkpoints)) = (connect().await, connect().await);
+            (work, checkpoints)
         };
-        let ((_, work), (_, checkpoints)) = (connect().await, connect().await);
-        (work, checkpoints)
-    };
 
-    // 1. and 2.: the same stream, consumed raw and by the pipeline.
-    let subjects = Subjects::new("e2e", 1);
-    broker::ensure_streams(&js, &subjects)
-        .await
-        .expect("streams");
-    if let Some(model) = &model {
-        events.insert(0, activation(&js, &subjects, model).await);
-    }
-    let n = events.len() as u64;
-    println!("portfolio: {debtors} debtors, {months} months, {n} events");
-    let t = Instant::now();
-    let last = publish_all(&js, &subjects, &events).await;
-    let publish = t.elapsed();
-    println!(
-        "publish (acknowledged)      {n} events in {:7.3} s = {:9.0} events/s",
-        publish.as_secs_f64(),
-        n as f64 / publish.as_secs_f64()
-    );
-    let raw = raw_consume(&js, &subjects, last).await;
-    let raw_rate = n as f64 / raw.as_secs_f64();
-    println!(
-        "raw JetStream consume       {n} events in {:7.3} s = {raw_rate:9.0} events/s (reference)",
-        raw.as_secs_f64()
-    );
-    // 2. and 3., with checkpoints as deltas beside the stages (the default), then with the
-    // whole state written while the stages wait — the same events under another prefix.
-    // `WHOLE_FIRST=1` swaps the order, to see what running second costs.
-    let order = if std::env::var_os("WHOLE_FIRST").is_some() {
-        [false, true]
-    } else {
-        [true, false]
+        // 1. and 2.: the same stream, consumed raw and by the pipeline.
+        let subjects = Subjects::new("e2e", 1);
+        broker::ensure_streams(&js, &subjects)
+            .await
+            .expect("streams");
+        if let Some(model) = &model {
+            events.insert(0, activation(&js, &subjects, model).await);
+        }
+        let n = events.len() as u64;
+        println!("portfolio: {debtors} debtors, {months} months, {n} events");
+        let t = Instant::now();
+        let last = publish_all(&js, &subjects, &events).await;
+        let publish = t.elapsed();
+        println!(
+            "publish (acknowledged)      {n} events in {:7.3} s = {:9.0} events/s",
+            publish.as_secs_f64(),
+            n as f64 / publish.as_secs_f64()
+        );
+        let raw = raw_consume(&js, &subjects, last).await;
+        let raw_rate = n as f64 / raw.as_secs_f64();
+        println!(
+            "raw JetStream consume       {n} events in {:7.3} s = {raw_rate:9.0} events/s (reference)",
+            raw.as_secs_f64()
+        );
+        // 2. and 3., with checkpoints as deltas beside the stages (the default), then with the
+        // whole state written while the stages wait — the same events under another prefix.
+        // `WHOLE_FIRST=1` swaps the order, to see what running second costs.
+        let order = if std::env::var_os("WHOLE_FIRST").is_some() {
+            [false, true]
+        } else {
+            [true, false]
+        };
+        pipeline_runs(
+            &js,
+            &server.url(),
+            &worker_connections,
+            &subjects,
+            order[0],
+            n,
+            last,
+            raw_rate,
+            rate,
+            &events,
+            &model,
+        )
+        .await;
+        let subjects = Subjects::new("e2e-second", 1);
+        broker::ensure_streams(&js, &subjects)
+            .await
+            .expect("streams");
+        if let Some(model) = &model {
+            events[0] = activation(&js, &subjects, model).await;
+        }
+        let last = publish_all(&js, &subjects, &events).await;
+        pipeline_runs(
+            &js,
+            &server.url(),
+            &worker_connections,
+            &subjects,
+            order[1],
+            n,
+            last,
+            raw_rate,
+            rate,
+            &events,
+            &model,
+        )
+        .await;
     };
-    pipeline_runs(
-        &js,
-        &server.url(),
-        &worker_connections,
-        &subjects,
-        order[0],
-        n,
-        last,
-        raw_rate,
-        rate,
-        &events,
-        &model,
-    )
-    .await;
-    let subjects = Subjects::new("e2e-second", 1);
-    broker::ensure_streams(&js, &subjects)
-        .await
-        .expect("streams");
-    if let Some(model) = &model {
-        events[0] = activation(&js, &subjects, model).await;
+    tokio::select! {
+        _ = runs => {}
+        _ = pipeline::shutdown::requested() => eprintln!("interrupted: stopping nats-server"),
     }
-    let last = publish_all(&js, &subjects, &events).await;
-    pipeline_runs(
-        &js,
-        &server.url(),
-        &worker_connections,
-        &subjects,
-        order[1],
-        n,
-        last,
-        raw_rate,
-        rate,
-        &events,
-        &model,
-    )
-    .await;
     drop(server);
 }
 
