@@ -20,7 +20,9 @@
 //! portfolio's events too, so it bounds the pipeline's from above.
 //!
 //! The worker has two connections of its own (events and outputs; checkpoints), the
-//! harness a third (`ONE_CONNECTION=1`: one connection for all, to compare). `FAST_ONLY=1`
+//! harness a third (`ONE_CONNECTION=1`: one connection for the worker and the harness, to
+//! compare); the latency listener has a fourth and a thread of its own, as a downstream
+//! service would. `FAST_ONLY=1`
 //! leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score
 //! points at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n`
 //! events instead of 1,000 (`CHECKPOINT_EVERY` and
@@ -367,42 +369,35 @@ async fn main() {
         } else {
             [true, false]
         };
-        pipeline_runs(
-            &js,
-            &server.url(),
-            &worker_connections,
-            &subjects,
-            order[0],
-            n,
-            last,
-            raw_rate,
-            rate,
-            &events,
-            &model,
-        )
-        .await;
-        let subjects = Subjects::new("e2e-second", 1);
-        broker::ensure_streams(&js, &subjects)
-            .await
-            .expect("streams");
-        if let Some(model) = &model {
-            events[0] = activation(&js, &subjects, model).await;
+        // The second under another prefix, its events published again.
+        let mut stream = (subjects, last);
+        for (i, deltas) in order.into_iter().enumerate() {
+            if i > 0 {
+                let subjects = Subjects::new("e2e-second", 1);
+                broker::ensure_streams(&js, &subjects)
+                    .await
+                    .expect("streams");
+                if let Some(model) = &model {
+                    events[0] = activation(&js, &subjects, model).await;
+                }
+                let last = publish_all(&js, &subjects, &events).await;
+                stream = (subjects, last);
+            }
+            pipeline_runs(
+                &js,
+                &server.url(),
+                &worker_connections,
+                &stream.0,
+                deltas,
+                n,
+                stream.1,
+                raw_rate,
+                rate,
+                &events,
+                &model,
+            )
+            .await;
         }
-        let last = publish_all(&js, &subjects, &events).await;
-        pipeline_runs(
-            &js,
-            &server.url(),
-            &worker_connections,
-            &subjects,
-            order[1],
-            n,
-            last,
-            raw_rate,
-            rate,
-            &events,
-            &model,
-        )
-        .await;
     };
     tokio::select! {
         _ = runs => {}

@@ -4,7 +4,10 @@
 //! the model activated again over every debtor, and writing and reading the state
 //! at the end as a checkpoint: whole (a base, written off the stage loop when deltas are
 //! folded) and as the delta of the last 20,000 events (two seconds at 10k events/s: the
-//! copy is the stage loop's pause, the encoding is done by the writing task).
+//! copy is the stage loop's pause, the encoding is done by the writing task), with what
+//! the delta is made of, stage by stage. With the model, each event is timed too: the
+//! first event of each event-time day (aging, dunning, windows sliding) apart from the
+//! others.
 //!
 //! `SCORE_MAX_DEBTORS=<n>` caps score points at `n` debtors instead of the default 1,000.
 //!
