@@ -21,8 +21,9 @@
 //!
 //! The worker has two connections of its own (events and outputs; checkpoints), the
 //! harness a third (`ONE_CONNECTION=1`: one connection for the worker and the harness, to
-//! compare); the latency listener has a fourth and a thread of its own, as a downstream
-//! service would. `FAST_ONLY=1`
+//! compare); the paced publisher and the latency listener each have a connection and a
+//! thread of their own, as a separate producer and a downstream service would, so that
+//! neither waits for the threads of the runtime the worker's stage loop and outbox share. `FAST_ONLY=1`
 //! leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score
 //! points at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n`
 //! events instead of 1,000 (`CHECKPOINT_EVERY` and
@@ -169,6 +170,63 @@ impl Listener {
         let _ = self.stop.send(());
         self.thread.join().expect("the listener ends");
     }
+}
+
+/// Publishes `paced` at `rate` events a second (a tick every 10 ms) with a connection
+/// and a thread of its own, as a separate producer would (not on the runtime the worker's
+/// stage loop and outbox share), noting in `sent` when each event was handed over; returns
+/// how long publishing took and the last event's stream sequence.
+async fn publish_paced(
+    url: &str,
+    subjects: Subjects,
+    paced: Vec<Envelope>,
+    rate: u64,
+    sent: Arc<Mutex<HashMap<String, Instant>>>,
+) -> (Duration, u64) {
+    let (done, is_done) = tokio::sync::oneshot::channel();
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("the publisher's runtime");
+        runtime.block_on(async move {
+            let (_, js) = broker::connect(&NatsOptions {
+                url,
+                ..Default::default()
+            })
+            .await
+            .expect("connects");
+            let per_tick = (rate / 100).max(1) as usize;
+            let mut publisher = EventPublisher::new(js, subjects.clone());
+            let started = Instant::now();
+            let mut interval = tokio::time::interval(Duration::from_millis(10));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            for (i, chunk) in paced.chunks(per_tick).enumerate() {
+                if i % 500 == 0 {
+                    eprintln!("  paced: {} published", i * per_tick);
+                }
+                interval.tick().await;
+                for e in chunk {
+                    let bytes = Bytes::from(e.to_json());
+                    sent.lock()
+                        .expect("lock")
+                        .insert(e.event_id.clone(), Instant::now());
+                    publisher
+                        .publish_raw(
+                            subjects.input(e.event.debtor_id(), e.event.kind()),
+                            bytes,
+                            Some(&e.event_id),
+                        )
+                        .await
+                        .expect("publish");
+                }
+            }
+            publisher.flush().await.expect("flush");
+            let _ = done.send((started.elapsed(), publisher.last_sequence));
+        });
+    });
+    is_done.await.expect("the paced publisher ends")
 }
 
 /// What the latency listener reads of an output.
@@ -485,9 +543,6 @@ async fn pipeline_runs(
         eprintln!("  published");
     }
     let m = paced.len() as u64;
-    let tick = Duration::from_millis(10);
-    let per_tick = (rate / 100).max(1) as usize;
-    let mut publisher = EventPublisher::new(js.clone(), subjects.clone());
     let started = Instant::now();
     let timeline: Arc<Mutex<Vec<Second>>> = Arc::default();
     let sampler = tokio::spawn(sample_timeline(
@@ -497,31 +552,7 @@ async fn pipeline_runs(
         rate,
         timeline.clone(),
     ));
-    let mut interval = tokio::time::interval(tick);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    for (i, chunk) in paced.chunks(per_tick).enumerate() {
-        if i % 500 == 0 {
-            eprintln!("  paced: {} published", i * per_tick);
-        }
-        interval.tick().await;
-        for e in chunk {
-            let bytes = Bytes::from(e.to_json());
-            sent.lock()
-                .expect("lock")
-                .insert(e.event_id.clone(), Instant::now());
-            publisher
-                .publish_raw(
-                    subjects.input(e.event.debtor_id(), e.event.kind()),
-                    bytes,
-                    Some(&e.event_id),
-                )
-                .await
-                .expect("publish");
-        }
-    }
-    publisher.flush().await.expect("flush");
-    let publishing = started.elapsed();
-    let last = publisher.last_sequence;
+    let (publishing, last) = publish_paced(url, subjects.clone(), paced, rate, sent.clone()).await;
     wait_processed(&mut handle, last, &metrics).await;
     // Outputs of the last events are in flight: give them a moment to arrive.
     tokio::time::sleep(Duration::from_secs(2)).await;
