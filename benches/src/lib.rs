@@ -28,6 +28,16 @@ pub fn env_setting<T: std::str::FromStr>(name: &str) -> Option<T> {
     }))
 }
 
+/// The value at quantile `p` (0 to 1) of `sorted` (ascending), the nearest sample; NaN
+/// when there are none.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
 /// Simulates `debtors` over `months` (the simulator's defaults otherwise) and writes every
 /// event to a Parquet archive in `dir`, as the worker does; returns the number of events.
 pub fn archive_simulation(dir: &Path, debtors: u32, months: u32) -> u64 {

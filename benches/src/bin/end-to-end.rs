@@ -23,11 +23,11 @@
 //! harness a third (`ONE_CONNECTION=1`: one connection for the worker and the harness, to
 //! compare); the paced publisher and the latency listener each have a connection and a
 //! thread of their own, as a separate producer and a downstream service would, so that
-//! neither waits for the threads of the runtime the worker's stage loop and outbox share. `FAST_ONLY=1`
-//! leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score
-//! points at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n`
-//! events instead of 1,000 (`CHECKPOINT_EVERY` and
-//! `CHECKPOINT_SECONDS` change when checkpoints come).
+//! neither waits for the threads of the runtime the worker's stage loop and outbox share.
+//! `FAST_ONLY=1` leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score points
+//! at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n` events
+//! instead of 1,000 (`CHECKPOINT_EVERY` and `CHECKPOINT_SECONDS` change when checkpoints
+//! come).
 //!
 //! `cargo run --release -p benches --bin end-to-end -- [DEBTORS] [MONTHS] [RATE]`
 
@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer};
+use benches::percentile;
 use bytes::Bytes;
 use events::{Envelope, Subjects};
 use futures::StreamExt;
@@ -56,14 +57,6 @@ fn peak_rss_mb() -> f64 {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
 }
 
 async fn publish_all(js: &jetstream::Context, subjects: &Subjects, events: &[Envelope]) -> u64 {
@@ -115,6 +108,34 @@ async fn raw_consume(js: &jetstream::Context, subjects: &Subjects, last: u64) ->
     started.elapsed()
 }
 
+/// Connects to the server at `url` as the worker does.
+async fn connect(url: &str) -> (async_nats::Client, jetstream::Context) {
+    broker::connect(&NatsOptions {
+        url: url.to_owned(),
+        ..Default::default()
+    })
+    .await
+    .expect("connects")
+}
+
+/// Runs the future `task` makes on a thread of its own, in a runtime of its own (a
+/// separate producer's or subscriber's, not the worker's).
+fn on_own_thread<F>(
+    what: &'static str,
+    task: impl FnOnce() -> F + Send + 'static,
+) -> std::thread::JoinHandle<()>
+where
+    F: std::future::Future<Output = ()>,
+{
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("the {what}'s runtime: {e}"))
+            .block_on(task());
+    })
+}
+
 /// The latency listener: a subscriber on the output subjects with a connection and a
 /// thread of its own, as a downstream service would be, so that when an output arrives
 /// does not wait for a thread of the worker's runtime (the stage loop keeps one busy).
@@ -134,33 +155,27 @@ impl Listener {
         let (ready, is_ready) = tokio::sync::oneshot::channel();
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let url = url.to_owned();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("the listener's runtime");
-            runtime.block_on(async move {
-                let client = async_nats::connect(url).await.expect("connects");
-                let mut outputs = client.subscribe(subject).await.expect("subscribe");
-                client.flush().await.expect("flush");
-                let _ = ready.send(());
-                loop {
-                    let m = tokio::select! {
-                        _ = &mut stopped => break,
-                        m = outputs.next() => m,
-                    };
-                    let Some(m) = m else { break };
-                    let now = Instant::now();
-                    if let Ok(o) = serde_json::from_slice::<Seen>(&m.payload) {
-                        let rule = o.output_id.split(':').next().unwrap_or_default().to_owned();
-                        arrived
-                            .lock()
-                            .expect("lock")
-                            .entry(o.cause_event_id)
-                            .or_insert((now, rule));
-                    }
+        let thread = on_own_thread("listener", move || async move {
+            let (client, _) = connect(&url).await;
+            let mut outputs = client.subscribe(subject).await.expect("subscribe");
+            client.flush().await.expect("flush");
+            let _ = ready.send(());
+            loop {
+                let m = tokio::select! {
+                    _ = &mut stopped => break,
+                    m = outputs.next() => m,
+                };
+                let Some(m) = m else { break };
+                let now = Instant::now();
+                if let Ok(o) = serde_json::from_slice::<Seen>(&m.payload) {
+                    let rule = o.output_id.split(':').next().unwrap_or_default().to_owned();
+                    arrived
+                        .lock()
+                        .expect("lock")
+                        .entry(o.cause_event_id)
+                        .or_insert((now, rule));
                 }
-            });
+            }
         });
         is_ready.await.expect("the listener subscribed");
         Listener { stop, thread }
@@ -185,46 +200,35 @@ async fn publish_paced(
 ) -> (Duration, u64) {
     let (done, is_done) = tokio::sync::oneshot::channel();
     let url = url.to_owned();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("the publisher's runtime");
-        runtime.block_on(async move {
-            let (_, js) = broker::connect(&NatsOptions {
-                url,
-                ..Default::default()
-            })
-            .await
-            .expect("connects");
-            let per_tick = (rate / 100).max(1) as usize;
-            let mut publisher = EventPublisher::new(js, subjects.clone());
-            let started = Instant::now();
-            let mut interval = tokio::time::interval(Duration::from_millis(10));
-            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            for (i, chunk) in paced.chunks(per_tick).enumerate() {
-                if i % 500 == 0 {
-                    eprintln!("  paced: {} published", i * per_tick);
-                }
-                interval.tick().await;
-                for e in chunk {
-                    let bytes = Bytes::from(e.to_json());
-                    sent.lock()
-                        .expect("lock")
-                        .insert(e.event_id.clone(), Instant::now());
-                    publisher
-                        .publish_raw(
-                            subjects.input(e.event.debtor_id(), e.event.kind()),
-                            bytes,
-                            Some(&e.event_id),
-                        )
-                        .await
-                        .expect("publish");
-                }
+    on_own_thread("publisher", move || async move {
+        let (_, js) = connect(&url).await;
+        let per_tick = (rate / 100).max(1) as usize;
+        let mut publisher = EventPublisher::new(js, subjects.clone());
+        let started = Instant::now();
+        let mut interval = tokio::time::interval(Duration::from_millis(10));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+        for (i, chunk) in paced.chunks(per_tick).enumerate() {
+            if i % 500 == 0 {
+                eprintln!("  paced: {} published", i * per_tick);
             }
-            publisher.flush().await.expect("flush");
-            let _ = done.send((started.elapsed(), publisher.last_sequence));
-        });
+            interval.tick().await;
+            for e in chunk {
+                let bytes = Bytes::from(e.to_json());
+                sent.lock()
+                    .expect("lock")
+                    .insert(e.event_id.clone(), Instant::now());
+                publisher
+                    .publish_raw(
+                        subjects.input(e.event.debtor_id(), e.event.kind()),
+                        bytes,
+                        Some(&e.event_id),
+                    )
+                    .await
+                    .expect("publish");
+            }
+        }
+        publisher.flush().await.expect("flush");
+        let _ = done.send((started.elapsed(), publisher.last_sequence));
     });
     is_done.await.expect("the paced publisher ends")
 }
@@ -371,27 +375,15 @@ async fn main() {
     // Interrupted (Ctrl-C, SIGTERM), the runs stop and the server is stopped with them
     // rather than left running.
     let runs = async {
-        let (_, js) = broker::connect(&NatsOptions {
-            url: server.url(),
-            ..Default::default()
-        })
-        .await
-        .expect("connects");
+        let (_, js) = connect(&server.url()).await;
         // The worker has connections of its own, as a separate process would: one for the
         // events and outputs, one for its checkpoints. `ONE_CONNECTION=1` puts the worker and
         // the harness on one connection (as before 2026-12-03), to compare.
         let worker_connections = if std::env::var_os("ONE_CONNECTION").is_some() {
             (js.clone(), js.clone())
         } else {
-            let connect = async || {
-                broker::connect(&NatsOptions {
-                    url: server.url(),
-                    ..Default::default()
-                })
-                .await
-                .expect("connects")
-            };
-            let ((_, work), (_, checkpoints)) = (connect().await, connect().await);
+            let ((_, work), (_, checkpoints)) =
+                (connect(&server.url()).await, connect(&server.url()).await);
             (work, checkpoints)
         };
 
@@ -562,18 +554,21 @@ async fn pipeline_runs(
     let timeline = timeline.lock().expect("lock").clone();
     let sent = sent.lock().expect("lock");
     let arrived = arrived.lock().expect("lock");
+    // Each event's latency, also by the rule of its first output and, as the slowest of
+    // each, by the second of the paced run it was published in.
+    let mut latencies: Vec<f64> = Vec::with_capacity(arrived.len());
     let mut by_rule: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
-    let mut latencies: Vec<f64> = arrived
-        .iter()
-        .filter_map(|(cause, (at, rule))| {
-            let ms = at
-                .saturating_duration_since(*sent.get(cause)?)
-                .as_secs_f64()
-                * 1000.0;
-            by_rule.entry(rule).or_default().push(ms);
-            Some(ms)
-        })
-        .collect();
+    let mut by_second: std::collections::BTreeMap<u64, f64> = Default::default();
+    for (cause, (at, rule)) in arrived.iter() {
+        let Some(s) = sent.get(cause) else { continue };
+        let ms = at.saturating_duration_since(*s).as_secs_f64() * 1000.0;
+        latencies.push(ms);
+        by_rule.entry(rule).or_default().push(ms);
+        let worst = by_second
+            .entry(s.saturating_duration_since(started).as_secs())
+            .or_insert(0.0);
+        *worst = worst.max(ms);
+    }
     latencies.sort_by(f64::total_cmp);
     println!(
         "paced at {rate} events/s       {m} events published in {:7.3} s ({:.0} events/s achieved); {} caused outputs",
@@ -607,15 +602,6 @@ async fn pipeline_runs(
     println!("  first outputs by rule: {}", rules.join(", "));
     checkpoint_summary(&metrics);
     // Where in the run the slowest events were: the seconds with the highest latency.
-    let mut by_second: std::collections::BTreeMap<u64, f64> = Default::default();
-    for (cause, (at, _)) in arrived.iter() {
-        if let Some(s) = sent.get(cause) {
-            let second = s.saturating_duration_since(started).as_secs();
-            let ms = at.saturating_duration_since(*s).as_secs_f64() * 1000.0;
-            let worst = by_second.entry(second).or_insert(0.0);
-            *worst = worst.max(ms);
-        }
-    }
     let mut worst: Vec<(u64, f64)> = by_second.iter().map(|(s, ms)| (*s, *ms)).collect();
     worst.sort_by(|a, b| b.1.total_cmp(&a.1));
     let worst: Vec<String> = worst

@@ -154,11 +154,7 @@ fn main() {
         ms
     };
     for (what, ms) in [("first of a day", split(true)), ("others", split(false))] {
-        let q = |p: f64| {
-            ms.get(((ms.len().max(1) - 1) as f64 * p) as usize)
-                .copied()
-                .unwrap_or(0.0)
-        };
+        let q = |p: f64| benches::percentile(&ms, p);
         let total: f64 = ms.iter().sum();
         println!(
             "  per event, {what}: {} events, {total:.0} ms in all, p50 {:.3} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
