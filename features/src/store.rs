@@ -22,7 +22,7 @@ use crate::error::FeatureError;
 use crate::facts::{FactBuilder, day_date, day_number, facts_of};
 use crate::inputs::InputsBuilder;
 use crate::standing::StandingSource;
-use crate::tiles::{Cell, Layout, Value};
+use crate::tiles::{Cell, Layout, PREFETCH_AHEAD, Value, prefetch};
 
 /// Default largest micro-batch, in input events.
 pub const DEFAULT_BATCH_MAX_EVENTS: usize = 10_000;
@@ -320,7 +320,8 @@ impl FeatureStore {
         }
         changed.sort_unstable();
         changed.dedup();
-        for &slot in &changed {
+        for (i, &slot) in changed.iter().enumerate() {
+            self.prefetch_oldest(&changed, i);
             self.schedule(slot);
         }
         merged(self);
@@ -374,7 +375,25 @@ impl FeatureStore {
                 }
             }
         };
-        for row in 0..batch.num_rows() {
+        let rows = batch.num_rows();
+        for row in 0..rows {
+            // The tile buffers of rows ahead: their headers two strides ahead, the newest
+            // tile of each one stride ahead (its header has arrived by then).
+            if row + 2 * PREFETCH_AHEAD < rows {
+                let s = debtors.value(row + 2 * PREFETCH_AHEAD) as usize;
+                for tier in &self.state.tiers {
+                    prefetch(tier.as_ptr().wrapping_add(s));
+                }
+                prefetch(self.state.lifetime.as_ptr().wrapping_add(s * lw));
+            }
+            if row + PREFETCH_AHEAD < rows {
+                let s = debtors.value(row + PREFETCH_AHEAD) as usize;
+                for tier in &self.state.tiers {
+                    if let Some(tiles) = tier.get(s) {
+                        layout.prefetch_last(tiles);
+                    }
+                }
+            }
             pick(&layout.windowed, &layout.windowed_index, row, &mut windowed);
             pick(&layout.lifetime, &layout.lifetime_index, row, &mut lifetime);
             if windowed.is_empty() && lifetime.is_empty() {
@@ -405,6 +424,28 @@ impl FeatureStore {
             }
         }
         Ok(())
+    }
+
+    /// While working through `slots` at `i`, asks for what slots further on will need
+    /// (see [`PREFETCH_AHEAD`]): two strides ahead their buffers' headers and timer, one
+    /// stride ahead (the headers have arrived) their oldest tiles, which expire first and
+    /// set the timer.
+    #[inline(always)]
+    fn prefetch_oldest(&self, slots: &[u32], i: usize) {
+        if let Some(&ahead) = slots.get(i + 2 * PREFETCH_AHEAD) {
+            let a = ahead as usize;
+            prefetch(self.state.next_expiry.as_ptr().wrapping_add(a));
+            for tier in &self.state.tiers {
+                prefetch(tier.as_ptr().wrapping_add(a));
+            }
+        }
+        if let Some(&ahead) = slots.get(i + PREFETCH_AHEAD) {
+            for tier in &self.state.tiers {
+                if let Some(tiles) = tier.get(ahead as usize) {
+                    prefetch(tiles.as_ptr());
+                }
+            }
+        }
     }
 
     /// Records when the slot's oldest tile leaves its window.
@@ -441,7 +482,8 @@ impl FeatureStore {
                 break;
             }
             let (due, slots) = entry.remove_entry();
-            for slot in slots {
+            for (i, &slot) in slots.iter().enumerate() {
+                self.prefetch_oldest(&slots, i);
                 let s = slot as usize;
                 if self.state.next_expiry.get(s) != Some(&due) {
                     continue; // rescheduled since

@@ -9,6 +9,43 @@ use crate::definitions::{AggregateType, Definitions, MAX_AGGREGATES, Merge};
 /// Most words a windowed tile may take (the definitions are refused beyond it).
 pub const MAX_TILE_WORDS: usize = 257;
 
+/// How many rows ahead of the one being merged (or slots ahead of the one being expired)
+/// the tiles are asked for: far enough for a memory load to arrive, near enough for the
+/// lines to stay in cache. The tile buffers of a portfolio do not fit in cache, so without
+/// it each row waits for several loads from memory in turn.
+pub const PREFETCH_AHEAD: usize = 8;
+
+/// Asks the processor to bring the cache line holding `p` in, without waiting for it.
+/// A hint only: it reads nothing into the program, never faults, whatever the address,
+/// and does nothing on targets without a prefetch instruction.
+#[inline(always)]
+pub fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unsafe_code)]
+    // SAFETY: PREFETCHT0 is a hint; it does not read into a register, cannot fault on any
+    // address (valid, dangling or null) and has no effect the program can observe besides
+    // timing. The intrinsic is `unsafe` only because it is a `target_feature` function;
+    // SSE, the feature it needs, is part of every x86_64 target.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+impl Layout {
+    /// Prefetches a buffer's newest tile and the room after it: new facts almost always
+    /// go to the newest period, in that tile or in a new one appended after it.
+    #[inline(always)]
+    pub fn prefetch_last(&self, tiles: &[u32]) {
+        let start = tiles.len().saturating_sub(self.tile_words);
+        // 16 words: one 64-byte cache line.
+        for word in (start..start + 2 * self.tile_words).step_by(16) {
+            prefetch(tiles.as_ptr().wrapping_add(word));
+        }
+    }
+}
+
 /// One aggregate value on its way in or out of a tile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Value {

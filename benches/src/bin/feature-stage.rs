@@ -5,6 +5,8 @@
 //! measures the state kept per debtor.
 //!
 //! `cargo run --release -p benches --bin feature-stage -- [DEBTORS] [MONTHS] [STATE_DEBTORS]`
+//! (`BATCHES=10000` times that batch size only; `STAGE_ONLY=1` leaves out all but the
+//! feature stage's own column and the state measurement, for profiling it)
 //!
 //! The portfolio (default 20 000 debtors, 12 months) is simulated and run through the
 //! ledger once, untimed, to get each event's facts. For the state measurement the same
@@ -84,8 +86,13 @@ fn main() {
         "bare DataFusion: ev/s p50 p99",
         "ratio"
     );
-    for batch in [1_000, 10_000, 100_000] {
+    let stage_only = std::env::var_os("STAGE_ONLY").is_some();
+    for batch in batch_sizes() {
         let stage = run_stage(&history, batch, false);
+        if stage_only {
+            println!("{batch:>7} | {}", stage.line());
+            continue;
+        }
         let with_features = run_stage(&history, batch, true);
         let bare = run_bare(&history, batch);
         let partial = run_partial(&history, batch);
@@ -111,6 +118,21 @@ fn main() {
         bytes,
         bytes as f64 / n as f64
     );
+}
+
+/// The batch sizes to time: 1k, 10k and 100k, or those of `BATCHES` (comma-separated,
+/// e.g. `BATCHES=10000` to profile one size).
+fn batch_sizes() -> Vec<usize> {
+    match std::env::var("BATCHES") {
+        Err(_) => vec![1_000, 10_000, 100_000],
+        Ok(list) => list
+            .split(',')
+            .map(|b| match b.trim().parse() {
+                Ok(n) if n > 0 => n,
+                _ => usage(&format!("BATCHES: {b:?} is not a batch size")),
+            })
+            .collect(),
+    }
 }
 
 fn usage(why: &str) -> ! {
@@ -163,10 +185,6 @@ fn run_stage(history: &[(i32, Vec<Fact>)], batch: usize, features: bool) -> Timi
         let t = Instant::now();
         for (day, facts) in chunk {
             store.observe_facts(*day, facts);
-        }
-        let t1 = Instant::now();
-        if std::env::var_os("FT").is_some() {
-            eprintln!("observe {:?}", t1 - t);
         }
         let report = store.flush().expect("flush");
         if features {
