@@ -34,6 +34,14 @@ pub fn prefetch<T>(p: *const T) {
 }
 
 impl Layout {
+    /// Prefetches a whole buffer (a window's values read every tile).
+    #[inline(always)]
+    pub fn prefetch_all(&self, tiles: &[u32]) {
+        for word in (0..tiles.len()).step_by(16) {
+            prefetch(tiles.as_ptr().wrapping_add(word));
+        }
+    }
+
     /// Prefetches a buffer's newest tile and the room after it: new facts almost always
     /// go to the newest period, in that tile or in a new one appended after it.
     #[inline(always)]
