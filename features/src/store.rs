@@ -442,7 +442,10 @@ impl FeatureStore {
         if let Some(&ahead) = slots.get(i + PREFETCH_AHEAD) {
             for tier in &self.state.tiers {
                 if let Some(tiles) = tier.get(ahead as usize) {
+                    // The oldest tile's period and the next one's: expiring stops at
+                    // the first tile still in the window.
                     prefetch(tiles.as_ptr());
+                    prefetch(tiles.as_ptr().wrapping_add(self.layout.tile_words));
                 }
             }
         }
