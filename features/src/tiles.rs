@@ -4,7 +4,7 @@
 //! it spans; tiles of periods a window no longer spans are dropped. Lifetime aggregates
 //! keep one tile per debtor that never expires.
 
-use crate::definitions::{AggregateType, Definitions, MAX_AGGREGATES, Merge};
+use crate::definitions::{AggregateType, Definitions, Merge};
 
 /// Most words a windowed tile may take (the definitions are refused beyond it).
 pub const MAX_TILE_WORDS: usize = 257;
@@ -163,6 +163,32 @@ impl Cell {
         *acc = Some(acc.map_or(v, |a| self.combine(a, v)));
     }
 
+    /// Folds this cell over a run of whole tiles (`tile_words` each) into the value the
+    /// feature inputs see: the same as [`Cell::fold`] tile by tile, with the kind and
+    /// merge decided once per run instead of once per tile. Sums start from 0 (what an
+    /// empty sum reads as); a max or min starts from the empty sentinel, which no tile
+    /// value passes, and reads as NULL if it is still there at the end.
+    fn fold_run(self, tiles: &[u32], tile_words: usize) -> Value {
+        let tiles = tiles.chunks_exact(tile_words);
+        let word = |t: &[u32]| t[self.offset];
+        let acc = match (self.kind, self.merge) {
+            // At most MAX_PERIODS_PER_WINDOW tiles of 32-bit values: no overflow in 64 bits.
+            (AggregateType::Count, Merge::Sum) => {
+                i128::from(tiles.map(|t| u64::from(word(t))).sum::<u64>())
+            }
+            (AggregateType::Days, Merge::Sum) => {
+                i128::from(tiles.map(|t| i64::from(word(t) as i32)).sum::<i64>())
+            }
+            _ => tiles.fold(self.empty(), |acc, t| self.combine(acc, self.read(t))),
+        };
+        let acc = if self.is_sentinel(acc) {
+            None
+        } else {
+            Some(acc)
+        };
+        self.output(acc)
+    }
+
     /// The accumulated value as the feature inputs see it.
     fn output(self, acc: Option<i128>) -> Value {
         match (acc, self.merge, self.kind) {
@@ -306,18 +332,14 @@ impl Layout {
     /// Merges the tiles of periods in `first..=last` into one value per windowed
     /// aggregate, appended to `out`.
     pub fn window_values(&self, tiles: &[u32], first: i32, last: i32, out: &mut Vec<Value>) {
-        let mut acc: [Option<i128>; MAX_AGGREGATES] = [None; MAX_AGGREGATES];
-        let cells = &self.windowed[..self.windowed.len().min(MAX_AGGREGATES)];
-        for tile in tiles.chunks_exact(self.tile_words) {
-            let p = tile[0] as i32;
-            if p < first || p > last {
-                continue;
-            }
-            for (c, a) in cells.iter().zip(acc.iter_mut()) {
-                c.fold(a, tile);
-            }
-        }
-        out.extend(cells.iter().zip(acc).map(|(c, a)| c.output(a)));
+        let tw = self.tile_words;
+        // Tiles are in period order, one per period: those spanned are one run.
+        let period = |i: usize| tiles[i * tw] as i32;
+        let n = tiles.len() / tw;
+        let start = (0..n).find(|&i| period(i) >= first).unwrap_or(n);
+        let end = (start..n).find(|&i| period(i) > last).unwrap_or(n);
+        let spanned = &tiles[start * tw..end * tw];
+        out.extend(self.windowed.iter().map(|c| c.fold_run(spanned, tw)));
     }
 
     /// The lifetime values of one debtor's lifetime tile, appended to `out`.
