@@ -351,3 +351,92 @@ impl Layout {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A layout with every kind and merge, laid out as [`Layout::new`] would.
+    fn every_cell() -> Layout {
+        let kinds = [
+            AggregateType::Count,
+            AggregateType::Days,
+            AggregateType::Money,
+        ];
+        let merges = [Merge::Sum, Merge::Max, Merge::Min];
+        let mut layout = Layout {
+            windowed: Vec::new(),
+            windowed_index: Vec::new(),
+            tile_words: 1,
+            lifetime: Vec::new(),
+            lifetime_index: Vec::new(),
+            lifetime_words: 0,
+        };
+        for kind in kinds {
+            for merge in merges {
+                layout.windowed_index.push(layout.windowed.len());
+                layout.windowed.push(Cell {
+                    offset: layout.tile_words,
+                    kind,
+                    merge,
+                });
+                layout.tile_words += kind.words();
+            }
+        }
+        layout
+    }
+
+    /// The window's values tile by tile, as [`Cell::fold`] takes them.
+    fn tile_by_tile(layout: &Layout, tiles: &[u32], first: i32, last: i32) -> Vec<Value> {
+        let mut acc = vec![None; layout.windowed.len()];
+        for tile in tiles.chunks_exact(layout.tile_words) {
+            let p = tile[0] as i32;
+            if p < first || p > last {
+                continue;
+            }
+            for (c, a) in layout.windowed.iter().zip(acc.iter_mut()) {
+                c.fold(a, tile);
+            }
+        }
+        layout
+            .windowed
+            .iter()
+            .zip(acc)
+            .map(|(c, a)| c.output(a))
+            .collect()
+    }
+
+    fn value_of(kind: AggregateType, raw: i64) -> Value {
+        match kind {
+            AggregateType::Money => Value::Money(i128::from(raw) * 1_000_000),
+            _ => Value::Int(raw),
+        }
+    }
+
+    proptest! {
+        /// Folding the run of tiles a window spans gives what folding tile by tile gives,
+        /// for every kind and merge, empty tiles and windows included.
+        #[test]
+        fn window_values_equal_a_tile_by_tile_fold(
+            facts in prop::collection::vec((0_i32..40, 0_usize..9, -5_000_i64..5_000), 0..60),
+            first in -2_i32..42,
+            span in 0_i32..45,
+        ) {
+            let layout = every_cell();
+            let mut tiles = Vec::new();
+            for (period, cell, raw) in facts {
+                let start = layout.tile_for(&mut tiles, period);
+                let c = layout.windowed[cell];
+                // Counts are never negative.
+                let raw = if c.kind == AggregateType::Count { raw.abs() } else { raw };
+                c.merge_into(&mut tiles[start..start + layout.tile_words], value_of(c.kind, raw));
+            }
+            let last = first + span;
+            let mut values = Vec::new();
+            layout.window_values(&tiles, first, last, &mut values);
+            prop_assert_eq!(values, tile_by_tile(&layout, &tiles, first, last));
+        }
+    }
+}
