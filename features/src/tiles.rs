@@ -219,16 +219,21 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// The layout of the definitions' aggregates.
-    pub fn new(definitions: &Definitions) -> Layout {
-        let mut layout = Layout {
+    /// A layout without aggregates: a windowed tile is its period word alone.
+    fn without_aggregates() -> Layout {
+        Layout {
             windowed: Vec::new(),
             windowed_index: Vec::new(),
             tile_words: 1,
             lifetime: Vec::new(),
             lifetime_index: Vec::new(),
             lifetime_words: 0,
-        };
+        }
+    }
+
+    /// The layout of the definitions' aggregates.
+    pub fn new(definitions: &Definitions) -> Layout {
+        let mut layout = Layout::without_aggregates();
         for (i, a) in definitions.aggregates.iter().enumerate() {
             if a.lifetime {
                 layout.lifetime.push(Cell {
@@ -366,14 +371,7 @@ mod tests {
             AggregateType::Money,
         ];
         let merges = [Merge::Sum, Merge::Max, Merge::Min];
-        let mut layout = Layout {
-            windowed: Vec::new(),
-            windowed_index: Vec::new(),
-            tile_words: 1,
-            lifetime: Vec::new(),
-            lifetime_index: Vec::new(),
-            lifetime_words: 0,
-        };
+        let mut layout = Layout::without_aggregates();
         for kind in kinds {
             for merge in merges {
                 layout.windowed_index.push(layout.windowed.len());
