@@ -375,24 +375,19 @@ impl FeatureStore {
                 }
             }
         };
-        let rows = batch.num_rows();
-        for row in 0..rows {
-            // The tile buffers of rows ahead: their headers two strides ahead, the newest
-            // tile of each one stride ahead (its header has arrived by then).
-            if row + 2 * PREFETCH_AHEAD < rows {
-                let s = debtors.value(row + 2 * PREFETCH_AHEAD) as usize;
-                for tier in &self.state.tiers {
-                    prefetch(tier.as_ptr().wrapping_add(s));
-                }
-                prefetch(self.state.lifetime.as_ptr().wrapping_add(s * lw));
-            }
-            if row + PREFETCH_AHEAD < rows {
-                let s = debtors.value(row + PREFETCH_AHEAD) as usize;
-                for tier in &self.state.tiers {
-                    if let Some(tiles) = tier.get(s) {
-                        layout.prefetch_last(tiles);
-                    }
-                }
+        let row_slots = debtors.values();
+        for row in 0..batch.num_rows() {
+            // New facts go to the newest tile of each window (or one appended after it).
+            self.prefetch_ahead(row_slots, row, PREFETCH_AHEAD, |tiles| {
+                layout.prefetch_last(tiles);
+            });
+            if let Some(&ahead) = row_slots.get(row + 2 * PREFETCH_AHEAD) {
+                prefetch(
+                    self.state
+                        .lifetime
+                        .as_ptr()
+                        .wrapping_add(ahead as usize * lw),
+                );
             }
             pick(&layout.windowed, &layout.windowed_index, row, &mut windowed);
             pick(&layout.lifetime, &layout.lifetime_index, row, &mut lifetime);
@@ -426,28 +421,36 @@ impl FeatureStore {
         Ok(())
     }
 
-    /// While working through `slots` at `i`, asks for what slots further on will need
-    /// (see [`PREFETCH_AHEAD`]): two strides ahead their buffers' headers and timer, one
-    /// stride ahead (the headers have arrived) their oldest tiles, which expire first and
-    /// set the timer.
+    /// While working through `slots` at `i`, asks for what the slots further on will
+    /// need (see [`PREFETCH_AHEAD`]): `stride` × 2 ahead the headers of their tile
+    /// buffers, `stride` ahead (the headers have arrived) what `tiles` asks of each buffer.
     #[inline(always)]
-    fn prefetch_oldest(&self, slots: &[u32], i: usize) {
-        if let Some(&ahead) = slots.get(i + 2 * PREFETCH_AHEAD) {
-            let a = ahead as usize;
-            prefetch(self.state.next_expiry.as_ptr().wrapping_add(a));
+    fn prefetch_ahead(&self, slots: &[u32], i: usize, stride: usize, tiles: impl Fn(&[u32])) {
+        if let Some(&ahead) = slots.get(i + 2 * stride) {
             for tier in &self.state.tiers {
-                prefetch(tier.as_ptr().wrapping_add(a));
+                prefetch(tier.as_ptr().wrapping_add(ahead as usize));
             }
         }
-        if let Some(&ahead) = slots.get(i + PREFETCH_AHEAD) {
+        if let Some(&ahead) = slots.get(i + stride) {
             for tier in &self.state.tiers {
-                if let Some(tiles) = tier.get(ahead as usize) {
-                    // The oldest tile's period and the next one's: expiring stops at
-                    // the first tile still in the window.
-                    prefetch(tiles.as_ptr());
-                    prefetch(tiles.as_ptr().wrapping_add(self.layout.tile_words));
+                if let Some(buffer) = tier.get(ahead as usize) {
+                    tiles(buffer);
                 }
             }
+        }
+    }
+
+    /// [`FeatureStore::prefetch_ahead`] for expiring and timers: the oldest tile's period
+    /// and the next one's (expiring stops at the first tile still in the window), and the
+    /// timer.
+    #[inline(always)]
+    fn prefetch_oldest(&self, slots: &[u32], i: usize) {
+        self.prefetch_ahead(slots, i, PREFETCH_AHEAD, |tiles| {
+            prefetch(tiles.as_ptr());
+            prefetch(tiles.as_ptr().wrapping_add(self.layout.tile_words));
+        });
+        if let Some(&ahead) = slots.get(i + 2 * PREFETCH_AHEAD) {
+            prefetch(self.state.next_expiry.as_ptr().wrapping_add(ahead as usize));
         }
     }
 
@@ -558,24 +561,12 @@ impl FeatureStore {
         standing: &dyn StandingSource,
     ) -> Result<RecordBatch, FeatureError> {
         let mut builder = self.inputs_builder();
-        // A debtor's buffers are ~25 cache lines: half the merge's distance keeps fewer
-        // of them in flight.
-        let (headers, buffers) = (PREFETCH_AHEAD, PREFETCH_AHEAD / 2);
         for (i, &slot) in slots.iter().enumerate() {
-            // A debtor's values read all its tiles: ask for the buffers' headers some
-            // debtors ahead, and for the whole buffers (their headers in) nearer.
-            if let Some(&ahead) = slots.get(i + headers) {
-                for tier in &self.state.tiers {
-                    prefetch(tier.as_ptr().wrapping_add(ahead as usize));
-                }
-            }
-            if let Some(&ahead) = slots.get(i + buffers) {
-                for tier in &self.state.tiers {
-                    if let Some(tiles) = tier.get(ahead as usize) {
-                        self.layout.prefetch_all(tiles);
-                    }
-                }
-            }
+            // A debtor's values read all its tiles, ~25 cache lines: half the merge's
+            // stride keeps fewer of them in flight.
+            self.prefetch_ahead(slots, i, PREFETCH_AHEAD / 2, |tiles| {
+                self.layout.prefetch_all(tiles);
+            });
             self.push_inputs(&mut builder, slot, today, standing);
         }
         builder.finish()
