@@ -155,19 +155,14 @@ impl Timing {
         self.total.as_secs_f64() / self.events as f64
     }
 
-    fn percentile(&self, p: f64) -> f64 {
-        let mut v: Vec<f64> = self.batches.iter().map(|d| d.as_secs_f64() * 1e3).collect();
-        v.sort_by(f64::total_cmp);
-        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-        v.get(i).copied().unwrap_or(0.0)
-    }
-
     fn line(&self) -> String {
+        let mut ms: Vec<f64> = self.batches.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        ms.sort_by(f64::total_cmp);
         format!(
             "{:>9.0} {:>7.2}ms {:>7.2}ms",
             self.events as f64 / self.total.as_secs_f64(),
-            self.percentile(0.5),
-            self.percentile(0.99)
+            benches::percentile(&ms, 0.5),
+            benches::percentile(&ms, 0.99)
         )
     }
 }
