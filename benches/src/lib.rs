@@ -38,6 +38,25 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// What a Prometheus histogram can say of its `q` quantile without interpolating: the
+/// upper bound of the first bucket that holds it (`+inf` above the last bound, NaN with
+/// no observations).
+pub fn bucket_quantile(histogram: &prometheus::Histogram, q: f64) -> f64 {
+    use prometheus::core::Metric;
+    let metric = histogram.metric();
+    let histogram = metric.get_histogram();
+    let total = histogram.get_sample_count();
+    if total == 0 {
+        return f64::NAN;
+    }
+    let rank = ((total as f64 * q).ceil() as u64).max(1);
+    histogram
+        .get_bucket()
+        .iter()
+        .find(|b| b.cumulative_count() >= rank)
+        .map_or(f64::INFINITY, |b| b.upper_bound())
+}
+
 /// Simulates `debtors` over `months` (the simulator's defaults otherwise) and writes every
 /// event to a Parquet archive in `dir`, as the worker does; returns the number of events.
 pub fn archive_simulation(dir: &Path, debtors: u32, months: u32) -> u64 {
@@ -62,4 +81,28 @@ pub fn archive_simulation(dir: &Path, debtors: u32, months: u32) -> u64 {
     }
     archive.write().expect("archive write");
     events
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_quantile_is_the_bound_of_the_bucket_holding_the_quantile() {
+        let histogram = prometheus::Histogram::with_opts(
+            prometheus::HistogramOpts::new("h", "h").buckets(vec![0.01, 0.1, 1.0]),
+        )
+        .expect("a histogram");
+        assert!(bucket_quantile(&histogram, 0.5).is_nan());
+        for _ in 0..98 {
+            histogram.observe(0.005);
+        }
+        histogram.observe(0.5);
+        histogram.observe(7.0);
+        assert_eq!(bucket_quantile(&histogram, 0.5), 0.01);
+        assert_eq!(bucket_quantile(&histogram, 0.98), 0.01);
+        assert_eq!(bucket_quantile(&histogram, 0.99), 1.0);
+        assert_eq!(bucket_quantile(&histogram, 1.0), f64::INFINITY);
+        assert_eq!(bucket_quantile(&histogram, 0.0), 0.01);
+    }
 }

@@ -9,6 +9,13 @@ use prometheus::{
     Opts, Registry,
 };
 
+/// Bounds of [`INGEST_DELAY_SECONDS`]' buckets: milliseconds while the worker keeps up,
+/// up to an hour for one catching up after a stop.
+pub const INGEST_DELAY_BUCKETS: [f64; 18] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+    300.0, 900.0, 3600.0,
+];
+
 /// Input events accepted, by kind.
 pub const INGEST_EVENTS_TOTAL: &str = "creditstream_ingest_events_total";
 /// Input messages dead-lettered, by reason.
@@ -19,6 +26,8 @@ pub const INGEST_REDELIVERED_TOTAL: &str = "creditstream_ingest_redelivered_tota
 pub const INGEST_BATCH_SIZE: &str = "creditstream_ingest_batch_size_messages";
 /// Time to process one micro-batch, outputs published.
 pub const INGEST_BATCH_SECONDS: &str = "creditstream_ingest_batch_duration_seconds";
+/// Time from the input stream storing a message to the worker taking it up.
+pub const INGEST_DELAY_SECONDS: &str = "creditstream_ingest_delay_seconds";
 /// Messages in the input stream not yet delivered to the worker.
 pub const INGEST_CONSUMER_LAG: &str = "creditstream_ingest_consumer_lag_messages";
 /// Stream sequence of the last input whose effects are checkpointed (and acked).
@@ -118,6 +127,8 @@ pub struct PipelineMetrics {
     pub batch_size: Histogram,
     /// See [`INGEST_BATCH_SECONDS`].
     pub batch_seconds: Histogram,
+    /// See [`INGEST_DELAY_SECONDS`].
+    pub ingest_delay: Histogram,
     /// See [`INGEST_CONSUMER_LAG`].
     pub consumer_lag: IntGauge,
     /// See [`INGEST_CHECKPOINTED_SEQUENCE`].
@@ -227,6 +238,14 @@ impl PipelineMetrics {
                 "Time to decode, process and publish the outputs of one micro-batch.",
             )
             .buckets(prometheus::exponential_buckets(0.0001, 2.5, 12)?),
+        )?;
+        let ingest_delay = Histogram::with_opts(
+            HistogramOpts::new(
+                INGEST_DELAY_SECONDS,
+                "Time from the input stream storing a message to this worker taking it up \
+                 (the server's clock against the worker's): how far behind its input the worker runs.",
+            )
+            .buckets(INGEST_DELAY_BUCKETS.to_vec()),
         )?;
         let consumer_lag = IntGauge::new(
             INGEST_CONSUMER_LAG,
@@ -466,6 +485,7 @@ impl PipelineMetrics {
         registry.register(Box::new(redelivered.clone()))?;
         registry.register(Box::new(batch_size.clone()))?;
         registry.register(Box::new(batch_seconds.clone()))?;
+        registry.register(Box::new(ingest_delay.clone()))?;
         registry.register(Box::new(consumer_lag.clone()))?;
         registry.register(Box::new(checkpointed_sequence.clone()))?;
         registry.register(Box::new(outputs.clone()))?;
@@ -500,6 +520,7 @@ impl PipelineMetrics {
             redelivered,
             batch_size,
             batch_seconds,
+            ingest_delay,
             consumer_lag,
             checkpointed_sequence,
             outputs,
@@ -556,6 +577,16 @@ impl PipelineMetrics {
     pub fn payments_matched_total(&self) -> u64 {
         sum_counter_vec(&self.payments_matched)
     }
+}
+
+/// Seconds from `stored_unix_nanos` (a time of the NATS server's clock, in nanoseconds
+/// since the Unix epoch) to `now`; zero when the worker's clock is behind the server's.
+pub fn delay_since(stored_unix_nanos: i128, now: std::time::SystemTime) -> f64 {
+    let now = match now.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_nanos() as i128,
+        Err(_) => return 0.0,
+    };
+    (now - stored_unix_nanos).max(0) as f64 / 1e9
 }
 
 /// Counts what the ledger did with payments: matches by rule, exceptions by reason.
@@ -728,5 +759,50 @@ pub fn set_open_tasks(metrics: &PipelineMetrics, open: &std::collections::BTreeM
             .tasks_open
             .with_label_values(&[kind.as_str()])
             .set(n as i64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use super::*;
+
+    #[test]
+    fn delay_is_the_time_since_the_server_stored_the_message_and_never_negative() {
+        let stored = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let nanos = stored
+            .duration_since(UNIX_EPOCH)
+            .expect("after the epoch")
+            .as_nanos() as i128;
+        let later = stored + Duration::from_millis(1_250);
+        assert!((delay_since(nanos, later) - 1.25).abs() < 1e-9);
+        // The worker's clock behind the server's: no negative delay.
+        let earlier = stored - Duration::from_millis(3);
+        assert_eq!(delay_since(nanos, earlier), 0.0);
+        assert_eq!(delay_since(nanos, stored), 0.0);
+        // Before the epoch: not a time a server stamps; read as no delay.
+        assert_eq!(delay_since(nanos, UNIX_EPOCH - Duration::from_secs(1)), 0.0);
+    }
+
+    #[test]
+    fn delay_buckets_rise_from_a_millisecond_to_an_hour() {
+        assert!(INGEST_DELAY_BUCKETS.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(INGEST_DELAY_BUCKETS.first(), Some(&0.001));
+        assert_eq!(INGEST_DELAY_BUCKETS.last(), Some(&3600.0));
+        let registry = Registry::new();
+        let metrics = PipelineMetrics::new(&registry).expect("metrics");
+        let now = SystemTime::now();
+        let two_seconds_ago = (now - Duration::from_secs(2))
+            .duration_since(UNIX_EPOCH)
+            .expect("after the epoch")
+            .as_nanos() as i128;
+        metrics
+            .ingest_delay
+            .observe(delay_since(two_seconds_ago, now));
+        assert_eq!(metrics.ingest_delay.get_sample_count(), 1);
+        let text = render(&registry);
+        assert!(text.contains("creditstream_ingest_delay_seconds_bucket{le=\"1\"} 0"));
+        assert!(text.contains("creditstream_ingest_delay_seconds_bucket{le=\"2.5\"} 1"));
     }
 }

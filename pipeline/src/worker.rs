@@ -528,10 +528,10 @@ impl Worker {
                     continue;
                 }
             };
-            let sequence = message
+            let info = message
                 .info()
-                .map_err(|e| PipelineError::js("reading message info", e))?
-                .stream_sequence;
+                .map_err(|e| PipelineError::js("reading message info", e))?;
+            let (sequence, stored) = (info.stream_sequence, info.published.unix_timestamp_nanos());
             if sequence <= self.sequence {
                 // Delivered again (ack wait expired during a long pause): its effects are
                 // already in the state. Ack it now if they are checkpointed too; otherwise
@@ -546,6 +546,12 @@ impl Worker {
                 continue;
             }
             size += 1;
+            self.metrics
+                .ingest_delay
+                .observe(crate::metrics::delay_since(
+                    stored,
+                    std::time::SystemTime::now(),
+                ));
             match Envelope::decode(&message.payload, self.config.max_event_bytes) {
                 Ok(event) => {
                     self.metrics

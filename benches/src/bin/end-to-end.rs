@@ -8,7 +8,8 @@
 //! 3. **at a fixed rate** (default 10,000 events/s): the simulator publishes paced while
 //!    the worker runs; event-to-decision latency is from an event's publish to the arrival
 //!    of the first output it caused (subscribed on the output subjects), p50/p99/p99.9,
-//!    and a line per second: its slowest latency beside the worker's checkpoints, folds,
+//!    how much of it was spent waiting in the input stream for the worker (its
+//!    `creditstream_ingest_delay_seconds`), and a line per second: its slowest latency beside the worker's checkpoints, folds,
 //!    waits at checkpoints (for outputs to be stored, the previous checkpoint written),
 //!    pauses, time in score points and backlog, to tell what a slow second was.
 //!
@@ -582,6 +583,14 @@ async fn pipeline_runs(
         percentile(&latencies, 0.99),
         percentile(&latencies, 0.999),
         latencies.last().copied().unwrap_or(f64::NAN)
+    );
+    // How much of it the events spent in the input stream before the worker took them up
+    // (behind a backlog, or behind earlier events of their batch): the worker's histogram.
+    let waited = |q: f64| benches::bucket_quantile(&metrics.ingest_delay, q) * 1000.0;
+    println!(
+        "  of which waiting in the input stream for the worker (its ingest-delay histogram, bucket bounds): p50 <= {:.1} ms, p99 <= {:.0} ms",
+        waited(0.5),
+        waited(0.99)
     );
     // By the rule of the first output: which decisions the slow ones were.
     let mut rules: Vec<(&str, Vec<f64>)> = by_rule.into_iter().collect();

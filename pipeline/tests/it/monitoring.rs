@@ -49,6 +49,19 @@ async fn live_metrics_of_a_fed_worker_pass_promtool_check_metrics() {
     assert!(value("creditstream_features_debtors_changed_total") >= 100.0);
     assert!(value("creditstream_features_state_bytes") > 0.0);
     assert!(value("creditstream_features_flush_duration_seconds_count") >= 1.0);
+    // Every message taken up, accepted or dead-lettered, has its wait in the stream
+    // observed once.
+    let sum_of = |family: &str| -> f64 {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(family)?.strip_prefix('{'))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    let taken_up = sum_of("creditstream_ingest_events_total")
+        + sum_of("creditstream_ingest_dead_letters_total");
+    assert!(taken_up >= 100.0, "the worker took up {taken_up} messages");
+    assert_eq!(value("creditstream_ingest_delay_seconds_count"), taken_up);
+    assert!(value("creditstream_ingest_delay_seconds_sum") >= 0.0);
     live.stop().await;
 }
 
