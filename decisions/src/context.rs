@@ -1,10 +1,8 @@
 //! What a rule sees while deciding on one cause, and how it emits an output; the
 //! strategy-driven rules also see a [`Policy`].
 
-use std::collections::BTreeMap;
-
 use events::{ActionReason, CURRENT_SCHEMA_VERSION, Channel, Envelope, Output, OutputEnvelope};
-use ledger::Ledger;
+use ledger::{HashIndex, Ledger};
 
 use crate::config::DecisionConfig;
 use crate::ids::OutputIds;
@@ -72,7 +70,7 @@ impl<'a> Context<'a> {
 /// last published scores and the configuration.
 pub(crate) struct Policy<'a> {
     pub(crate) strategy: &'a Strategy,
-    pub(crate) scores: &'a BTreeMap<String, ModelScore>,
+    pub(crate) scores: &'a HashIndex<String, ModelScore>,
     pub(crate) config: &'a DecisionConfig,
 }
 

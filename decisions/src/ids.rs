@@ -2,12 +2,15 @@
 //! cause can yield several outputs of one rule (an invoice number, a debtor id, a promise
 //! id). The same input always gives the same ids, so a replay publishes nothing new.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
-/// The ids handed out while deciding on one cause.
+/// The ids handed out while deciding on one cause. A hash set: only membership counts
+/// (never the order), and the ids of one cause share a long prefix (`score_update:<cause>:`
+/// for the thousand debtors of a score point) that every comparison of an ordered set
+/// would read again.
 #[derive(Debug, Default)]
 pub(crate) struct OutputIds {
-    seen: BTreeSet<String>,
+    seen: HashSet<String>,
 }
 
 impl OutputIds {

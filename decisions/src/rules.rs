@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use events::{Envelope, InputEvent, Output, OutputEnvelope, StrategyActivated, TaskClosed};
-use ledger::{AllocationKind, Ledger, LedgerEffect, Standing};
+use ledger::{AllocationKind, HashIndex, Ledger, LedgerEffect, Standing};
 use serde::{Deserialize, Serialize};
 
 use crate::config::DecisionConfig;
@@ -24,13 +24,13 @@ use crate::{alerts, scores, tasks};
 pub struct Decisions {
     config: DecisionConfig,
     /// Last standing published per debtor.
-    published: BTreeMap<String, Standing>,
+    published: HashIndex<String, Standing>,
     /// Last model score published per debtor.
     #[serde(default)]
-    scores: BTreeMap<String, scores::ModelScore>,
+    scores: HashIndex<String, scores::ModelScore>,
     /// When each debtor's last class and limit alerts were raised.
     #[serde(default)]
-    alert_memory: BTreeMap<String, alerts::ScoreAlertMemory>,
+    alert_memory: HashIndex<String, alerts::ScoreAlertMemory>,
     /// The strategy in force (the built-in one until a `strategy_activated` event).
     #[serde(default = "Strategy::builtin")]
     strategy: Strategy,
@@ -53,9 +53,9 @@ impl Decisions {
     pub fn new(config: DecisionConfig) -> Decisions {
         Decisions {
             config,
-            published: BTreeMap::new(),
-            scores: BTreeMap::new(),
-            alert_memory: BTreeMap::new(),
+            published: HashIndex::default(),
+            scores: HashIndex::default(),
+            alert_memory: HashIndex::default(),
             strategy: Strategy::builtin(),
             dunning: DunningBook::default(),
             plans: PlanBook::default(),

@@ -25,9 +25,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// nothing. It hashes, orders, compares with `str` and serialises as the string.
 pub type Key = compact_str::CompactString;
 
-/// A hash map that serialises in key order (the same JSON as a `BTreeMap`).
+/// A hash map that serialises in key order (the same JSON as a `BTreeMap`): for tables
+/// only looked up, never walked in an order the outputs could depend on (the ledger's, and
+/// the decisions' last standing and score per debtor).
 #[derive(Clone, Debug)]
-pub(crate) struct HashIndex<K, V>(HashMap<K, V, RandomState>);
+pub struct HashIndex<K, V>(HashMap<K, V, RandomState>);
 
 impl<K, V> Default for HashIndex<K, V> {
     fn default() -> Self {
@@ -59,7 +61,7 @@ impl<K, V> DerefMut for HashIndex<K, V> {
 
 impl<K: Ord, V> HashIndex<K, V> {
     /// The entries in key order.
-    pub(crate) fn sorted(&self) -> Vec<(&K, &V)> {
+    pub fn sorted(&self) -> Vec<(&K, &V)> {
         in_key_order(self.0.iter())
     }
 }

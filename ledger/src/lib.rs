@@ -76,7 +76,7 @@ pub use config::{
 };
 pub use delta::LedgerDelta;
 pub use effects::{IgnoredReason, LedgerEffect};
-pub use index::Key;
+pub use index::{HashIndex, Key};
 pub use items::OpenItem;
 pub use kpis::PortfolioKpis;
 pub use ledger::{Ledger, LedgerImage};
