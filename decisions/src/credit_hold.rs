@@ -2,9 +2,8 @@
 //! blocks new orders, and whether a risk class does, is the segment's `credit_hold` rule.
 //! A debtor is on hold while either reason holds; the hold is lifted when neither does.
 
-use std::collections::BTreeMap;
-
 use events::{Action, ActionKind, Alert, AlertKind, Money, Output, Severity};
+use ledger::HashIndex;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -23,9 +22,10 @@ impl Hold {
     }
 }
 
-/// Debtors on hold and why.
+/// Debtors on hold and why (looked up by debtor, never walked: a hash index, written in
+/// key order).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Holds(BTreeMap<String, Hold>);
+pub(crate) struct Holds(HashIndex<String, Hold>);
 
 fn money(ctx: &Context<'_>, debtor_id: &str, amount: Decimal) -> Money {
     let currency = ctx

@@ -12,10 +12,11 @@
 //! fell due and the moment it would be sent stops it. Held items are looked at again the
 //! next day; paid items leave the book.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{Days, NaiveDate};
 use events::{Action, ActionKind, Channel, Money, Output, Task, TaskKind, Tone};
+use ledger::HashIndex;
 use serde::{Deserialize, Serialize};
 
 use crate::context::{Context, Policy};
@@ -73,24 +74,27 @@ struct Dunned {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "BookState")]
 pub(crate) struct DunningBook {
-    items: BTreeMap<String, Dunned>,
+    /// By invoice number: looked up, never walked in order (the timers give the order), so
+    /// a hash index, written in key order.
+    items: HashIndex<String, Dunned>,
     timers: BTreeSet<(NaiveDate, String)>,
-    /// The items of each debtor (for messages that combine them). Rebuilt on loading.
+    /// The items of each debtor, in invoice order (for messages that combine them).
+    /// Rebuilt on loading.
     #[serde(skip)]
-    by_debtor: BTreeMap<String, BTreeSet<String>>,
+    by_debtor: HashIndex<String, BTreeSet<String>>,
 }
 
 /// The book as written.
 #[derive(Deserialize)]
 struct BookState {
-    items: BTreeMap<String, Dunned>,
+    items: HashIndex<String, Dunned>,
     timers: BTreeSet<(NaiveDate, String)>,
 }
 
 impl From<BookState> for DunningBook {
     fn from(state: BookState) -> Self {
-        let mut by_debtor: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (invoice, d) in &state.items {
+        let mut by_debtor: HashIndex<String, BTreeSet<String>> = HashIndex::default();
+        for (invoice, d) in state.items.iter() {
             by_debtor
                 .entry(d.debtor_id.clone())
                 .or_default()
