@@ -26,8 +26,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub type Key = compact_str::CompactString;
 
 /// A hash map that serialises in key order (the same JSON as a `BTreeMap`): for tables
-/// only looked up, never walked in an order the outputs could depend on (the ledger's, and
-/// the decisions' last standing and score per debtor).
+/// only looked up, never walked in an order the outputs could depend on (the ledger's,
+/// and the decisions' per-debtor and per-invoice state).
 #[derive(Clone, Debug)]
 pub struct HashIndex<K, V>(HashMap<K, V, RandomState>);
 

@@ -531,7 +531,7 @@ impl Worker {
             let info = message
                 .info()
                 .map_err(|e| PipelineError::js("reading message info", e))?;
-            let (sequence, stored) = (info.stream_sequence, info.published.unix_timestamp_nanos());
+            let sequence = info.stream_sequence;
             if sequence <= self.sequence {
                 // Delivered again (ack wait expired during a long pause): its effects are
                 // already in the state. Ack it now if they are checkpointed too; otherwise
@@ -549,7 +549,7 @@ impl Worker {
             self.metrics
                 .ingest_delay
                 .observe(crate::metrics::delay_since(
-                    stored,
+                    info.published.unix_timestamp_nanos(),
                     std::time::SystemTime::now(),
                 ));
             match Envelope::decode(&message.payload, self.config.max_event_bytes) {

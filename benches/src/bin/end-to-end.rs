@@ -9,9 +9,10 @@
 //!    the worker runs; event-to-decision latency is from an event's publish to the arrival
 //!    of the first output it caused (subscribed on the output subjects), p50/p99/p99.9,
 //!    how much of it was spent waiting in the input stream for the worker (its
-//!    `creditstream_ingest_delay_seconds`), and a line per second: its slowest latency beside the worker's checkpoints, folds,
-//!    waits at checkpoints (for outputs to be stored, the previous checkpoint written),
-//!    pauses, time in score points and backlog, to tell what a slow second was.
+//!    `creditstream_ingest_delay_seconds`), and a line per second: its slowest latency
+//!    beside the worker's checkpoints, folds, waits at checkpoints (for outputs to be
+//!    stored, the previous checkpoint written), pauses, time in score points and backlog,
+//!    to tell what a slow second was.
 //!
 //! Every stage runs: a risk model trained on another simulated history (as the demo does)
 //! is published to each run's registry and activated by the first event of its stream
