@@ -10,12 +10,13 @@
 //! An installment counts as paid when payments and credit notes on the invoice add up to
 //! the installments so far; it is checked the day after it fell due, in event time.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use chrono::{Days, NaiveDate};
 use events::{
     Action, ActionKind, Channel, Currency, Installment, Money, Output, Task, TaskKind, Tone,
 };
+use ledger::HashIndex;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
@@ -76,12 +77,13 @@ struct Cycle {
 /// cycle of each debtor.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct PlanBook {
-    plans: BTreeMap<String, Plan>,
+    /// Looked up, never walked: the timers give the order.
+    plans: HashIndex<String, Plan>,
     timers: BTreeSet<(NaiveDate, String)>,
     /// Open invoices that received a payment which left them open.
     paid_in_part: BTreeSet<String>,
     /// The last settled invoice of each debtor that ever settled one.
-    last_cycle: BTreeMap<String, Cycle>,
+    last_cycle: HashIndex<String, Cycle>,
 }
 
 fn installment_word(k: usize) -> String {

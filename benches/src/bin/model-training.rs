@@ -208,7 +208,7 @@ fn train(data: &Path, label: &str, time: &str, skip: &[&str]) {
         })
         .collect();
     latencies.sort_by(f64::total_cmp);
-    let pct = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize] * 1e9;
+    let pct = |q: f64| benches::percentile(&latencies, q) * 1e9;
     println!(
         "RESULT {{\"impl\": \"creditstream\", \"model\": \"logistic\", \"rows\": {}, \"train_rows\": {}, \
          \"features\": {}, \"fit_seconds\": {fit_seconds:.4}, \"iterations\": {}, \"converged\": {}, \

@@ -137,7 +137,7 @@ fn main() {
     let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
     println!("outputs with a model: {}", kinds.join(", "));
     points.sort_by(f64::total_cmp);
-    let at = |q: f64| points[((points.len() - 1) as f64 * q) as usize] * 1e3;
+    let at = |q: f64| benches::percentile(&points, q) * 1e3;
     if !points.is_empty() {
         println!(
             "score points: {}, {scored} debtor scorings, per point p50 {:.2} ms p99 {:.2} ms max {:.2} ms, {with_model} outputs; {} debtors waiting at the end",

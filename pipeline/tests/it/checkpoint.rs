@@ -3,7 +3,7 @@
 //! format, and a chain missing a delta is refused.
 
 use events::Envelope;
-use pipeline::checkpoint::{CheckpointStore, CheckpointWriter};
+use pipeline::checkpoint::{CheckpointStore, CheckpointWriter, FOLD_RATIO};
 use pipeline::stages::Stages;
 
 use crate::fixture::*;
@@ -46,7 +46,7 @@ async fn deltas_after_a_base_of_the_previous_format_restore_the_state_exactly() 
 
     // The base, as the previous build (format 3, no deltas) wrote it.
     let mut live = Stages::default();
-    let cuts = [n / 2, n / 2 + n / 50, n / 2 + n / 25, n];
+    let cuts = [n / 4, n / 4 + n / 50, n / 4 + n / 25, n];
     run(&mut live, &events[..cuts[0]]);
     let base = format!(
         r#"{{"format":3,"sequence":{},"stages":{}}}"#,
@@ -65,12 +65,23 @@ async fn deltas_after_a_base_of_the_previous_format_restore_the_state_exactly() 
     live.start_journal();
     let mut writer = CheckpointWriter::new(store.clone(), chain);
     let (mut longest_chain, mut compactions) = (0, 0);
+    // What the chain holds, to tell when the writer must fold it.
+    let (mut base_bytes, mut delta_bytes) = (base.len(), 0);
     for w in cuts.windows(2) {
         run(&mut live, &events[w[0]..w[1]]);
         let written = writer
             .write(w[1] as u64, live.take_delta().unwrap())
             .await
             .unwrap();
+        delta_bytes += written.bytes;
+        assert_eq!(
+            written.base.is_some(),
+            delta_bytes > FOLD_RATIO * base_bytes,
+            "folded once the deltas ({delta_bytes} bytes) outgrow {FOLD_RATIO} times the base ({base_bytes} bytes)"
+        );
+        if let Some(bytes) = written.base {
+            (base_bytes, delta_bytes) = (bytes, 0);
+        }
         let (loaded, chain) = store.load().await.unwrap().expect("the chain loads");
         assert_eq!(loaded.sequence, w[1] as u64);
         assert_eq!(json(&loaded.stages), json(&live), "state at {}", w[1]);
@@ -86,7 +97,7 @@ async fn deltas_after_a_base_of_the_previous_format_restore_the_state_exactly() 
         }
         longest_chain = longest_chain.max(chain.deltas());
     }
-    // A small delta stays a delta; the one carrying half the history outgrows the base.
+    // A small delta stays a delta; the one carrying most of the history outgrows the base.
     assert!(
         longest_chain >= 1 && compactions >= 1,
         "{longest_chain} deltas at most, {compactions} folded into a base"
