@@ -63,6 +63,18 @@ pub enum Command {
     Backtest(crate::backtest::BacktestArgs),
 }
 
+impl Command {
+    /// How the command uses its memory, for the allocator's settings: `dataset` only grows
+    /// its memory (the ledger of the whole archive); the others take and free it over and
+    /// over.
+    pub fn memory_use(&self) -> crate::MemoryUse {
+        match self {
+            Command::Dataset(_) => crate::MemoryUse::Growing,
+            _ => crate::MemoryUse::Churning,
+        }
+    }
+}
+
 /// How to reach NATS.
 #[derive(Debug, Clone, Args)]
 pub struct NatsArgs {
@@ -302,4 +314,40 @@ pub struct ImportArgs {
     /// NATS connection, to publish into the input stream.
     #[command(flatten)]
     pub nats: NatsArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{MemoryUse, allocator_settings};
+
+    #[test]
+    fn dataset_grows_its_memory_and_the_other_commands_churn() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("creditstream").chain(args.iter().copied()))
+                .expect("the arguments parse")
+                .command
+                .memory_use()
+        };
+        assert_eq!(
+            parse(&["dataset", "--archive", "a", "--out", "b"]),
+            MemoryUse::Growing
+        );
+        assert_eq!(parse(&["demo"]), MemoryUse::Churning);
+        assert_eq!(
+            parse(&["replay", "--archive", "a", "--out", "b"]),
+            MemoryUse::Churning
+        );
+    }
+
+    #[test]
+    fn both_memory_uses_set_the_same_variables() {
+        // A program started by another inherits its settings: none may be left over.
+        let names = |m| allocator_settings(m).map(|(var, _)| var);
+        assert_eq!(names(MemoryUse::Growing), names(MemoryUse::Churning));
+        assert_ne!(
+            allocator_settings(MemoryUse::Growing),
+            allocator_settings(MemoryUse::Churning)
+        );
+    }
 }

@@ -54,8 +54,20 @@ pub use error::{ErrorClass, PipelineError};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// The allocator's settings for every program built on this crate, as mimalloc's
-/// environment variables, each applied unless the operator set it:
+/// How a program uses its memory, which decides the allocator's settings
+/// ([`allocator_settings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryUse {
+    /// Takes and frees memory over and over for as long as it runs: the worker (micro-
+    /// batches, checkpoint copies), the demo, the replays and the benchmarks of them.
+    Churning,
+    /// One pass that only grows its memory to the end: `creditstream dataset` (the
+    /// ledger of the whole archive, kept until the last event).
+    Growing,
+}
+
+/// The allocator's settings for a program, as mimalloc's environment variables, each
+/// applied unless the operator set it. Both uses set the same variables:
 ///
 /// - `MIMALLOC_PURGE_DELAY=10000`: freed memory stays with the process 10 s before it is
 ///   handed back to the operating system. mimalloc's default, one second, is shorter than
@@ -64,27 +76,38 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///   25 and 32 ms instead of 5 and 8 ms for the feature tiles and the decisions of 10,000
 ///   debtors, and the worker, as fast as it goes end to end, was 5–24 % slower (two pairs
 ///   of runs).
-/// - `MIMALLOC_ARENA_EAGER_COMMIT=0`: mimalloc's arenas (1 GiB reserved at a time) are
-///   committed page by page as they are used, not at once. Committed at once (its default
-///   on Linux) they are also marked for transparent huge pages, and every first touch then
-///   faults in and zeroes 2 MiB while the process waits: encoding the 121 MB state of a
+/// - `MIMALLOC_ARENA_EAGER_COMMIT`: whether mimalloc's arenas (1 GiB reserved at a time)
+///   are committed at once, and so marked for transparent huge pages (`1`), or page by
+///   page as they are used (`0`). Churning, `0`: with huge pages every first touch faults
+///   in and zeroes 2 MiB while the process waits — encoding the 121 MB state of a
 ///   checkpoint took 1.6–1.7 s instead of 0.44–0.48 s, the slowest score point 43–86 ms
 ///   instead of 13–19 ms, and the kernel's page zeroing was over a quarter of
-///   `stage-throughput`'s samples (see docs/operations.md, Memory).
-pub const ALLOCATOR_SETTINGS: [(&str, &str); 2] = [
-    ("MIMALLOC_PURGE_DELAY", "10000"),
-    ("MIMALLOC_ARENA_EAGER_COMMIT", "0"),
-];
+///   `stage-throughput`'s samples. Growing, `1`: memory is touched once and kept, so a
+///   huge page costs its zeroing once, and the tables of millions of items translate
+///   their addresses cheaper — `creditstream dataset` over 10 million events took
+///   78–92 s instead of 106–111 s (four alternating pairs, 2026-12-04; see
+///   docs/operations.md, Memory).
+pub fn allocator_settings(memory: MemoryUse) -> [(&'static str, &'static str); 2] {
+    let eager_commit = match memory {
+        MemoryUse::Churning => "0",
+        MemoryUse::Growing => "1",
+    };
+    [
+        ("MIMALLOC_PURGE_DELAY", "10000"),
+        ("MIMALLOC_ARENA_EAGER_COMMIT", eager_commit),
+    ]
+}
 
-/// Sets the allocator up for this program: mimalloc reads its settings from the
-/// environment once, before `main`, so when one of [`ALLOCATOR_SETTINGS`] is not set the
-/// program runs itself again (same process, arguments and standard streams) with the
-/// missing ones set. Values set by the operator are kept. Call it first thing in `main`;
-/// it returns when nothing is to be done or the re-execution failed (then the program runs
-/// on with the allocator's defaults, and says so).
-pub fn tune_allocator() {
+/// Sets the allocator up for a program that uses its memory as `memory` says: mimalloc
+/// reads its settings from the environment once, before `main`, so when one of
+/// [`allocator_settings`] is not set the program runs itself again (same process,
+/// arguments and standard streams) with the missing ones set. Values set by the operator
+/// are kept. Call it first thing in `main` (before anything with an effect outside the
+/// process); it returns when nothing is to be done or the re-execution failed (then the
+/// program runs on with the allocator's defaults, and says so).
+pub fn tune_allocator(memory: MemoryUse) {
     use std::os::unix::process::CommandExt;
-    let missing: Vec<(&str, &str)> = ALLOCATOR_SETTINGS
+    let missing: Vec<(&str, &str)> = allocator_settings(memory)
         .into_iter()
         .filter(|(var, _)| std::env::var_os(var).is_none())
         .collect();

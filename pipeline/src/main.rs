@@ -7,11 +7,11 @@ use pipeline::cli::{Cli, Command};
 use pipeline::{ErrorClass, PipelineError};
 
 fn main() -> ExitCode {
-    pipeline::tune_allocator();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    pipeline::tune_allocator(cli.command.memory_use());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CREDITSTREAM_LOG")

@@ -17,7 +17,9 @@ use pipeline::dataset::DatasetArgs;
 const BUILD: &str = "--build";
 
 fn main() {
-    pipeline::tune_allocator();
+    // The allocator's settings of `creditstream dataset`, which the child inherits (an
+    // operator's own values are kept, to time others).
+    pipeline::tune_allocator(pipeline::MemoryUse::Growing);
     let mut args = std::env::args().skip(1);
     let first = args.next();
     if first.as_deref() == Some(BUILD) {

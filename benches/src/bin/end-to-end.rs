@@ -352,7 +352,7 @@ async fn output_count(js: &jetstream::Context, subjects: &Subjects) -> u64 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    pipeline::tune_allocator();
+    pipeline::tune_allocator(pipeline::MemoryUse::Churning);
     let mut args = std::env::args().skip(1);
     let debtors = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let months = args.next().and_then(|a| a.parse().ok()).unwrap_or(12);

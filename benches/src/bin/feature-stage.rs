@@ -42,7 +42,7 @@ impl StandingSource for NoStanding {
 
 fn main() {
     // The allocator the pipeline runs with (the bare DataFusion reference gets it too).
-    pipeline::tune_allocator();
+    pipeline::tune_allocator(pipeline::MemoryUse::Churning);
     let mut args = std::env::args().skip(1);
     let parse = |a: Option<String>, default: u32| match a {
         None => default,

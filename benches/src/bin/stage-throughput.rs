@@ -20,7 +20,7 @@ use pipeline::stages::Stages;
 use simulator::{SimConfig, Simulator};
 
 fn main() {
-    pipeline::tune_allocator();
+    pipeline::tune_allocator(pipeline::MemoryUse::Churning);
     let mut args = std::env::args().skip(1);
     let debtors = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let months = args.next().and_then(|a| a.parse().ok()).unwrap_or(12);
