@@ -92,7 +92,8 @@ impl Sink {
         }
     }
 
-    async fn finish(&mut self) -> Result<(), PipelineError> {
+    /// Writes out what is buffered (the file) or sends what is queued (the subject).
+    pub async fn finish(&mut self) -> Result<(), PipelineError> {
         match self {
             Sink::Lines(w) => w
                 .flush()
@@ -209,28 +210,30 @@ pub async fn read_input_stream(
         })
         .await
         .map_err(|e| PipelineError::js("reading the input stream", e))?;
-    let mut at = 0;
-    while at < last {
-        let mut batch = reader
-            .fetch()
-            .max_messages(1000)
-            .expires(std::time::Duration::from_millis(500))
-            .messages()
-            .await
+    // Pulled ahead while the stages run, as the worker pulls (the next batch is asked for
+    // before this one is used up), rather than a fetch at a time.
+    let mut messages = reader
+        .stream()
+        .max_messages_per_batch(1000)
+        .heartbeat(std::time::Duration::from_secs(5))
+        .expires(std::time::Duration::from_secs(30))
+        .messages()
+        .await
+        .map_err(|e| PipelineError::js("reading the input stream", e))?;
+    while let Some(m) = messages.next().await {
+        let m = m.map_err(|e| PipelineError::js("reading the input stream", e))?;
+        let info = m
+            .info()
             .map_err(|e| PipelineError::js("reading the input stream", e))?;
-        while let Some(m) = batch.next().await {
-            let m = m.map_err(|e| PipelineError::js("reading the input stream", e))?;
-            let info = m
-                .info()
-                .map_err(|e| PipelineError::js("reading the input stream", e))?;
-            at = info.stream_sequence;
-            f(at, &m.payload).await?;
-            if at >= last {
-                break;
-            }
+        let at = info.stream_sequence;
+        f(at, &m.payload).await?;
+        if at >= last {
+            return Ok(());
         }
     }
-    Ok(())
+    Err(PipelineError::Internal(format!(
+        "the input stream's messages ended before its last one ({last})"
+    )))
 }
 
 /// Runs `creditstream replay`.

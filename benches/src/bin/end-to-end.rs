@@ -13,6 +13,9 @@
 //!    beside the worker's checkpoints, folds, waits at checkpoints (for outputs to be
 //!    stored, the previous checkpoint written), pauses, time in score points and backlog,
 //!    to tell what a slow second was.
+//! 4. **replay**: after the as-fast run with deltas, `creditstream replay` of the same
+//!    input stream (read from the server, outputs to a file): its events/s beside the
+//!    live run's, its outputs counted beside the live run's.
 //!
 //! Every stage runs: a risk model trained on another simulated history (as the demo does)
 //! is published to each run's registry and activated by the first event of its stream
@@ -26,6 +29,7 @@
 //! compare); the paced publisher and the latency listener each have a connection and a
 //! thread of their own, as a separate producer and a downstream service would, so that
 //! neither waits for the threads of the runtime the worker's stage loop and outbox share.
+//!
 //! `FAST_ONLY=1` leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score points
 //! at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n` events
 //! instead of 1,000 (`CHECKPOINT_EVERY` and `CHECKPOINT_SECONDS` change when checkpoints
@@ -264,6 +268,42 @@ fn config(subjects: &Subjects) -> WorkerConfig {
         c.scoring.every_events = n;
     }
     c
+}
+
+/// 4.: `creditstream replay` of the same input stream as it runs (the log read from the
+/// server, the stages with the event-time clock, the outputs as JSON lines to a file),
+/// beside the live run's rate and outputs.
+async fn replay(
+    js: &jetstream::Context,
+    subjects: &Subjects,
+    config: &WorkerConfig,
+    live_rate: f64,
+    live_outputs: u64,
+) {
+    use pipeline::replay::{Replayer, Sink, read_input_stream};
+    let registry = pipeline::registry::Registry::object_store(js, subjects.prefix())
+        .await
+        .expect("registry");
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = std::fs::File::create(dir.path().join("outputs.jsonl")).expect("output file");
+    let mut sink = Sink::Lines(Box::new(std::io::BufWriter::new(file)));
+    let t = Instant::now();
+    let mut replayer = Replayer::new(config, &registry, None, None).expect("replay");
+    read_input_stream(js, subjects, async |sequence, bytes| {
+        replayer.push(sequence, bytes, &mut sink).await
+    })
+    .await
+    .expect("replayed");
+    sink.finish().await.expect("outputs written");
+    let took = t.elapsed().as_secs_f64();
+    let summary = replayer.summary();
+    let rate = summary.events as f64 / took;
+    println!(
+        "replay of the input stream {} events in {took:7.3} s = {rate:9.0} events/s ({:.1} times the live rate), {} outputs (the live run's: {live_outputs})",
+        summary.events,
+        rate / live_rate,
+        summary.outputs
+    );
 }
 
 /// The model every run activates (trained once), or `None` with `NO_MODEL=1`.
@@ -508,6 +548,9 @@ async fn pipeline_runs(
         100.0 * full_rate / raw_rate
     );
     checkpoint_summary(&metrics);
+    if deltas {
+        replay(js, subjects, &config(subjects), full_rate, outputs).await;
+    }
     if std::env::var_os("FAST_ONLY").is_some() {
         return;
     }
