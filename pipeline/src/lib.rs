@@ -102,9 +102,10 @@ pub fn allocator_settings(memory: MemoryUse) -> [(&'static str, &'static str); 2
 /// reads its settings from the environment once, before `main`, so when one of
 /// [`allocator_settings`] is not set the program runs itself again (same process,
 /// arguments and standard streams) with the missing ones set. Values set by the operator
-/// are kept. Call it first thing in `main` (before anything with an effect outside the
-/// process); it returns when nothing is to be done or the re-execution failed (then the
-/// program runs on with the allocator's defaults, and says so).
+/// are kept. Call it at the start of `main`, as soon as the program knows what it will do
+/// (`creditstream` parses its command line first) and before anything with an effect
+/// outside the process; it returns when nothing is to be done or the re-execution failed
+/// (then the program runs on with the allocator's defaults, and says so).
 pub fn tune_allocator(memory: MemoryUse) {
     use std::os::unix::process::CommandExt;
     let missing: Vec<(&str, &str)> = allocator_settings(memory)
