@@ -47,6 +47,35 @@ pub fn explain(artifact: &ModelArtifact, row: &[f64]) -> Explanation {
 /// Explains the score of a row with its `top` strongest columns only (cheaper: only they
 /// are put into words).
 pub fn explain_top(artifact: &ModelArtifact, row: &[f64], top: usize) -> Explanation {
+    let (order, base, slope, shift) = strongest(artifact, row, top);
+    let columns = &artifact.encoding.columns;
+    let means = &artifact.metadata.feature_means;
+    let factors = order
+        .into_iter()
+        .map(|(c, at, log_odds)| Factor {
+            column: columns[c].name().to_owned(),
+            value: value_of(&columns[c], row, at),
+            typical: typical_of(&columns[c], means, at),
+            log_odds,
+        })
+        .collect();
+    let score = artifact.score_row(row);
+    Explanation {
+        probability: score.probability,
+        class: artifact.classes.labels()[score.class].clone(),
+        base_probability: sigmoid(slope * base + shift),
+        factors,
+    }
+}
+
+/// The `top` strongest columns of a row as (column index, first encoded feature, push on
+/// the calibrated log-odds), strongest first (ties by column name), with the model's base
+/// log-odds and the calibration's slope and shift.
+fn strongest(
+    artifact: &ModelArtifact,
+    row: &[f64],
+    top: usize,
+) -> (Vec<(usize, usize, f64)>, f64, f64, f64) {
     let (pushes, base) = match &artifact.model {
         RiskModel::Logistic(m) => (m.contributions(row), m.intercept),
         RiskModel::BoostedTrees(m) => m.contributions(row),
@@ -55,7 +84,6 @@ pub fn explain_top(artifact: &ModelArtifact, row: &[f64], top: usize) -> Explana
         Calibrator::Identity => (1.0, 0.0),
         Calibrator::Platt { slope, intercept } => (slope, intercept),
     };
-    // (column index, first encoded feature, its push), strongest first.
     let mut order = Vec::with_capacity(artifact.encoding.columns.len());
     let mut at = 0;
     for (c, column) in artifact.encoding.columns.iter().enumerate() {
@@ -67,46 +95,133 @@ pub fn explain_top(artifact: &ModelArtifact, row: &[f64], top: usize) -> Explana
         at += width;
     }
     let columns = &artifact.encoding.columns;
-    order.sort_by(|a, b| {
+    let stronger = |a: &(usize, usize, f64), b: &(usize, usize, f64)| {
         b.2.abs()
             .total_cmp(&a.2.abs())
             .then_with(|| columns[a.0].name().cmp(columns[b.0].name()))
-    });
-    let means = &artifact.metadata.feature_means;
-    let factors = order
-        .into_iter()
-        .take(top)
-        .map(|(c, at, log_odds)| match &columns[c] {
-            EncodedColumn::Number { name } => {
-                let v = row[at];
-                Factor {
-                    column: name.clone(),
-                    value: if v.is_nan() {
-                        "unknown".into()
-                    } else {
-                        number(v)
-                    },
-                    typical: means.get(at).copied().filter(|m| m.is_finite()),
-                    log_odds,
-                }
-            }
-            EncodedColumn::Category { name, categories } => Factor {
-                column: name.clone(),
-                value: (0..categories.len())
-                    .find(|&k| row[at + k] == 1.0)
-                    .map_or_else(|| "unknown".to_owned(), |k| categories[k].clone()),
-                typical: None,
-                log_odds,
-            },
-        })
-        .collect();
-    let score = artifact.score_row(row);
-    Explanation {
-        probability: score.probability,
-        class: artifact.classes.labels()[score.class].clone(),
-        base_probability: sigmoid(slope * base + shift),
-        factors,
+    };
+    // Only the strongest are ordered: a score update names three of dozens of columns.
+    if top < order.len() {
+        if top > 0 {
+            order.select_nth_unstable_by(top - 1, stronger);
+        }
+        order.truncate(top);
     }
+    order.sort_by(stronger);
+    (order, base, slope, shift)
+}
+
+/// A column's value in a row, as text ("unknown" when missing).
+fn value_of(column: &EncodedColumn, row: &[f64], at: usize) -> String {
+    match column {
+        EncodedColumn::Number { .. } => {
+            let v = row[at];
+            if v.is_nan() {
+                "unknown".into()
+            } else {
+                number(v)
+            }
+        }
+        EncodedColumn::Category { categories, .. } => (0..categories.len())
+            .find(|&k| row[at + k] == 1.0)
+            .map_or_else(|| "unknown".to_owned(), |k| categories[k].clone()),
+    }
+}
+
+/// A number column's mean over the training rows, if known.
+fn typical_of(column: &EncodedColumn, means: &[f64], at: usize) -> Option<f64> {
+    match column {
+        EncodedColumn::Number { .. } => means.get(at).copied().filter(|m| m.is_finite()),
+        EncodedColumn::Category { .. } => None,
+    }
+}
+
+/// Puts the drivers of a model's scores into words, as [`Explanation::summary`] does, for
+/// a stream of scores: the columns' names are put into words once, and a row already
+/// scored is not scored again.
+#[derive(Debug, Clone, Default)]
+pub struct Explainer {
+    /// The model version the words are of.
+    version: String,
+    /// Each input column's name in words.
+    words: Vec<String>,
+}
+
+impl Explainer {
+    /// The explainer of `artifact`'s columns.
+    pub fn new(artifact: &ModelArtifact) -> Explainer {
+        Explainer {
+            version: artifact.metadata.version.clone(),
+            words: artifact
+                .encoding
+                .columns
+                .iter()
+                .map(|c| words(c.name()))
+                .collect(),
+        }
+    }
+
+    /// Whether this explainer was made for `artifact`.
+    pub fn fits(&self, artifact: &ModelArtifact) -> bool {
+        self.version == artifact.metadata.version
+            && self.words.len() == artifact.encoding.columns.len()
+    }
+
+    /// The line `explain_top(artifact, row, top).summary(top)` gives, for an artifact this
+    /// explainer [fits](Explainer::fits).
+    pub fn summary(&self, artifact: &ModelArtifact, row: &[f64], top: usize) -> String {
+        let (order, ..) = strongest(artifact, row, top);
+        let columns = &artifact.encoding.columns;
+        let means = &artifact.metadata.feature_means;
+        let mut out = String::new();
+        for (c, at, log_odds) in order {
+            if log_odds.abs() < MOVES {
+                continue;
+            }
+            let name = self
+                .words
+                .get(c)
+                .map_or_else(|| words(columns[c].name()), Clone::clone);
+            let typical = typical_of(&columns[c], means, at);
+            push_driver(
+                &mut out,
+                &name,
+                &value_of(&columns[c], row, at),
+                typical,
+                log_odds,
+            );
+        }
+        if out.is_empty() {
+            NOTHING_MOVES.to_owned()
+        } else {
+            out
+        }
+    }
+}
+
+/// A push smaller than this (on the log-odds) is not named as a driver.
+const MOVES: f64 = 0.005;
+
+/// The summary when no column pushes the score by [`MOVES`] or more.
+const NOTHING_MOVES: &str = "no column moves the score much";
+
+/// Appends one driver to a summary line (`; ` between drivers):
+/// `late share, last 90 days 0.40 (typical 0.08) raises the odds 2.10-fold`.
+fn push_driver(out: &mut String, words: &str, value: &str, typical: Option<f64>, log_odds: f64) {
+    use std::fmt::Write;
+    if !out.is_empty() {
+        out.push_str("; ");
+    }
+    let direction = if log_odds > 0.0 { "raises" } else { "lowers" };
+    let _ = write!(out, "{words} {value}");
+    if let Some(t) = typical {
+        let _ = write!(out, " (typical {})", number(t));
+    }
+    let _ = write!(
+        out,
+        " {direction} the odds {:.2}-fold",
+        log_odds.abs().exp()
+    );
 }
 
 fn number(v: f64) -> String {
@@ -145,29 +260,19 @@ impl Explanation {
     /// The `top` strongest columns on one line, for a score update's reason:
     /// `late share, last 90 days 0.40 (typical 0.08) raises the odds 2.10-fold; ...`.
     pub fn summary(&self, top: usize) -> String {
-        let parts: Vec<String> = self
+        let mut out = String::new();
+        for f in self
             .factors
             .iter()
-            .filter(|f| f.log_odds.abs() >= 0.005)
+            .filter(|f| f.log_odds.abs() >= MOVES)
             .take(top)
-            .map(|f| {
-                let typical = f
-                    .typical
-                    .map(|t| format!(" (typical {})", number(t)))
-                    .unwrap_or_default();
-                let direction = if f.log_odds > 0.0 { "raises" } else { "lowers" };
-                format!(
-                    "{} {}{typical} {direction} the odds {:.2}-fold",
-                    words(&f.column),
-                    f.value,
-                    f.log_odds.abs().exp()
-                )
-            })
-            .collect();
-        if parts.is_empty() {
-            "no column moves the score much".to_owned()
+        {
+            push_driver(&mut out, &words(&f.column), &f.value, f.typical, f.log_odds);
+        }
+        if out.is_empty() {
+            NOTHING_MOVES.to_owned()
         } else {
-            parts.join("; ")
+            out
         }
     }
 
@@ -182,7 +287,7 @@ impl Explanation {
         );
         for f in self.factors.iter().take(top) {
             let factor = f.log_odds.abs().exp();
-            let effect = if f.log_odds.abs() < 0.005 {
+            let effect = if f.log_odds.abs() < MOVES {
                 "hardly changes the odds".to_owned()
             } else if f.log_odds > 0.0 {
                 format!("raises the odds of paying late {factor:.2}-fold")

@@ -44,7 +44,7 @@ pub use boosting::{BoostedTrees, BoostingParams};
 pub use calibration::Calibrator;
 pub use classes::RiskClasses;
 pub use error::ModelError;
-pub use explain::{Explanation, explain, explain_top};
+pub use explain::{Explainer, Explanation, explain, explain_top};
 pub use limits::{LimitInputs, LimitPolicy, LimitRecommendation};
 pub use logistic::{ClassWeight, LogisticModel, LogisticParams, ValidLogisticParams};
 pub use report::ModelReport;

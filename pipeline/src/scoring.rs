@@ -177,6 +177,10 @@ impl LoadedModel {
 pub struct ModelStage {
     champion: Option<LoadedModel>,
     challenger: Option<LoadedModel>,
+    /// The champion's columns in words, for the drivers of its scores (made again from
+    /// the champion when it changes or after a restart).
+    #[serde(skip)]
+    explainer: models::Explainer,
     /// Feature slots of debtors with new facts since their last score.
     pending: BTreeSet<u32>,
     /// Feature slots of debtors whose windows only slid since their last score (scored
@@ -550,6 +554,9 @@ impl ModelStage {
         let Some(champion) = &self.champion else {
             return Vec::new();
         };
+        if !self.explainer.fits(&champion.artifact) {
+            self.explainer = models::Explainer::new(&champion.artifact);
+        }
         let mut failures: Vec<PipelineError> = Vec::new();
         let x = encode_rows(&champion.artifact, batch, &mut failures);
         let shadow = self
@@ -602,8 +609,9 @@ impl ModelStage {
             if !keep(debtor_id, &score) {
                 continue;
             }
-            let drivers = models::explain_top(&champion.artifact, row, self.config.explain_top)
-                .summary(self.config.explain_top);
+            let drivers = self
+                .explainer
+                .summary(&champion.artifact, row, self.config.explain_top);
             let limit_text = match inputs.and_then(|d| Ok(policy.recommend(&d)?)) {
                 Ok(l) => format!(
                     "limit: {}",

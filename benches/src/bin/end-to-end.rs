@@ -11,8 +11,8 @@
 //!    how much of it was spent waiting in the input stream for the worker (its
 //!    `creditstream_ingest_delay_seconds`), and a line per second: its slowest latency
 //!    beside the worker's checkpoints, folds, waits at checkpoints (for outputs to be
-//!    stored, the previous checkpoint written), pauses, time in score points and backlog,
-//!    to tell what a slow second was.
+//!    stored, the previous checkpoint written), pauses, time in score points, debtors
+//!    scored and waiting for a score, and backlog, to tell what a slow second was.
 //! 4. **replay**: after the as-fast run with deltas, `creditstream replay` of the same
 //!    input stream (read from the server, outputs to a file): its events/s beside the
 //!    live run's, its outputs counted beside the live run's.
@@ -30,7 +30,8 @@
 //! thread of their own, as a separate producer and a downstream service would, so that
 //! neither waits for the threads of the runtime the worker's stage loop and outbox share.
 //!
-//! `FAST_ONLY=1` leaves out the paced runs (3.). `SCORE_MAX_DEBTORS=<n>` caps score points
+//! `FAST_ONLY=1` leaves out the paced runs (3.); `PACED_ONLY=1` keeps only the paced run
+//! with deltas, to look at latency. `SCORE_MAX_DEBTORS=<n>` caps score points
 //! at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n` events
 //! instead of 1,000 (`CHECKPOINT_EVERY` and `CHECKPOINT_SECONDS` change when checkpoints
 //! come).
@@ -463,7 +464,13 @@ async fn main() {
         };
         // The second under another prefix, its events published again.
         let mut stream = (subjects, last);
-        for (i, deltas) in order.into_iter().enumerate() {
+        // `PACED_ONLY=1`: only the first way of checkpointing.
+        let ways = if std::env::var_os("PACED_ONLY").is_some() {
+            1
+        } else {
+            order.len()
+        };
+        for (i, deltas) in order.into_iter().enumerate().take(ways) {
             if i > 0 {
                 let subjects = Subjects::new("e2e-second", 1);
                 broker::ensure_streams(&js, &subjects)
@@ -525,31 +532,18 @@ async fn pipeline_runs(
             "of the whole state, written while the stages wait"
         }
     );
-    let registry = prometheus::Registry::new();
-    let metrics = Arc::new(PipelineMetrics::new(&registry).expect("metrics"));
-    let t = Instant::now();
-    let mut handle = worker::start_with_checkpoints(
-        worker_js.clone(),
-        checkpoint_js.clone(),
-        config(subjects),
-        metrics.clone(),
-    )
-    .await
-    .expect("worker");
-    wait_processed(&mut handle, last, &metrics).await;
-    let full = t.elapsed();
-    handle.stop().await.expect("stops");
-    let outputs = output_count(js, subjects).await;
-    let full_rate = n as f64 / full.as_secs_f64();
-    println!(
-        "pipeline, as fast as it can {n} events in {:7.3} s = {full_rate:9.0} events/s in, {:9.0} outputs/s out ({outputs} outputs); {:.1} % of the raw consume rate",
-        full.as_secs_f64(),
-        outputs as f64 / full.as_secs_f64(),
-        100.0 * full_rate / raw_rate
-    );
-    checkpoint_summary(&metrics);
-    if deltas {
-        replay(js, subjects, &config(subjects), full_rate, outputs).await;
+    // `PACED_ONLY=1` skips the run as fast as it can (and its replay), to look at latency.
+    if std::env::var_os("PACED_ONLY").is_none() {
+        as_fast(
+            js,
+            (worker_js, checkpoint_js),
+            subjects,
+            deltas,
+            n,
+            last,
+            raw_rate,
+        )
+        .await;
     }
     if std::env::var_os("FAST_ONLY").is_some() {
         return;
@@ -673,6 +667,48 @@ async fn pipeline_runs(
     );
 }
 
+/// 2.: the pipeline over the whole stream as fast as it can, then (with deltas) its replay.
+async fn as_fast(
+    js: &jetstream::Context,
+    (worker_js, checkpoint_js): (&jetstream::Context, &jetstream::Context),
+    subjects: &Subjects,
+    deltas: bool,
+    n: u64,
+    last: u64,
+    raw_rate: f64,
+) {
+    let config = |subjects: &Subjects| WorkerConfig {
+        checkpoint_deltas: deltas,
+        ..config(subjects)
+    };
+    let registry = prometheus::Registry::new();
+    let metrics = Arc::new(PipelineMetrics::new(&registry).expect("metrics"));
+    let t = Instant::now();
+    let mut handle = worker::start_with_checkpoints(
+        worker_js.clone(),
+        checkpoint_js.clone(),
+        config(subjects),
+        metrics.clone(),
+    )
+    .await
+    .expect("worker");
+    wait_processed(&mut handle, last, &metrics).await;
+    let full = t.elapsed();
+    handle.stop().await.expect("stops");
+    let outputs = output_count(js, subjects).await;
+    let full_rate = n as f64 / full.as_secs_f64();
+    println!(
+        "pipeline, as fast as it can {n} events in {:7.3} s = {full_rate:9.0} events/s in, {:9.0} outputs/s out ({outputs} outputs); {:.1} % of the raw consume rate",
+        full.as_secs_f64(),
+        outputs as f64 / full.as_secs_f64(),
+        100.0 * full_rate / raw_rate
+    );
+    checkpoint_summary(&metrics);
+    if deltas {
+        replay(js, subjects, &config(subjects), full_rate, outputs).await;
+    }
+}
+
 /// What the worker did in one second of the paced run (differences of its metrics).
 #[derive(Debug, Clone, Copy, Default)]
 struct Second {
@@ -682,6 +718,10 @@ struct Second {
     /// Waiting at checkpoints before the pause (outputs stored, the previous written).
     wait_ms: f64,
     score_point_ms: f64,
+    /// Debtors scored.
+    scored: u64,
+    /// Debtors waiting for a score at the end of the second.
+    waiting: i64,
     /// Events published (at the pace) but not yet processed, at the end of the second.
     backlog: i64,
 }
@@ -701,6 +741,7 @@ async fn sample_timeline(
             m.checkpoint_pause_seconds.get_sample_sum(),
             m.models_score_point_seconds.get_sample_sum(),
             m.checkpoint_wait_seconds.get_sample_sum(),
+            m.models_scored_debtors.get(),
         )
     };
     let mut last = read(&metrics);
@@ -719,6 +760,8 @@ async fn sample_timeline(
             pause_ms: (now.2 - last.2) * 1e3,
             wait_ms: (now.4 - last.4) * 1e3,
             score_point_ms: (now.3 - last.3) * 1e3,
+            scored: now.5 - last.5,
+            waiting: metrics.models_debtors_waiting.get(),
             backlog: published - processed,
         });
         last = now;
@@ -730,7 +773,7 @@ async fn sample_timeline(
 /// plain backlog apart).
 fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Second]) {
     println!(
-        "  second  max latency  checkpoints  folds  pause    wait  score points  backlog (events)"
+        "  second  max latency  checkpoints  folds  pause    wait  score points  scored  waiting  backlog (events)"
     );
     for (second, s) in timeline.iter().enumerate() {
         // Only the seconds events were published in.
@@ -738,8 +781,15 @@ fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Seco
             continue;
         };
         println!(
-            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:4.0} ms  {:9.0} ms  {:8}",
-            s.checkpoints, s.folds, s.pause_ms, s.wait_ms, s.score_point_ms, s.backlog
+            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:4.0} ms  {:9.0} ms  {:6}  {:7}  {:8}",
+            s.checkpoints,
+            s.folds,
+            s.pause_ms,
+            s.wait_ms,
+            s.score_point_ms,
+            s.scored,
+            s.waiting,
+            s.backlog
         );
     }
 }

@@ -380,6 +380,39 @@ fn explanations_add_up_to_the_score_for_both_models() {
 }
 
 #[test]
+fn the_explainer_words_the_drivers_as_the_explanation_does() {
+    let (schema, b) = synthetic_batch(5_000, 54);
+    let table = TrainingTable::from_batches(&schema, &[b], "late", "issued", &[]).expect("table");
+    let created = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    for kind in [models::ModelKind::Logistic, models::ModelKind::BoostedTrees] {
+        let config = TrainingConfig {
+            kind,
+            boosting: models::BoostingParams::new().max_iterations(10),
+            ..TrainingConfig::default()
+        };
+        let artifact = train(&table, &config, "x", "issued", created, |_| {}).expect("train");
+        let explainer = models::Explainer::new(&artifact);
+        assert!(explainer.fits(&artifact));
+        assert!(!models::Explainer::default().fits(&artifact));
+        let mut named = 0;
+        for i in (0..5_000).step_by(97) {
+            let row = table.x.row(i).to_vec();
+            for top in [0, 1, 2, 3, 10] {
+                let line = explainer.summary(&artifact, &row, top);
+                assert_eq!(
+                    line,
+                    models::explain_top(&artifact, &row, top).summary(top),
+                    "{kind:?} row {i}, top {top}"
+                );
+                assert_eq!(line, models::explain(&artifact, &row).summary(top));
+                named += usize::from(line.contains("the odds"));
+            }
+        }
+        assert!(named > 0, "{kind:?}: some rows have drivers");
+    }
+}
+
+#[test]
 fn feature_names_read_as_words() {
     use models::explain::words;
     assert_eq!(words("late_share_90d"), "late share, last 90 days");
