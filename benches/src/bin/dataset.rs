@@ -72,7 +72,8 @@ fn build(archive: PathBuf, out: PathBuf) {
         horizon_days: features::training::DEFAULT_HORIZON_DAYS,
         feature_definitions: None,
     };
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    // The command's runtime (blocking threads capped).
+    let runtime = pipeline::runtime(pipeline::MemoryUse::Growing).expect("runtime");
     let t = Instant::now();
     let summary = runtime
         .block_on(pipeline::dataset::build(&args))
