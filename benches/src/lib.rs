@@ -38,6 +38,60 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// CPU time (user and system, all threads) a process has used so far, in seconds: this
+/// process with `None`. Read from `/proc/<pid>/stat` (Linux; clock ticks of 1/100 s, the
+/// kernel's fixed `USER_HZ`); `None` when it cannot be read.
+pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    let path = match pid {
+        Some(pid) => format!("/proc/{pid}/stat"),
+        None => "/proc/self/stat".to_owned(),
+    };
+    let stat = std::fs::read_to_string(path).ok()?;
+    // Fields after the command name (which may hold spaces) in parentheses: utime and
+    // stime are the 12th and 13th of them.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let mut fields = rest.split(' ').skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user + system) / 100.0)
+}
+
+/// The CPU time of the broker and of this process over a phase of a harness.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuSpan {
+    server: u32,
+    start: (Option<f64>, Option<f64>),
+}
+
+impl CpuSpan {
+    /// Starts counting for the broker process `server` and this one.
+    pub fn start(server: u32) -> CpuSpan {
+        CpuSpan {
+            server,
+            start: (cpu_seconds(Some(server)), cpu_seconds(None)),
+        }
+    }
+
+    /// A line of what the phase cost since [`CpuSpan::start`]: each process's CPU seconds,
+    /// in cores over `wall` seconds and in microseconds per event of `events`.
+    pub fn report(&self, wall: f64, events: u64) -> String {
+        let line = |name: &str, before: Option<f64>, now: Option<f64>| match (before, now) {
+            (Some(a), Some(b)) => format!(
+                "{name} {:.1} s ({:.2} cores, {:.1} us per event)",
+                b - a,
+                (b - a) / wall,
+                (b - a) * 1e6 / events.max(1) as f64
+            ),
+            _ => format!("{name} unknown"),
+        };
+        format!(
+            "cpu: {}; {}",
+            line("nats-server", self.start.0, cpu_seconds(Some(self.server))),
+            line("this process", self.start.1, cpu_seconds(None))
+        )
+    }
+}
+
 /// What a Prometheus histogram can say of its `q` quantile without interpolating: the
 /// upper bound of the first bucket that holds it (`+inf` above the last bound, NaN with
 /// no observations).
@@ -104,5 +158,24 @@ mod tests {
         assert_eq!(bucket_quantile(&histogram, 0.99), 1.0);
         assert_eq!(bucket_quantile(&histogram, 1.0), f64::INFINITY);
         assert_eq!(bucket_quantile(&histogram, 0.0), 0.01);
+    }
+
+    #[test]
+    fn this_process_cpu_time_is_read_and_grows_with_work() {
+        let before = cpu_seconds(None).expect("this process's CPU time");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let mut spin = 0_u64;
+        let mut now = before;
+        while now < before + 0.05 && std::time::Instant::now() < deadline {
+            for i in 0..100_000_u64 {
+                spin = std::hint::black_box(spin.wrapping_mul(31).wrapping_add(i));
+            }
+            now = cpu_seconds(None).expect("this process's CPU time");
+        }
+        assert!(
+            now >= before + 0.05,
+            "{before} s then {now} s after spinning"
+        );
+        assert!(cpu_seconds(Some(u32::MAX)).is_none());
     }
 }

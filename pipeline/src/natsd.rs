@@ -56,6 +56,11 @@ impl LocalNats {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// The server's process id (to read what it costs, say).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The server's store directory.
     pub fn store_dir(&self) -> &Path {
         self.store.path()

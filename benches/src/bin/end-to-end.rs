@@ -21,6 +21,10 @@
 //! is published to each run's registry and activated by the first event of its stream
 //! (`NO_MODEL=1` leaves it out).
 //!
+//! Each phase also prints the CPU time nats-server and this process (the harness and the
+//! worker) used in it, in cores and in microseconds per event: what the broker's share of
+//! the machine is beside the pipeline's.
+//!
 //! Peak memory is the process's high-water mark (`VmHWM`): the harness holds the
 //! portfolio's events too, so it bounds the pipeline's from above.
 //!
@@ -280,6 +284,7 @@ async fn replay(
     config: &WorkerConfig,
     live_rate: f64,
     live_outputs: u64,
+    server: u32,
 ) {
     use pipeline::replay::{Replayer, Sink, read_input_stream};
     let registry = pipeline::registry::Registry::object_store(js, subjects.prefix())
@@ -289,6 +294,7 @@ async fn replay(
     let file = std::fs::File::create(dir.path().join("outputs.jsonl")).expect("output file");
     let mut sink = Sink::Lines(Box::new(std::io::BufWriter::new(file)));
     let t = Instant::now();
+    let cpu = benches::CpuSpan::start(server);
     let mut replayer = Replayer::new(config, &registry, None, None).expect("replay");
     read_input_stream(js, subjects, async |sequence, bytes| {
         replayer.push(sequence, bytes, &mut sink).await
@@ -305,6 +311,7 @@ async fn replay(
         rate / live_rate,
         summary.outputs
     );
+    println!("  {}", cpu.report(took, summary.events));
 }
 
 /// The model every run activates (trained once), or `None` with `NO_MODEL=1`.
@@ -441,6 +448,7 @@ async fn main() {
         let n = events.len() as u64;
         println!("portfolio: {debtors} debtors, {months} months, {n} events");
         let t = Instant::now();
+        let cpu = benches::CpuSpan::start(server.pid());
         let last = publish_all(&js, &subjects, &events).await;
         let publish = t.elapsed();
         println!(
@@ -448,12 +456,15 @@ async fn main() {
             publish.as_secs_f64(),
             n as f64 / publish.as_secs_f64()
         );
+        println!("  {}", cpu.report(publish.as_secs_f64(), n));
+        let cpu = benches::CpuSpan::start(server.pid());
         let raw = raw_consume(&js, &subjects, last).await;
         let raw_rate = n as f64 / raw.as_secs_f64();
         println!(
             "raw JetStream consume       {n} events in {:7.3} s = {raw_rate:9.0} events/s (reference)",
             raw.as_secs_f64()
         );
+        println!("  {}", cpu.report(raw.as_secs_f64(), n));
         // 2. and 3., with checkpoints as deltas beside the stages (the default), then with the
         // whole state written while the stages wait — the same events under another prefix.
         // `WHOLE_FIRST=1` swaps the order, to see what running second costs.
@@ -484,7 +495,7 @@ async fn main() {
             }
             pipeline_runs(
                 &js,
-                &server.url(),
+                (&server.url(), server.pid()),
                 &worker_connections,
                 &stream.0,
                 deltas,
@@ -509,7 +520,7 @@ async fn main() {
 #[allow(clippy::too_many_arguments)]
 async fn pipeline_runs(
     js: &jetstream::Context,
-    url: &str,
+    (url, server): (&str, u32),
     (worker_js, checkpoint_js): &(jetstream::Context, jetstream::Context),
     subjects: &Subjects,
     deltas: bool,
@@ -539,9 +550,9 @@ async fn pipeline_runs(
             (worker_js, checkpoint_js),
             subjects,
             deltas,
-            n,
-            last,
+            (n, last),
             raw_rate,
+            server,
         )
         .await;
     }
@@ -575,6 +586,7 @@ async fn pipeline_runs(
     }
     let m = paced.len() as u64;
     let started = Instant::now();
+    let cpu = benches::CpuSpan::start(server);
     let timeline: Arc<Mutex<Vec<Second>>> = Arc::default();
     let sampler = tokio::spawn(sample_timeline(
         metrics.clone(),
@@ -585,6 +597,7 @@ async fn pipeline_runs(
     ));
     let (publishing, last) = publish_paced(url, subjects.clone(), paced, rate, sent.clone()).await;
     wait_processed(&mut handle, last, &metrics).await;
+    let paced_cpu = cpu.report(started.elapsed().as_secs_f64(), m);
     // Outputs of the last events are in flight: give them a moment to arrive.
     tokio::time::sleep(Duration::from_secs(2)).await;
     handle.stop().await.expect("stops");
@@ -615,6 +628,7 @@ async fn pipeline_runs(
         m as f64 / publishing.as_secs_f64(),
         latencies.len()
     );
+    println!("  {paced_cpu} (the paced publisher and the listener included)");
     println!(
         "event-to-decision latency   p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
         percentile(&latencies, 0.5),
@@ -673,9 +687,9 @@ async fn as_fast(
     (worker_js, checkpoint_js): (&jetstream::Context, &jetstream::Context),
     subjects: &Subjects,
     deltas: bool,
-    n: u64,
-    last: u64,
+    (n, last): (u64, u64),
     raw_rate: f64,
+    server: u32,
 ) {
     let config = |subjects: &Subjects| WorkerConfig {
         checkpoint_deltas: deltas,
@@ -684,6 +698,7 @@ async fn as_fast(
     let registry = prometheus::Registry::new();
     let metrics = Arc::new(PipelineMetrics::new(&registry).expect("metrics"));
     let t = Instant::now();
+    let cpu = benches::CpuSpan::start(server);
     let mut handle = worker::start_with_checkpoints(
         worker_js.clone(),
         checkpoint_js.clone(),
@@ -703,9 +718,10 @@ async fn as_fast(
         outputs as f64 / full.as_secs_f64(),
         100.0 * full_rate / raw_rate
     );
+    println!("  {}", cpu.report(full.as_secs_f64(), n));
     checkpoint_summary(&metrics);
     if deltas {
-        replay(js, subjects, &config(subjects), full_rate, outputs).await;
+        replay(js, subjects, &config(subjects), full_rate, outputs, server).await;
     }
 }
 
