@@ -340,22 +340,39 @@ fn the_boosted_challenger_trains_calibrates_and_round_trips_too() {
     assert_eq!(back, artifact);
 }
 
+/// A synthetic table of `rows` and a model of each kind trained on it (`iterations` rounds
+/// of boosting), with its kind.
+fn trained_both_ways(
+    rows: usize,
+    seed: u64,
+    iterations: usize,
+) -> (TrainingTable, Vec<(models::ModelKind, ModelArtifact)>) {
+    let (schema, b) = synthetic_batch(rows, seed);
+    let table = TrainingTable::from_batches(&schema, &[b], "late", "issued", &[]).expect("table");
+    let created = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
+    let artifacts = [models::ModelKind::Logistic, models::ModelKind::BoostedTrees]
+        .into_iter()
+        .map(|kind| {
+            let config = TrainingConfig {
+                kind,
+                boosting: models::BoostingParams::new().max_iterations(iterations),
+                ..TrainingConfig::default()
+            };
+            let artifact = train(&table, &config, "x", "issued", created, |_| {});
+            (kind, artifact.expect("train"))
+        })
+        .collect();
+    (table, artifacts)
+}
+
 #[test]
 fn explanations_add_up_to_the_score_for_both_models() {
     use models::calibration::logit;
-    let (schema, b) = synthetic_batch(20_000, 53);
-    let table = TrainingTable::from_batches(&schema, &[b], "late", "issued", &[]).expect("table");
-    let created = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
-    for kind in [models::ModelKind::Logistic, models::ModelKind::BoostedTrees] {
-        let config = TrainingConfig {
-            kind,
-            boosting: models::BoostingParams::new().max_iterations(20),
-            ..TrainingConfig::default()
-        };
-        let artifact = train(&table, &config, "x", "issued", created, |_| {}).expect("train");
+    let (table, artifacts) = trained_both_ways(20_000, 53, 20);
+    for (kind, artifact) in &artifacts {
         for i in [0, 999, 19_999] {
             let row = table.x.row(i).to_vec();
-            let e = models::explain(&artifact, &row);
+            let e = models::explain(artifact, &row);
             let total =
                 logit(e.base_probability) + e.factors.iter().map(|f| f.log_odds).sum::<f64>();
             assert!(
@@ -372,7 +389,7 @@ fn explanations_add_up_to_the_score_for_both_models() {
         }
         // Feature a (coefficient 1.2 in the truth) is the strongest push somewhere.
         let row = table.x.row(7).to_vec();
-        let e = models::explain(&artifact, &row);
+        let e = models::explain(artifact, &row);
         let text = e.text(2);
         assert!(text.contains("risk class"), "{text}");
         assert_eq!(text.lines().count(), 4, "{text}");
@@ -381,30 +398,22 @@ fn explanations_add_up_to_the_score_for_both_models() {
 
 #[test]
 fn the_explainer_words_the_drivers_as_the_explanation_does() {
-    let (schema, b) = synthetic_batch(5_000, 54);
-    let table = TrainingTable::from_batches(&schema, &[b], "late", "issued", &[]).expect("table");
-    let created = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
-    for kind in [models::ModelKind::Logistic, models::ModelKind::BoostedTrees] {
-        let config = TrainingConfig {
-            kind,
-            boosting: models::BoostingParams::new().max_iterations(10),
-            ..TrainingConfig::default()
-        };
-        let artifact = train(&table, &config, "x", "issued", created, |_| {}).expect("train");
-        let explainer = models::Explainer::new(&artifact);
-        assert!(explainer.fits(&artifact));
-        assert!(!models::Explainer::default().fits(&artifact));
+    let (table, artifacts) = trained_both_ways(5_000, 54, 10);
+    for (kind, artifact) in &artifacts {
+        let explainer = models::Explainer::new(artifact);
+        assert!(explainer.fits(artifact));
+        assert!(!models::Explainer::default().fits(artifact));
         let mut named = 0;
         for i in (0..5_000).step_by(97) {
             let row = table.x.row(i).to_vec();
             for top in [0, 1, 2, 3, 10] {
-                let line = explainer.summary(&artifact, &row, top);
+                let line = explainer.summary(artifact, &row, top);
                 assert_eq!(
                     line,
-                    models::explain_top(&artifact, &row, top).summary(top),
+                    models::explain_top(artifact, &row, top).summary(top),
                     "{kind:?} row {i}, top {top}"
                 );
-                assert_eq!(line, models::explain(&artifact, &row).summary(top));
+                assert_eq!(line, models::explain(artifact, &row).summary(top));
                 named += usize::from(line.contains("the odds"));
             }
         }
