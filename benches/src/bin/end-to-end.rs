@@ -709,6 +709,8 @@ async fn as_fast(
     .expect("worker");
     wait_processed(&mut handle, last, &metrics).await;
     let full = t.elapsed();
+    // Up to the last event processed, as the rate (stopping writes a last checkpoint).
+    let cpu = cpu.report(full.as_secs_f64(), n);
     handle.stop().await.expect("stops");
     let outputs = output_count(js, subjects).await;
     let full_rate = n as f64 / full.as_secs_f64();
@@ -718,7 +720,7 @@ async fn as_fast(
         outputs as f64 / full.as_secs_f64(),
         100.0 * full_rate / raw_rate
     );
-    println!("  {}", cpu.report(full.as_secs_f64(), n));
+    println!("  {cpu}");
     checkpoint_summary(&metrics);
     if deltas {
         replay(js, subjects, &config(subjects), full_rate, outputs, server).await;
