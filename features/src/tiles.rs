@@ -341,8 +341,18 @@ impl Layout {
         // Tiles are in period order, one per period: those spanned are one run.
         let period = |i: usize| tiles[i * tw] as i32;
         let n = tiles.len() / tw;
-        let start = (0..n).find(|&i| period(i) >= first).unwrap_or(n);
-        let end = (start..n).find(|&i| period(i) > last).unwrap_or(n);
+        // Expiry keeps a tier's tiles near its window, so the run is most often all of
+        // them: checked at the ends before searching.
+        let start = if n == 0 || period(0) >= first {
+            0
+        } else {
+            first_where(1, n, |i| period(i) >= first)
+        };
+        let end = if n == 0 || period(n - 1) <= last {
+            n
+        } else {
+            first_where(start, n - 1, |i| period(i) > last)
+        };
         let spanned = &tiles[start * tw..end * tw];
         out.extend(self.windowed.iter().map(|c| c.fold_run(spanned, tw)));
     }
@@ -355,6 +365,20 @@ impl Layout {
             out.push(c.output(acc));
         }
     }
+}
+
+/// The first index in `lo..hi` where `holds` is true, `hi` if none; `holds` must be false
+/// then true along the range (a binary search).
+fn first_where(mut lo: usize, mut hi: usize, holds: impl Fn(usize) -> bool) -> usize {
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if holds(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
 #[cfg(test)]
