@@ -64,9 +64,9 @@ pub enum Command {
 }
 
 impl Command {
-    /// How the command uses its memory, for the allocator's settings: `dataset` only grows
-    /// its memory (the ledger of the whole archive); the others take and free it over and
-    /// over.
+    /// How the command uses its memory, for the allocator's settings and the runtime's
+    /// blocking threads ([`crate::runtime`]): `dataset` only grows its memory (the ledger
+    /// of the whole archive); the others take and free it over and over.
     pub fn memory_use(&self) -> crate::MemoryUse {
         match self {
             Command::Dataset(_) => crate::MemoryUse::Growing,
