@@ -38,6 +38,16 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// A field of this process's `/proc/self/status` counted in kB (`VmHWM`, the peak resident
+/// set; `VmRSS`, the resident set now), in kB; `None` when it cannot be read (not Linux).
+pub fn status_kb(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let value = status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))?;
+    value.split_whitespace().next()?.parse().ok()
+}
+
 /// CPU time (user and system, all threads) a process has used so far, in seconds: this
 /// process with `None`. Read from `/proc/<pid>/stat` (Linux; clock ticks of 1/100 s, the
 /// kernel's fixed `USER_HZ`); `None` when it cannot be read.
@@ -177,5 +187,18 @@ mod tests {
             "{before} s then {now} s after spinning"
         );
         assert!(cpu_seconds(Some(u32::MAX)).is_none());
+    }
+
+    #[test]
+    fn status_fields_are_read_in_kb() {
+        // The resident set first: the peak read after it is at least that.
+        let now = status_kb("VmRSS").expect("resident set");
+        let peak = status_kb("VmHWM").expect("peak resident set");
+        assert!(now > 0 && peak >= now, "VmHWM {peak} kB, VmRSS {now} kB");
+        assert!(status_kb("VmNoSuchField").is_none());
+        assert!(
+            status_kb("VmHW").is_none(),
+            "a prefix of a field is not the field"
+        );
     }
 }

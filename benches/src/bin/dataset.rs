@@ -79,14 +79,8 @@ fn build(archive: PathBuf, out: PathBuf) {
         .block_on(pipeline::dataset::build(&args))
         .expect("dataset");
     let seconds = t.elapsed().as_secs_f64();
-    let peak = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .map(|v| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| "unknown".into());
+    let peak =
+        benches::status_kb("VmHWM").map_or_else(|| "unknown".to_owned(), |kb| format!("{kb} kB"));
     println!(
         "dataset: {} events read, {} rows ({} late, {} unlabelled), {:.0} MB, in {seconds:.1}s ({:.0} events/s), peak RSS {peak}",
         summary.events,

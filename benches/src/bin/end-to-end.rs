@@ -59,15 +59,7 @@ use pipeline::worker::{self, WorkerConfig};
 use simulator::{SimConfig, Simulator};
 
 fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    benches::status_kb("VmHWM").map_or(0.0, |kb| kb as f64 / 1024.0)
 }
 
 async fn publish_all(js: &jetstream::Context, subjects: &Subjects, events: &[Envelope]) -> u64 {

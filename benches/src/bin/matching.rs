@@ -386,10 +386,7 @@ fn draw(
 
 /// Resident set size of this process (Linux; `None` elsewhere).
 fn resident_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+    benches::status_kb("VmRSS").map(|kb| kb * 1024)
 }
 
 fn report(what: &str, n: usize, took: Duration) {
