@@ -446,3 +446,21 @@ impl OutputEnvelope {
         serde_json::to_vec(self).unwrap_or_default()
     }
 }
+
+/// Header of a message on an output subject that holds more than one output: how many.
+pub const OUTPUTS_HEADER: &str = "Creditstream-Outputs";
+
+/// The outputs in the payload of one message on an output subject: one output envelope
+/// (compact JSON, which never holds a line break) or, for score updates published
+/// together, several, one per line.
+pub fn output_lines(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
+    payload
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+}
+
+/// Decodes every output in the payload of one message on an output subject, in order
+/// (see [`output_lines`]).
+pub fn decode_outputs(payload: &[u8]) -> Result<Vec<OutputEnvelope>, serde_json::Error> {
+    output_lines(payload).map(serde_json::from_slice).collect()
+}

@@ -160,6 +160,10 @@ pub struct WorkerArgs {
     /// Largest accepted input message, in bytes; larger ones are dead-lettered.
     #[arg(long, default_value_t = events::DEFAULT_MAX_EVENT_BYTES)]
     pub max_event_bytes: usize,
+    /// Most score updates published in one message, one per line (those of one
+    /// `scores` subject ready together); 1 publishes each in a message of its own.
+    #[arg(long, default_value_t = crate::worker::DEFAULT_SCORE_UPDATES_PER_MESSAGE)]
+    pub score_updates_per_message: usize,
     /// Name of this worker (its durable consumer and checkpoint).
     #[arg(long, default_value = "all")]
     pub worker_name: String,
@@ -220,6 +224,7 @@ impl WorkerArgs {
             name: self.worker_name.clone(),
             batch_max: self.batch_size,
             max_event_bytes: self.max_event_bytes,
+            score_updates_per_message: self.score_updates_per_message,
             checkpoint_every: self.checkpoint_every,
             feature_definitions,
             features,

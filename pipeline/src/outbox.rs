@@ -11,7 +11,7 @@
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
-use events::{OutputEnvelope, Subjects};
+use events::{OUTPUTS_HEADER, OutputEnvelope, OutputFamily, Subjects};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::broker;
@@ -27,6 +27,15 @@ const MAX_PENDING_ACKS: usize = broker::MAX_ACK_INFLIGHT / 2;
 /// Hand-overs queued for the task before the stage loop waits for room: a few batches'
 /// worth of events.
 const QUEUE: usize = 4096;
+
+/// Hand-overs published in one go at most (the score updates among them together), so
+/// that under a steady flow a score update waits for no more than this many events'
+/// outputs.
+const MAX_DRAIN: usize = 256;
+
+/// A message of score updates is published once it holds this many bytes (well under
+/// the server's default `max_payload` of 1 MiB).
+const MAX_BATCH_BYTES: usize = 256 * 1024;
 
 enum Command {
     /// The outputs of one event, published in order.
@@ -47,10 +56,12 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// Starts the task publishing through `js` on the output subjects of `subjects`.
-    pub fn start(js: jetstream::Context, subjects: Subjects) -> Self {
+    /// Starts the task publishing through `js` on the output subjects of `subjects`. Up
+    /// to `score_batch` score updates of one subject handed over together are published
+    /// in one message (see [`events::output_lines`]); 1 publishes each alone.
+    pub fn start(js: jetstream::Context, subjects: Subjects, score_batch: usize) -> Self {
         let (commands, queue) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(js, subjects, queue));
+        let task = tokio::spawn(run(js, subjects, score_batch, queue));
         Self {
             commands,
             task: Some(task),
@@ -115,9 +126,83 @@ impl Drop for Outbox {
     }
 }
 
+/// Score updates waiting to be published together, by subject, in the order their
+/// subjects first came.
+#[derive(Default)]
+struct ScoreBatches {
+    batches: Vec<ScoreBatch>,
+}
+
+struct ScoreBatch {
+    subject: String,
+    /// The outputs' wire forms, one per line.
+    payload: Vec<u8>,
+    first_id: String,
+    last_id: String,
+    count: usize,
+}
+
+impl ScoreBatch {
+    /// The message: one output is published as it is, with its id as `Nats-Msg-Id`;
+    /// several, one per line, as `<first id>..<last id>` with their count in
+    /// [`OUTPUTS_HEADER`]. The outputs of a subject come in an order fixed by the log, so
+    /// an id names the same outputs whenever it comes up again.
+    fn message(self) -> (String, PublishMessage) {
+        let message = PublishMessage::build().payload(Bytes::from(self.payload));
+        let message = if self.count == 1 {
+            message.message_id(&self.first_id)
+        } else {
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert(OUTPUTS_HEADER, self.count.to_string().as_str());
+            message
+                .headers(headers)
+                .message_id(format!("{}..{}", self.first_id, self.last_id))
+        };
+        (self.subject, message)
+    }
+}
+
+impl ScoreBatches {
+    /// Adds a score update; returns its subject's batch when that is full.
+    fn add(&mut self, subject: String, output: &OutputEnvelope, max: usize) -> Option<ScoreBatch> {
+        let i = match self.batches.iter().position(|b| b.subject == subject) {
+            Some(i) => {
+                let batch = &mut self.batches[i];
+                batch.payload.push(b'\n');
+                batch.payload.extend_from_slice(&output.to_json());
+                batch.last_id.clone_from(&output.output_id);
+                batch.count += 1;
+                i
+            }
+            None => {
+                self.batches.push(ScoreBatch {
+                    subject,
+                    payload: output.to_json(),
+                    first_id: output.output_id.clone(),
+                    last_id: output.output_id.clone(),
+                    count: 1,
+                });
+                self.batches.len() - 1
+            }
+        };
+        let batch = &self.batches[i];
+        (batch.count >= max || batch.payload.len() >= MAX_BATCH_BYTES)
+            .then(|| self.batches.swap_remove(i))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.batches.is_empty()
+    }
+
+    fn take(&mut self) -> std::vec::Drain<'_, ScoreBatch> {
+        self.batches.drain(..)
+    }
+}
+
 async fn run(
     js: jetstream::Context,
     subjects: Subjects,
+    score_batch: usize,
     mut queue: mpsc::Receiver<Command>,
 ) -> Result<(), PipelineError> {
     let mut publisher = EventPublisher::with_window(
@@ -126,31 +211,78 @@ async fn run(
         MAX_PENDING_ACKS,
         "output not acknowledged",
     );
-    while let Some(command) = queue.recv().await {
-        match command {
-            Command::Outputs(outputs) => {
-                for output in outputs {
-                    let subject =
-                        subjects.output(output.output.family(), output.debtor_id.as_deref());
-                    let message = PublishMessage::build()
-                        .payload(Bytes::from(output.to_json()))
-                        .message_id(&output.output_id);
+    let mut scores = ScoreBatches::default();
+    while let Some(first) = queue.recv().await {
+        // What the stage loop handed over meanwhile is published in one go: score
+        // updates of one subject together, the rest one by one as they come.
+        let mut next = Some(first);
+        let mut drained = 0;
+        while let Some(command) = next {
+            match command {
+                Command::Outputs(outputs) => {
+                    for output in outputs {
+                        let family = output.output.family();
+                        let subject = subjects.output(family, output.debtor_id.as_deref());
+                        if family == OutputFamily::Scores && score_batch > 1 {
+                            if let Some(full) = scores.add(subject, &output, score_batch) {
+                                publish_batch(&mut publisher, full).await?;
+                            }
+                            continue;
+                        }
+                        let message = PublishMessage::build()
+                            .payload(Bytes::from(output.to_json()))
+                            .message_id(&output.output_id);
+                        publisher
+                            .publish_message(subject, message, "publishing an output")
+                            .await?;
+                    }
+                }
+                Command::Message { subject, message } => {
+                    publish_batches(&mut publisher, &mut scores).await?;
                     publisher
-                        .publish_message(subject, message, "publishing an output")
+                        .publish_message(subject, message, "publishing a dead letter")
                         .await?;
                 }
+                Command::Stored(reply) => {
+                    publish_batches(&mut publisher, &mut scores).await?;
+                    publisher.flush().await?;
+                    // The stage loop may have stopped waiting (it is stopping): nothing
+                    // to say.
+                    let _ = reply.send(());
+                }
             }
-            Command::Message { subject, message } => {
-                publisher
-                    .publish_message(subject, message, "publishing a dead letter")
-                    .await?;
-            }
-            Command::Stored(reply) => {
-                publisher.flush().await?;
-                // The stage loop may have stopped waiting (it is stopping): nothing to say.
-                let _ = reply.send(());
-            }
+            drained += 1;
+            next = if drained < MAX_DRAIN {
+                queue.try_recv().ok()
+            } else {
+                None
+            };
         }
+        publish_batches(&mut publisher, &mut scores).await?;
     }
     Ok(())
+}
+
+async fn publish_batches(
+    publisher: &mut EventPublisher,
+    scores: &mut ScoreBatches,
+) -> Result<(), PipelineError> {
+    if scores.is_empty() {
+        return Ok(());
+    }
+    let batches: Vec<ScoreBatch> = scores.take().collect();
+    for batch in batches {
+        publish_batch(publisher, batch).await?;
+    }
+    Ok(())
+}
+
+async fn publish_batch(
+    publisher: &mut EventPublisher,
+    batch: ScoreBatch,
+) -> Result<(), PipelineError> {
+    let (subject, message) = batch.message();
+    publisher
+        .publish_message(subject, message, "publishing score updates")
+        .await
 }

@@ -18,6 +18,10 @@ use crate::outbox::Outbox;
 use crate::registry::Registry;
 use crate::stages::Stages;
 
+/// Most score updates in one message by default (see
+/// [`WorkerConfig::score_updates_per_message`]).
+pub const DEFAULT_SCORE_UPDATES_PER_MESSAGE: usize = 256;
+
 /// Knobs of the stage loop.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -29,6 +33,10 @@ pub struct WorkerConfig {
     pub batch_max: usize,
     /// Largest accepted input message.
     pub max_event_bytes: usize,
+    /// Most score updates in one message on a `scores` subject (see
+    /// [`events::output_lines`]): those of one subject that the outbox finds handed over
+    /// together go out together; 1 publishes each alone.
+    pub score_updates_per_message: usize,
     /// Checkpoint at least every this many input messages...
     pub checkpoint_every: u64,
     /// ...or this often, whichever comes first (and whenever the input goes quiet); when
@@ -65,6 +73,7 @@ impl Default for WorkerConfig {
             name: "all".into(),
             batch_max: 1000,
             max_event_bytes: events::DEFAULT_MAX_EVENT_BYTES,
+            score_updates_per_message: DEFAULT_SCORE_UPDATES_PER_MESSAGE,
             checkpoint_every: 20_000,
             checkpoint_interval: Duration::from_secs(2),
             checkpoint_deltas: true,
@@ -97,6 +106,9 @@ impl WorkerConfig {
                 "max event bytes",
                 "must be between 256 and 1048576 (the server's limit)",
             );
+        }
+        if self.score_updates_per_message == 0 || self.score_updates_per_message > 1000 {
+            return bad("score updates per message", "must be between 1 and 1000");
         }
         self.scoring.check()?;
         if self.checkpoint_every == 0 || self.checkpoint_every > 1_000_000 {
@@ -309,7 +321,11 @@ pub async fn start_with_checkpoints(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let scoring_errors_seen = stages.models().errors().0;
     let worker = Worker {
-        outbox: Outbox::start(js, config.subjects.clone()),
+        outbox: Outbox::start(
+            js,
+            config.subjects.clone(),
+            config.score_updates_per_message,
+        ),
         config,
         metrics,
         writer: Some(CheckpointWriter::new(checkpoints, chain)),

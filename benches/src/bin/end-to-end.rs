@@ -38,7 +38,8 @@
 //! with deltas, to look at latency. `SCORE_MAX_DEBTORS=<n>` caps score points
 //! at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n` events
 //! instead of 1,000 (`CHECKPOINT_EVERY` and `CHECKPOINT_SECONDS` change when checkpoints
-//! come).
+//! come). `SCORE_UPDATES_PER_MESSAGE=<n>` puts at most `n` score updates in one output
+//! message instead of 256 (1: each in a message of its own, as before 2026-12-04).
 //!
 //! `cargo run --release -p benches --bin end-to-end -- [DEBTORS] [MONTHS] [RATE]`
 
@@ -170,13 +171,12 @@ impl Listener {
                 };
                 let Some(m) = m else { break };
                 let now = Instant::now();
-                if let Ok(o) = serde_json::from_slice::<Seen>(&m.payload) {
-                    let rule = o.output_id.split(':').next().unwrap_or_default().to_owned();
-                    arrived
-                        .lock()
-                        .expect("lock")
-                        .entry(o.cause_event_id)
-                        .or_insert((now, rule));
+                let mut arrived = arrived.lock().expect("lock");
+                for line in events::output_lines(&m.payload) {
+                    if let Ok(o) = serde_json::from_slice::<Seen>(line) {
+                        let rule = o.output_id.split(':').next().unwrap_or_default().to_owned();
+                        arrived.entry(o.cause_event_id).or_insert((now, rule));
+                    }
                 }
             }
         });
@@ -263,6 +263,11 @@ fn config(subjects: &Subjects) -> WorkerConfig {
     // SCORE_EVERY=<events>: a score point every this many events (default 1,000).
     if let Some(n) = benches::env_setting("SCORE_EVERY") {
         c.scoring.every_events = n;
+    }
+    // SCORE_UPDATES_PER_MESSAGE=<n>: most score updates in one output message (default
+    // 256; 1 publishes each alone).
+    if let Some(n) = benches::env_setting("SCORE_UPDATES_PER_MESSAGE") {
+        c.score_updates_per_message = n;
     }
     c
 }
@@ -379,7 +384,20 @@ async fn wait_processed(handle: &mut worker::WorkerHandle, last: u64, metrics: &
     }
 }
 
-async fn output_count(js: &jetstream::Context, subjects: &Subjects) -> u64 {
+/// Outputs the worker handed to its outbox (all stored once it has stopped).
+fn outputs_published(metrics: &PipelineMetrics) -> u64 {
+    use prometheus::core::Collector;
+    metrics
+        .outputs
+        .collect()
+        .iter()
+        .flat_map(|family| family.get_metric())
+        .map(|m| m.get_counter().get_value() as u64)
+        .sum()
+}
+
+/// Messages in the output stream (score updates go several to a message).
+async fn output_messages(js: &jetstream::Context, subjects: &Subjects) -> u64 {
     js.get_stream(subjects.output_stream())
         .await
         .expect("output stream")
@@ -704,10 +722,11 @@ async fn as_fast(
     // Up to the last event processed, as the rate (stopping writes a last checkpoint).
     let cpu = cpu.report(full.as_secs_f64(), n);
     handle.stop().await.expect("stops");
-    let outputs = output_count(js, subjects).await;
+    let outputs = outputs_published(&metrics);
+    let messages = output_messages(js, subjects).await;
     let full_rate = n as f64 / full.as_secs_f64();
     println!(
-        "pipeline, as fast as it can {n} events in {:7.3} s = {full_rate:9.0} events/s in, {:9.0} outputs/s out ({outputs} outputs); {:.1} % of the raw consume rate",
+        "pipeline, as fast as it can {n} events in {:7.3} s = {full_rate:9.0} events/s in, {:9.0} outputs/s out ({outputs} outputs in {messages} messages); {:.1} % of the raw consume rate",
         full.as_secs_f64(),
         outputs as f64 / full.as_secs_f64(),
         100.0 * full_rate / raw_rate

@@ -263,6 +263,36 @@ fn every_output_family_round_trips() {
 }
 
 #[test]
+fn outputs_published_together_read_back_one_per_line() {
+    let mut all: Vec<OutputEnvelope> = outputs().into_iter().chain(more_outputs()).collect();
+    // A line break inside a text field stays escaped: lines never split an output.
+    let update = all
+        .iter_mut()
+        .find_map(|o| match &mut o.output {
+            Output::ScoreUpdate(update) => Some(update),
+            _ => None,
+        })
+        .expect("a score update among the examples");
+    update.reason = "first line\nsecond line".into();
+    let payload = all
+        .iter()
+        .map(OutputEnvelope::to_json)
+        .collect::<Vec<_>>()
+        .join(&b'\n');
+    assert_eq!(output_lines(&payload).count(), all.len());
+    assert_eq!(decode_outputs(&payload).expect("decodes"), all);
+    // One output alone is the envelope itself, as every other family is published.
+    assert_eq!(
+        decode_outputs(&all[0].to_json()).expect("decodes"),
+        vec![all[0].clone()]
+    );
+    // A damaged line is an error, not a shorter list.
+    let mut damaged = payload.clone();
+    damaged.extend_from_slice(b"\n{\"output_id\":");
+    assert!(decode_outputs(&damaged).is_err());
+}
+
+#[test]
 fn output_kind_labels_are_their_serde_names() {
     for output in outputs() {
         let value: Value = serde_json::from_slice(&output.to_json()).expect("JSON");

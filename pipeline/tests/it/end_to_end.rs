@@ -93,22 +93,48 @@ async fn outputs_land_on_the_partition_subject_of_their_debtor() {
         .expect("processed");
     let stored = nats.read_stream(&nats.subjects.output_stream()).await;
     assert!(!stored.is_empty());
+    let mut together = 0;
     for m in stored {
-        let out: events::OutputEnvelope = serde_json::from_slice(&m.payload).unwrap();
-        let expected = nats
-            .subjects
-            .output(out.output.family(), out.debtor_id.as_deref());
-        assert_eq!(m.subject, expected);
-        let id = m
-            .headers
-            .as_ref()
-            .and_then(|h| h.get("Nats-Msg-Id"))
-            .map(|v| v.to_string());
-        assert_eq!(
-            id.as_deref(),
-            Some(out.output_id.as_str()),
-            "Nats-Msg-Id is the output id"
-        );
+        let outputs = events::decode_outputs(&m.payload).expect("outputs decode");
+        for out in &outputs {
+            let expected = nats
+                .subjects
+                .output(out.output.family(), out.debtor_id.as_deref());
+            assert_eq!(m.subject, expected);
+        }
+        let header = |name: &str| {
+            m.headers
+                .as_ref()
+                .and_then(|h| h.get(name))
+                .map(|v| v.to_string())
+        };
+        let (first, last) = (&outputs[0], &outputs[outputs.len() - 1]);
+        if outputs.len() == 1 {
+            assert_eq!(
+                header("Nats-Msg-Id").as_deref(),
+                Some(first.output_id.as_str()),
+                "Nats-Msg-Id is the output id"
+            );
+            assert_eq!(header(events::OUTPUTS_HEADER), None);
+        } else {
+            together += 1;
+            assert!(
+                outputs
+                    .iter()
+                    .all(|o| o.output.family() == events::OutputFamily::Scores),
+                "only score updates go out together"
+            );
+            assert_eq!(
+                header("Nats-Msg-Id"),
+                Some(format!("{}..{}", first.output_id, last.output_id)),
+                "Nats-Msg-Id names the first and last output"
+            );
+            assert_eq!(
+                header(events::OUTPUTS_HEADER),
+                Some(outputs.len().to_string())
+            );
+        }
     }
+    assert!(together > 0, "score updates went out together");
     worker.stop().await.unwrap();
 }

@@ -2,7 +2,8 @@
 //! has stored it — or why not.
 
 use async_nats::jetstream::message::PublishMessage;
-use events::Subjects;
+use events::{OutputEnvelope, OutputFamily, Subjects};
+use pipeline::broker;
 use pipeline::outbox::Outbox;
 
 use crate::fixture::{Nats, assert_same_outputs, expected_outputs, portfolio};
@@ -12,7 +13,7 @@ async fn what_is_handed_over_is_stored_in_order_when_stored_returns() {
     let nats = Nats::start().await;
     let outputs = expected_outputs(&portfolio(20, 3, 7));
     assert!(outputs.len() > 100, "a portfolio with outputs to publish");
-    let mut outbox = Outbox::start(nats.js.clone(), nats.subjects.clone());
+    let mut outbox = Outbox::start(nats.js.clone(), nats.subjects.clone(), 16);
     // Handed over in uneven pieces, as events give them.
     for (i, piece) in outputs.chunks(7).enumerate() {
         outbox.outputs(piece.to_vec()).await.expect("handed over");
@@ -29,12 +30,54 @@ async fn what_is_handed_over_is_stored_in_order_when_stored_returns() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn score_updates_handed_over_together_share_a_message_up_to_the_limit() {
+    let nats = Nats::start().await;
+    let outputs = expected_outputs(&portfolio(30, 3, 9));
+    let scores = |outputs: &[OutputEnvelope]| {
+        outputs
+            .iter()
+            .filter(|o| o.output.family() == OutputFamily::Scores)
+            .count()
+    };
+    assert!(scores(&outputs) > 100, "score updates to publish");
+    // Handed over at once: the outbox finds them all waiting.
+    let mut outbox = Outbox::start(nats.js.clone(), nats.subjects.clone(), 5);
+    outbox.outputs(outputs.clone()).await.expect("handed over");
+    outbox.stored().await.expect("stored");
+    let stored = nats.read_stream(&nats.subjects.output_stream()).await;
+    let sizes: Vec<usize> = stored
+        .iter()
+        .map(|m| events::decode_outputs(&m.payload).expect("decodes").len())
+        .collect();
+    assert!(sizes.iter().all(|&n| (1..=5).contains(&n)), "{sizes:?}");
+    assert!(sizes.contains(&5), "full messages: {sizes:?}");
+    assert!(
+        stored.len() < outputs.len() - scores(&outputs) / 2,
+        "{} messages for {} outputs",
+        stored.len(),
+        outputs.len()
+    );
+    assert_same_outputs(&nats.outputs().await, &outputs);
+
+    // One per message when asked: as many messages as outputs.
+    let other = Subjects::new("alone", 4);
+    broker::ensure_streams(&nats.js, &other)
+        .await
+        .expect("streams");
+    let mut outbox = Outbox::start(nats.js.clone(), other.clone(), 1);
+    outbox.outputs(outputs.clone()).await.expect("handed over");
+    outbox.stored().await.expect("stored");
+    let stored = nats.read_stream(&other.output_stream()).await;
+    assert_eq!(stored.len(), outputs.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_publish_the_server_does_not_store_is_an_error_and_stays_one() {
     let nats = Nats::start().await;
     let outputs = expected_outputs(&portfolio(5, 2, 3));
     // No stream takes these subjects: JetStream answers no publish.
     let nowhere = Subjects::new("nostream", 1);
-    let mut outbox = Outbox::start(nats.js.clone(), nowhere.clone());
+    let mut outbox = Outbox::start(nats.js.clone(), nowhere.clone(), 256);
     outbox
         .message(
             nowhere.output(outputs[0].output.family(), None),

@@ -206,19 +206,22 @@ async fn a_debtor_turning_bad_gets_a_limit_alert_and_a_hold_and_a_crash_repeats_
         .await
         .expect("all input checkpointed after the restart");
 
-    // Exactly the offline outputs, none twice (actions included), on their subjects.
+    // Exactly the offline outputs, no action or alert twice, on their subjects.
     let stored = nats.read_stream(&nats.subjects.output_stream()).await;
-    let published: Vec<OutputEnvelope> = stored
+    let published: Vec<(String, OutputEnvelope)> = stored
         .iter()
-        .map(|m| serde_json::from_slice(&m.payload).expect("outputs decode"))
+        .flat_map(|m| {
+            let outputs = events::decode_outputs(&m.payload).expect("outputs decode");
+            outputs.into_iter().map(|o| (m.subject.clone(), o))
+        })
         .collect();
-    assert_same_outputs(&published, &expected);
+    let outputs: Vec<OutputEnvelope> = published.iter().map(|(_, o)| o.clone()).collect();
+    assert_same_outputs_after_crash(&outputs, &expected);
     let subject_of = |id: &str| {
-        stored
+        published
             .iter()
-            .zip(&published)
             .find(|(_, o)| o.output_id == id)
-            .map(|(m, _)| m.subject.clone())
+            .map(|(subject, _)| subject.clone())
             .expect("published")
     };
     assert_eq!(
