@@ -161,7 +161,8 @@ pub struct WorkerArgs {
     #[arg(long, default_value_t = events::DEFAULT_MAX_EVENT_BYTES)]
     pub max_event_bytes: usize,
     /// Most score updates published in one message, one per line (those of one
-    /// `scores` subject ready together); 1 publishes each in a message of its own.
+    /// `scores` subject ready together, up to 64 KiB); 1 publishes each in a message of
+    /// its own. 1 to 1000.
     #[arg(long, default_value_t = crate::worker::DEFAULT_SCORE_UPDATES_PER_MESSAGE)]
     pub score_updates_per_message: usize,
     /// Name of this worker (its durable consumer and checkpoint).

@@ -12,6 +12,7 @@
 use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
 use events::{OUTPUTS_HEADER, OutputEnvelope, OutputFamily, Subjects};
+use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::broker;
@@ -33,9 +34,10 @@ const QUEUE: usize = 4096;
 /// outputs.
 const MAX_DRAIN: usize = 256;
 
-/// A message of score updates is published once it holds this many bytes (well under
-/// the server's default `max_payload` of 1 MiB).
-const MAX_BATCH_BYTES: usize = 256 * 1024;
+/// A message of score updates is published once it holds this many bytes: the largest
+/// input event by default (`--max-event-bytes`), well under the server's `max_payload`
+/// (1 MiB by default).
+const MAX_BATCH_BYTES: usize = events::DEFAULT_MAX_EVENT_BYTES;
 
 enum Command {
     /// The outputs of one event, published in order.
@@ -127,7 +129,7 @@ impl Drop for Outbox {
 }
 
 /// Score updates waiting to be published together, by subject, in the order their
-/// subjects first came.
+/// subjects first came (a few dozen subjects at most: one per partition).
 #[derive(Default)]
 struct ScoreBatches {
     batches: Vec<ScoreBatch>,
@@ -140,13 +142,17 @@ struct ScoreBatch {
     first_id: String,
     last_id: String,
     count: usize,
+    /// SHA-256 of the outputs' ids, each followed by a line break.
+    ids: Sha256,
 }
 
 impl ScoreBatch {
     /// The message: one output is published as it is, with its id as `Nats-Msg-Id`;
-    /// several, one per line, as `<first id>..<last id>` with their count in
-    /// [`OUTPUTS_HEADER`]. The outputs of a subject come in an order fixed by the log, so
-    /// an id names the same outputs whenever it comes up again.
+    /// several, one per line, as `<first id>..<last id>:<count>:<digest>` (the digest:
+    /// the first 16 hex digits of the SHA-256 of their ids) with their count in
+    /// [`OUTPUTS_HEADER`]. So an id comes up again only for the same outputs, as after a
+    /// restart that cut the messages alike; cut elsewhere, they are stored again (never
+    /// dropped as duplicates of outputs the stream does not hold).
     fn message(self) -> (String, PublishMessage) {
         let message = PublishMessage::build().payload(Bytes::from(self.payload));
         let message = if self.count == 1 {
@@ -154,9 +160,12 @@ impl ScoreBatch {
         } else {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert(OUTPUTS_HEADER, self.count.to_string().as_str());
-            message
-                .headers(headers)
-                .message_id(format!("{}..{}", self.first_id, self.last_id))
+            let digest = self.ids.finalize();
+            let digest: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+            message.headers(headers).message_id(format!(
+                "{}..{}:{}:{digest}",
+                self.first_id, self.last_id, self.count
+            ))
         };
         (self.subject, message)
     }
@@ -172,30 +181,28 @@ impl ScoreBatches {
                 batch.payload.extend_from_slice(&output.to_json());
                 batch.last_id.clone_from(&output.output_id);
                 batch.count += 1;
+                batch.ids.update(output.output_id.as_bytes());
+                batch.ids.update(b"\n");
                 i
             }
             None => {
+                let mut ids = Sha256::new();
+                ids.update(output.output_id.as_bytes());
+                ids.update(b"\n");
                 self.batches.push(ScoreBatch {
                     subject,
                     payload: output.to_json(),
                     first_id: output.output_id.clone(),
                     last_id: output.output_id.clone(),
                     count: 1,
+                    ids,
                 });
                 self.batches.len() - 1
             }
         };
         let batch = &self.batches[i];
         (batch.count >= max || batch.payload.len() >= MAX_BATCH_BYTES)
-            .then(|| self.batches.swap_remove(i))
-    }
-
-    fn is_empty(&self) -> bool {
-        self.batches.is_empty()
-    }
-
-    fn take(&mut self) -> std::vec::Drain<'_, ScoreBatch> {
-        self.batches.drain(..)
+            .then(|| self.batches.remove(i))
     }
 }
 
@@ -263,20 +270,18 @@ async fn run(
     Ok(())
 }
 
+/// Publishes every score update waiting, subject by subject.
 async fn publish_batches(
     publisher: &mut EventPublisher,
     scores: &mut ScoreBatches,
 ) -> Result<(), PipelineError> {
-    if scores.is_empty() {
-        return Ok(());
-    }
-    let batches: Vec<ScoreBatch> = scores.take().collect();
-    for batch in batches {
+    for batch in std::mem::take(&mut scores.batches) {
         publish_batch(publisher, batch).await?;
     }
     Ok(())
 }
 
+/// Publishes the score updates of one subject in one message.
 async fn publish_batch(
     publisher: &mut EventPublisher,
     batch: ScoreBatch,

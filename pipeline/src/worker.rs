@@ -845,6 +845,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn score_updates_per_message_out_of_range_are_refused_by_name() {
+        for (n, ok) in [
+            (0, false),
+            (1, true),
+            (256, true),
+            (1000, true),
+            (1001, false),
+        ] {
+            let config = WorkerConfig {
+                score_updates_per_message: n,
+                ..WorkerConfig::default()
+            };
+            match config.check() {
+                Ok(()) => assert!(ok, "{n} accepted"),
+                Err(e) => {
+                    assert!(!ok, "{n} refused: {e}");
+                    assert!(e.to_string().contains("score updates per message"), "{e}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn slow_checkpoints_are_spaced_but_never_too_far_apart() {
         let config = WorkerConfig::default();
         let s = Duration::from_secs;

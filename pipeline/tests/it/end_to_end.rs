@@ -124,10 +124,14 @@ async fn outputs_land_on_the_partition_subject_of_their_debtor() {
                     .all(|o| o.output.family() == events::OutputFamily::Scores),
                 "only score updates go out together"
             );
-            assert_eq!(
-                header("Nats-Msg-Id"),
-                Some(format!("{}..{}", first.output_id, last.output_id)),
-                "Nats-Msg-Id names the first and last output"
+            let id = header("Nats-Msg-Id").expect("a message id");
+            let named = format!("{}..{}:{}:", first.output_id, last.output_id, outputs.len());
+            let digest = id.strip_prefix(&named).unwrap_or_else(|| {
+                panic!("Nats-Msg-Id {id} names the first and last output and the count")
+            });
+            assert!(
+                digest.len() == 16 && digest.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{id}: the ids' digest ends it"
             );
             assert_eq!(
                 header(events::OUTPUTS_HEADER),

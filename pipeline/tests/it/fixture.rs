@@ -16,6 +16,9 @@ use pipeline::stages::Stages;
 use pipeline::worker::{self, WorkerConfig, WorkerHandle};
 use simulator::{SimConfig, Simulator};
 
+/// Partitions of the test servers' subjects.
+pub const PARTITIONS: u32 = 4;
+
 /// How long any condition may take before a test fails.
 pub const PATIENCE: Duration = Duration::from_secs(60);
 
@@ -49,7 +52,7 @@ impl Nats {
         })
         .await
         .expect("connects");
-        let subjects = Subjects::new("cstest", 4);
+        let subjects = Subjects::new("cstest", PARTITIONS);
         broker::ensure_streams(&js, &subjects)
             .await
             .expect("streams");
@@ -180,19 +183,25 @@ pub fn expected_outputs(events: &[Envelope]) -> Vec<OutputEnvelope> {
         .collect()
 }
 
-/// An output's family and debtor.
-pub type OrderKey = (&'static str, Option<String>);
+/// An output's subject: its family and its debtor's partition (none when unrouted).
+pub type OrderKey = (&'static str, Option<u32>);
 
-/// Where an output's order is kept: its family and debtor (a subject holds the outputs of
-/// one family for a partition of the debtors, in the order they were decided). Score
-/// updates of several debtors go out together, so the order across subjects is not the
-/// order of decision.
+/// Where an output's order is kept: its subject, which holds the outputs of one family
+/// for a partition of the debtors in the order they were decided (the fixture's
+/// [`PARTITIONS`]). Score updates of several subjects go out together, so the order
+/// across subjects is not the order of decision.
 pub fn order_key(output: &OutputEnvelope) -> OrderKey {
-    (output.output.family().as_str(), output.debtor_id.clone())
+    (
+        output.output.family().as_str(),
+        output
+            .debtor_id
+            .as_deref()
+            .map(|d| events::partition_of(d, PARTITIONS)),
+    )
 }
 
-/// Asserts the published outputs are exactly the expected ones, none twice, in order for
-/// each family and debtor.
+/// Asserts the published outputs are exactly the expected ones, none twice, in order on
+/// each subject.
 pub fn assert_same_outputs(published: &[OutputEnvelope], expected: &[OutputEnvelope]) {
     let mut ids: Vec<&str> = published.iter().map(|o| o.output_id.as_str()).collect();
     ids.sort_unstable();
@@ -206,13 +215,14 @@ pub fn assert_same_outputs(published: &[OutputEnvelope], expected: &[OutputEnvel
         expected.keys().collect::<Vec<_>>()
     );
     for (key, outputs) in &published {
+        assert_eq!(outputs.len(), expected[key].len(), "outputs of {key:?}");
         for (i, (p, e)) in outputs.iter().zip(&expected[key]).enumerate() {
             assert_eq!(p, e, "output {i} of {key:?} differs");
         }
     }
 }
 
-/// Outputs by family and debtor (see [`order_key`]), in order.
+/// Outputs by subject (see [`order_key`]), in order.
 fn in_order(outputs: &[OutputEnvelope]) -> BTreeMap<OrderKey, Vec<&OutputEnvelope>> {
     let mut by_key: BTreeMap<_, Vec<&OutputEnvelope>> = BTreeMap::new();
     for o in outputs {

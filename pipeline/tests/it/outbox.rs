@@ -2,7 +2,7 @@
 //! has stored it — or why not.
 
 use async_nats::jetstream::message::PublishMessage;
-use events::{OutputEnvelope, OutputFamily, Subjects};
+use events::{Output, OutputEnvelope, OutputFamily, Subjects};
 use pipeline::broker;
 use pipeline::outbox::Outbox;
 
@@ -69,6 +69,32 @@ async fn score_updates_handed_over_together_share_a_message_up_to_the_limit() {
     outbox.stored().await.expect("stored");
     let stored = nats.read_stream(&other.output_stream()).await;
     assert_eq!(stored.len(), outputs.len());
+
+    // Large score updates: a message is closed at 64 KiB, whatever the count allows.
+    let mut large: Vec<OutputEnvelope> = outputs
+        .into_iter()
+        .filter(|o| o.output.family() == OutputFamily::Scores)
+        .collect();
+    for o in &mut large {
+        if let Output::ScoreUpdate(update) = &mut o.output {
+            update.reason = "x".repeat(10_000);
+        }
+    }
+    let big = Subjects::new("big", 1);
+    broker::ensure_streams(&nats.js, &big)
+        .await
+        .expect("streams");
+    let mut outbox = Outbox::start(nats.js.clone(), big.clone(), 256);
+    outbox.outputs(large.clone()).await.expect("handed over");
+    outbox.stored().await.expect("stored");
+    let stored = nats.read_stream(&big.output_stream()).await;
+    let sizes: Vec<usize> = stored
+        .iter()
+        .map(|m| events::decode_outputs(&m.payload).expect("decodes").len())
+        .collect();
+    assert!(sizes.iter().all(|&n| (1..=7).contains(&n)), "{sizes:?}");
+    assert!(sizes.contains(&7), "{sizes:?}");
+    assert_eq!(sizes.iter().sum::<usize>(), large.len());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! A live run over NATS and a replay of the same log produce identical outputs, byte for
 //! byte: clock ticks, a model activation and a strategy activation included; from the
 //! input stream and from the Parquet archive; and from a point on. The order compared is
-//! the order of each family's outputs for each debtor, which the output subjects keep.
+//! the order on each output subject.
 
 use std::collections::BTreeMap;
 
@@ -128,11 +128,12 @@ async fn a_replay_of_the_log_gives_the_live_outputs_byte_for_byte() {
     assert_eq!(replayed.len(), live.len(), "number of outputs");
     let (replayed, live) = (in_order(&replayed), in_order(&live));
     assert_eq!(
-        replayed.keys().count(),
-        live.keys().count(),
-        "families and debtors"
+        replayed.keys().collect::<Vec<_>>(),
+        live.keys().collect::<Vec<_>>(),
+        "subjects"
     );
     for (key, lines) in &live {
+        assert_eq!(replayed[key].len(), lines.len(), "outputs of {key:?}");
         for (i, (r, l)) in replayed[key].iter().zip(lines).enumerate() {
             assert!(
                 r == l,
@@ -179,9 +180,9 @@ async fn a_replay_of_the_log_gives_the_live_outputs_byte_for_byte() {
     }
 }
 
-/// Output lines by family and debtor, in order: the order a replay keeps (the live run
-/// publishes score updates of several debtors together, so its order across subjects
-/// is not the order of decision).
+/// Output lines by subject, in order: the order a replay keeps (the live run publishes
+/// score updates of several debtors together, so its order across subjects is not the
+/// order of decision).
 fn in_order(lines: &[Vec<u8>]) -> BTreeMap<OrderKey, Vec<Vec<u8>>> {
     let mut by_key: BTreeMap<_, Vec<Vec<u8>>> = BTreeMap::new();
     for line in lines {
