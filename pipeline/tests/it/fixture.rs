@@ -143,7 +143,12 @@ impl Nats {
     }
 
     pub async fn outputs(&self) -> Vec<OutputEnvelope> {
-        self.read_stream(&self.subjects.output_stream())
+        self.outputs_of(&self.subjects).await
+    }
+
+    /// The outputs in the output stream of `subjects`, in stream order.
+    pub async fn outputs_of(&self, subjects: &Subjects) -> Vec<OutputEnvelope> {
+        self.read_stream(&subjects.output_stream())
             .await
             .into_iter()
             .flat_map(|m| events::decode_outputs(&m.payload).expect("outputs decode"))

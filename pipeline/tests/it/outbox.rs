@@ -41,34 +41,20 @@ async fn score_updates_handed_over_together_share_a_message_up_to_the_limit() {
     };
     assert!(scores(&outputs) > 100, "score updates to publish");
     // Handed over at once: the outbox finds them all waiting.
-    let mut outbox = Outbox::start(nats.js.clone(), nats.subjects.clone(), 5);
-    outbox.outputs(outputs.clone()).await.expect("handed over");
-    outbox.stored().await.expect("stored");
-    let stored = nats.read_stream(&nats.subjects.output_stream()).await;
-    let sizes: Vec<usize> = stored
-        .iter()
-        .map(|m| events::decode_outputs(&m.payload).expect("decodes").len())
-        .collect();
+    let sizes = message_sizes(&nats, "five", 5, &outputs).await;
     assert!(sizes.iter().all(|&n| (1..=5).contains(&n)), "{sizes:?}");
     assert!(sizes.contains(&5), "full messages: {sizes:?}");
     assert!(
-        stored.len() < outputs.len() - scores(&outputs) / 2,
+        sizes.len() < outputs.len() - scores(&outputs) / 2,
         "{} messages for {} outputs",
-        stored.len(),
+        sizes.len(),
         outputs.len()
     );
-    assert_same_outputs(&nats.outputs().await, &outputs);
+    assert_same_outputs(&nats.outputs_of(&Subjects::new("five", 4)).await, &outputs);
 
     // One per message when asked: as many messages as outputs.
-    let other = Subjects::new("alone", 4);
-    broker::ensure_streams(&nats.js, &other)
-        .await
-        .expect("streams");
-    let mut outbox = Outbox::start(nats.js.clone(), other.clone(), 1);
-    outbox.outputs(outputs.clone()).await.expect("handed over");
-    outbox.stored().await.expect("stored");
-    let stored = nats.read_stream(&other.output_stream()).await;
-    assert_eq!(stored.len(), outputs.len());
+    let sizes = message_sizes(&nats, "alone", 1, &outputs).await;
+    assert_eq!(sizes.len(), outputs.len());
 
     // Large score updates: a message is closed at 64 KiB, whatever the count allows.
     let mut large: Vec<OutputEnvelope> = outputs
@@ -80,21 +66,33 @@ async fn score_updates_handed_over_together_share_a_message_up_to_the_limit() {
             update.reason = "x".repeat(10_000);
         }
     }
-    let big = Subjects::new("big", 1);
-    broker::ensure_streams(&nats.js, &big)
-        .await
-        .expect("streams");
-    let mut outbox = Outbox::start(nats.js.clone(), big.clone(), 256);
-    outbox.outputs(large.clone()).await.expect("handed over");
-    outbox.stored().await.expect("stored");
-    let stored = nats.read_stream(&big.output_stream()).await;
-    let sizes: Vec<usize> = stored
-        .iter()
-        .map(|m| events::decode_outputs(&m.payload).expect("decodes").len())
-        .collect();
+    let sizes = message_sizes(&nats, "big", 256, &large).await;
     assert!(sizes.iter().all(|&n| (1..=7).contains(&n)), "{sizes:?}");
     assert!(sizes.contains(&7), "{sizes:?}");
     assert_eq!(sizes.iter().sum::<usize>(), large.len());
+}
+
+/// Publishes `outputs` (handed over at once) through an outbox on subjects of their own
+/// (`prefix`, 4 partitions), `per_message` score updates at most in a message; returns
+/// how many outputs each stored message holds.
+async fn message_sizes(
+    nats: &Nats,
+    prefix: &str,
+    per_message: usize,
+    outputs: &[OutputEnvelope],
+) -> Vec<usize> {
+    let subjects = Subjects::new(prefix, 4);
+    broker::ensure_streams(&nats.js, &subjects)
+        .await
+        .expect("streams");
+    let mut outbox = Outbox::start(nats.js.clone(), subjects.clone(), per_message);
+    outbox.outputs(outputs.to_vec()).await.expect("handed over");
+    outbox.stored().await.expect("stored");
+    nats.read_stream(&subjects.output_stream())
+        .await
+        .iter()
+        .map(|m| events::decode_outputs(&m.payload).expect("decodes").len())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
