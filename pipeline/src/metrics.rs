@@ -568,6 +568,11 @@ impl PipelineMetrics {
         sum_counter_vec(&self.events)
     }
 
+    /// Total outputs published (handed to the outbox), over all families and kinds.
+    pub fn outputs_total(&self) -> u64 {
+        sum_counter_vec(&self.outputs)
+    }
+
     /// Total dead letters.
     pub fn dead_letters_total(&self) -> u64 {
         sum_counter_vec(&self.dead_letters)

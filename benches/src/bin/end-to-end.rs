@@ -384,18 +384,6 @@ async fn wait_processed(handle: &mut worker::WorkerHandle, last: u64, metrics: &
     }
 }
 
-/// Outputs the worker handed to its outbox (all stored once it has stopped).
-fn outputs_published(metrics: &PipelineMetrics) -> u64 {
-    use prometheus::core::Collector;
-    metrics
-        .outputs
-        .collect()
-        .iter()
-        .flat_map(|family| family.get_metric())
-        .map(|m| m.get_counter().get_value() as u64)
-        .sum()
-}
-
 /// Messages in the output stream (score updates go several to a message).
 async fn output_messages(js: &jetstream::Context, subjects: &Subjects) -> u64 {
     js.get_stream(subjects.output_stream())
@@ -722,7 +710,8 @@ async fn as_fast(
     // Up to the last event processed, as the rate (stopping writes a last checkpoint).
     let cpu = cpu.report(full.as_secs_f64(), n);
     handle.stop().await.expect("stops");
-    let outputs = outputs_published(&metrics);
+    // Handed to the outbox; all stored once the worker has stopped.
+    let outputs = metrics.outputs_total();
     let messages = output_messages(js, subjects).await;
     let full_rate = n as f64 / full.as_secs_f64();
     println!(
