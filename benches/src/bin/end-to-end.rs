@@ -35,7 +35,9 @@
 //! neither waits for the threads of the runtime the worker's stage loop and outbox share.
 //!
 //! `FAST_ONLY=1` leaves out the paced runs (3.); `PACED_ONLY=1` keeps only the paced run
-//! with deltas, to look at latency. `SCORE_MAX_DEBTORS=<n>` caps score points
+//! with deltas, to look at latency; `PACED_RUNS=<n>` repeats each paced run `n` times (a
+//! fresh worker on a stream of its own each time) and prints the median and the spread of
+//! their latency figures, since one paced run's p99 varies severalfold from run to run. `SCORE_MAX_DEBTORS=<n>` caps score points
 //! at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n` events
 //! instead of 1,000 (`CHECKPOINT_EVERY` and `CHECKPOINT_SECONDS` change when checkpoints
 //! come). `SCORE_UPDATES_PER_MESSAGE=<n>` puts at most `n` score updates in one output
@@ -558,8 +560,77 @@ async fn pipeline_runs(
         return;
     }
 
-    // 3.: paced publishing while the worker runs; latency to the first output per cause.
-    let subjects = Subjects::new(&format!("{}-paced", subjects.prefix()), 1);
+    // 3.: paced publishing while the worker runs, `PACED_RUNS` times (default once), each
+    // on a stream of its own with a fresh worker: one paced run's p99 varies several times
+    // over from run to run on this machine, their median compares builds.
+    let runs: usize = benches::env_setting("PACED_RUNS").unwrap_or(1).max(1);
+    let mut figures = Vec::with_capacity(runs);
+    for k in 0..runs {
+        let prefix = match k {
+            0 => format!("{}-paced", subjects.prefix()),
+            k => format!("{}-paced{k}", subjects.prefix()),
+        };
+        if runs > 1 {
+            println!("paced run {} of {runs}", k + 1);
+        }
+        let subjects = Subjects::new(&prefix, 1);
+        figures.push(
+            paced(
+                js,
+                (url, server),
+                (worker_js, checkpoint_js),
+                &config(&subjects),
+                rate,
+                events,
+                model,
+            )
+            .await,
+        );
+    }
+    if runs > 1 {
+        print_paced_summary(rate, &figures);
+    }
+}
+
+/// One paced run's latency figures, in milliseconds.
+struct PacedFigures {
+    p50: f64,
+    p99: f64,
+    p999: f64,
+    max: f64,
+}
+
+/// The median and the spread of the paced runs' latency.
+fn print_paced_summary(rate: u64, figures: &[PacedFigures]) {
+    let of = |f: fn(&PacedFigures) -> f64| {
+        let mut v: Vec<f64> = figures.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        let each: Vec<String> = v.iter().map(|x| format!("{x:.0}")).collect();
+        format!(
+            "median {:.1} ms (each, ascending: {})",
+            benches::percentile(&v, 0.5),
+            each.join(", ")
+        )
+    };
+    println!("paced runs at {rate} events/s: {}", figures.len());
+    println!("  p50   {}", of(|f| f.p50));
+    println!("  p99   {}", of(|f| f.p99));
+    println!("  p99.9 {}", of(|f| f.p999));
+    println!("  max   {}", of(|f| f.max));
+}
+
+/// 3.: the simulator publishes the first 30 seconds' worth of `events` at `rate` on the
+/// subjects of `config` while a fresh worker runs; latency to the first output per cause.
+async fn paced(
+    js: &jetstream::Context,
+    (url, server): (&str, u32),
+    (worker_js, checkpoint_js): (&jetstream::Context, &jetstream::Context),
+    config: &WorkerConfig,
+    rate: u64,
+    events: &[Envelope],
+    model: &Option<models::ModelArtifact>,
+) -> PacedFigures {
+    let subjects = config.subjects.clone();
     broker::ensure_streams(js, &subjects)
         .await
         .expect("streams");
@@ -571,7 +642,7 @@ async fn pipeline_runs(
     let mut handle = worker::start_with_checkpoints(
         worker_js.clone(),
         checkpoint_js.clone(),
-        config(&subjects),
+        config.clone(),
         metrics.clone(),
     )
     .await
@@ -627,12 +698,15 @@ async fn pipeline_runs(
         latencies.len()
     );
     println!("  {paced_cpu} (the paced publisher and the listener included)");
+    let figures = PacedFigures {
+        p50: percentile(&latencies, 0.5),
+        p99: percentile(&latencies, 0.99),
+        p999: percentile(&latencies, 0.999),
+        max: latencies.last().copied().unwrap_or(f64::NAN),
+    };
     println!(
         "event-to-decision latency   p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 0.999),
-        latencies.last().copied().unwrap_or(f64::NAN)
+        figures.p50, figures.p99, figures.p999, figures.max
     );
     // How much of it the events spent in the input stream before the worker took them up
     // (behind a backlog, or behind earlier events of their batch): the worker's histogram.
@@ -677,6 +751,7 @@ async fn pipeline_runs(
         "peak RSS of the harness (events held included): {:.0} MB",
         peak_rss_mb()
     );
+    figures
 }
 
 /// 2.: the pipeline over the whole stream as fast as it can, then (with deltas) its replay.
