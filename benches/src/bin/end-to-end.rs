@@ -692,10 +692,12 @@ async fn paced(
     }
     latencies.sort_by(f64::total_cmp);
     println!(
-        "paced at {rate} events/s       {m} events published in {:7.3} s ({:.0} events/s achieved); {} caused outputs",
+        "paced at {rate} events/s       {m} events published in {:7.3} s ({:.0} events/s achieved); {} caused outputs; {} outputs in {} messages",
         publishing.as_secs_f64(),
         m as f64 / publishing.as_secs_f64(),
-        latencies.len()
+        latencies.len(),
+        metrics.outputs_total(),
+        output_messages(js, &subjects).await
     );
     println!("  {paced_cpu} (the paced publisher and the listener included)");
     let figures = PacedFigures {
