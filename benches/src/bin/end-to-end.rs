@@ -672,6 +672,8 @@ async fn paced(
     handle.stop().await.expect("stops");
     listener.stop();
     sampler.abort();
+    // Every output is stored once the worker has stopped.
+    let messages = output_messages(js, &subjects).await;
     let timeline = timeline.lock().expect("lock").clone();
     let sent = sent.lock().expect("lock");
     let arrived = arrived.lock().expect("lock");
@@ -697,7 +699,7 @@ async fn paced(
         m as f64 / publishing.as_secs_f64(),
         latencies.len(),
         metrics.outputs_total(),
-        output_messages(js, &subjects).await
+        messages
     );
     println!("  {paced_cpu} (the paced publisher and the listener included)");
     let figures = PacedFigures {
