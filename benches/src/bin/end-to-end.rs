@@ -36,8 +36,9 @@
 //!
 //! `FAST_ONLY=1` leaves out the paced runs (3.); `PACED_ONLY=1` keeps only the paced run
 //! with deltas, to look at latency; `PACED_RUNS=<n>` repeats each paced run `n` times (a
-//! fresh worker on a stream of its own each time) and prints the median and the spread of
-//! their latency figures, since one paced run's p99 varies severalfold from run to run. `SCORE_MAX_DEBTORS=<n>` caps score points
+//! fresh worker on a stream of its own each time) and prints the median (the middle run's
+//! figure) and the spread of their latency, since one paced run's p99 varies severalfold
+//! from run to run. `SCORE_MAX_DEBTORS=<n>` caps score points
 //! at `n` debtors instead of the default 1,000, `SCORE_EVERY=<n>` has one every `n` events
 //! instead of 1,000 (`CHECKPOINT_EVERY` and `CHECKPOINT_SECONDS` change when checkpoints
 //! come). `SCORE_UPDATES_PER_MESSAGE=<n>` puts at most `n` score updates in one output
