@@ -177,32 +177,28 @@ impl ScoreBatches {
     /// Adds a score update; returns its subject's batch when that is full.
     fn add(&mut self, subject: String, output: &OutputEnvelope, max: usize) -> Option<ScoreBatch> {
         let i = match self.batches.iter().position(|b| b.subject == subject) {
-            Some(i) => {
-                let batch = &mut self.batches[i];
-                batch.payload.push(b'\n');
-                batch.payload.extend_from_slice(&output.to_json());
-                batch.last_id.clone_from(&output.output_id);
-                batch.count += 1;
-                batch.ids.update(output.output_id.as_bytes());
-                batch.ids.update(b"\n");
-                i
-            }
+            Some(i) => i,
             None => {
-                let mut ids = Sha256::new();
-                ids.update(output.output_id.as_bytes());
-                ids.update(b"\n");
                 self.batches.push(ScoreBatch {
                     subject,
-                    payload: output.to_json(),
+                    payload: Vec::new(),
                     first_id: output.output_id.clone(),
-                    last_id: output.output_id.clone(),
-                    count: 1,
-                    ids,
+                    last_id: String::new(),
+                    count: 0,
+                    ids: Sha256::new(),
                 });
                 self.batches.len() - 1
             }
         };
-        let batch = &self.batches[i];
+        let batch = &mut self.batches[i];
+        if batch.count > 0 {
+            batch.payload.push(b'\n');
+        }
+        batch.payload.extend_from_slice(&output.to_json());
+        batch.last_id.clone_from(&output.output_id);
+        batch.count += 1;
+        batch.ids.update(output.output_id.as_bytes());
+        batch.ids.update(b"\n");
         (batch.count >= max || batch.payload.len() >= MAX_BATCH_BYTES)
             .then(|| self.batches.remove(i))
     }
@@ -232,7 +228,7 @@ async fn run(
                     for output in outputs {
                         let family = output.output.family();
                         let subject = subjects.output(family, output.debtor_id.as_deref());
-                        if family == OutputFamily::Scores && score_batch > 1 {
+                        if family == OutputFamily::Scores {
                             if let Some(full) = scores.add(subject, &output, score_batch) {
                                 publish_batch(&mut publisher, full).await?;
                             }
