@@ -214,6 +214,7 @@ pub fn assert_same_outputs(published: &[OutputEnvelope], expected: &[OutputEnvel
     ids.dedup();
     assert_eq!(before, ids.len(), "an output was published twice");
     assert_eq!(published.len(), expected.len(), "number of outputs");
+    let in_order = |outputs| by_subject(outputs, |o: &&OutputEnvelope| order_key(o));
     let (published, expected) = (in_order(published), in_order(expected));
     assert_eq!(
         published.keys().collect::<Vec<_>>(),
@@ -227,11 +228,14 @@ pub fn assert_same_outputs(published: &[OutputEnvelope], expected: &[OutputEnvel
     }
 }
 
-/// Outputs by subject (see [`order_key`]), in order.
-fn in_order(outputs: &[OutputEnvelope]) -> BTreeMap<OrderKey, Vec<&OutputEnvelope>> {
-    let mut by_key: BTreeMap<_, Vec<&OutputEnvelope>> = BTreeMap::new();
-    for o in outputs {
-        by_key.entry(order_key(o)).or_default().push(o);
+/// `items` by the subject `key` gives each (see [`order_key`]), each subject's in order.
+pub fn by_subject<T>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> OrderKey,
+) -> BTreeMap<OrderKey, Vec<T>> {
+    let mut by_key: BTreeMap<OrderKey, Vec<T>> = BTreeMap::new();
+    for item in items {
+        by_key.entry(key(&item)).or_default().push(item);
     }
     by_key
 }

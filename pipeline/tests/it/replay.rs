@@ -184,13 +184,7 @@ async fn a_replay_of_the_log_gives_the_live_outputs_byte_for_byte() {
 /// score updates of several debtors together, so its order across subjects is not the
 /// order of decision).
 fn in_order(lines: &[Vec<u8>]) -> BTreeMap<OrderKey, Vec<Vec<u8>>> {
-    let mut by_key: BTreeMap<_, Vec<Vec<u8>>> = BTreeMap::new();
-    for line in lines {
-        let output: events::OutputEnvelope = serde_json::from_slice(line).expect("an output");
-        by_key
-            .entry(order_key(&output))
-            .or_default()
-            .push(line.clone());
-    }
-    by_key
+    by_subject(lines.iter().cloned(), |line| {
+        order_key(&serde_json::from_slice(line).expect("an output"))
+    })
 }
