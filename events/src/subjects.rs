@@ -32,6 +32,9 @@ pub const HEADER_DLQ_SUBJECT: &str = "Creditstream-Original-Subject";
 pub const HEADER_DLQ_EVENT_ID: &str = "Creditstream-Event-Id";
 /// Header: its stream sequence.
 pub const HEADER_DLQ_SEQUENCE: &str = "Creditstream-Original-Sequence";
+/// Header, on a dead letter without the input's bytes (they would not fit in one message
+/// with the headers): their size. The input stream holds them at the original sequence.
+pub const HEADER_DLQ_PAYLOAD_OMITTED: &str = "Creditstream-Dead-Letter-Payload-Omitted";
 
 /// Partition of a debtor: FNV-1a 64 of the id modulo the partition count. Stable across
 /// builds and platforms, so producers in any language can compute it.

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer, stream};
+use async_nats::jetstream::{self, consumer, object_store, stream};
 use events::Subjects;
 
 use crate::error::PipelineError;
@@ -72,6 +72,36 @@ pub async fn connect(
         .max_ack_inflight(MAX_ACK_INFLIGHT)
         .build(client.clone());
     Ok((client, js))
+}
+
+/// Bytes kept for the headers of a message whose payload the pipeline sizes itself (a
+/// batch of score updates with its id and count, an object's chunk): such a payload takes
+/// at most the server's `max_payload` less this.
+pub const HEADER_ROOM: usize = 1024;
+
+/// Chunks of the objects the pipeline stores (checkpoints, models): async-nats's own
+/// size, unless the server takes less.
+const OBJECT_CHUNK_BYTES: usize = 128 * 1024;
+
+/// The largest payload, at most `cap`, of a message with headers of up to
+/// [`HEADER_ROOM`] bytes that the server takes: its `max_payload` (announced when the
+/// client connects; 1 MiB unless the operator set it) less that room. Read at each use: a
+/// reconnection may reach a server with another setting.
+pub fn payload_room(client: &async_nats::Client, cap: usize) -> usize {
+    client
+        .max_payload()
+        .saturating_sub(HEADER_ROOM)
+        .min(cap)
+        .max(1)
+}
+
+/// What to store an object as: its name, and chunks the server takes.
+pub fn object_meta(client: &async_nats::Client, name: &str) -> object_store::ObjectMetadata {
+    object_store::ObjectMetadata {
+        name: name.to_owned(),
+        chunk_size: Some(payload_room(client, OBJECT_CHUNK_BYTES)),
+        ..Default::default()
+    }
 }
 
 /// Publish acks a connection lets wait before the next publish waits for one of them.

@@ -239,6 +239,8 @@ impl Chain {
 #[derive(Clone)]
 pub struct CheckpointStore {
     store: object_store::ObjectStore,
+    /// The connection, for the size of the chunks the server takes.
+    client: async_nats::Client,
     object: String,
 }
 
@@ -264,6 +266,7 @@ impl CheckpointStore {
         };
         Ok(CheckpointStore {
             store,
+            client: js.client(),
             object: format!("worker-{worker}"),
         })
     }
@@ -349,7 +352,7 @@ impl CheckpointStore {
         bytes: &[u8],
         sequence: Option<u64>,
     ) -> Result<(), PipelineError> {
-        let mut meta = object_store::ObjectMetadata::from(name);
+        let mut meta = crate::broker::object_meta(&self.client, name);
         if let Some(sequence) = sequence {
             meta.metadata
                 .insert(SEQUENCE_KEY.into(), sequence.to_string());

@@ -21,6 +21,17 @@ impl LocalNats {
     /// Starts `nats-server -js` on a free loopback port with a fresh store directory and
     /// waits (up to 10 s) until it accepts connections.
     pub fn start() -> Result<LocalNats, PipelineError> {
+        LocalNats::launch(None)
+    }
+
+    /// As [`LocalNats::start`], with the server taking messages of at most `max_payload`
+    /// bytes (headers included; the server's own default is 1 MiB).
+    pub fn start_with_max_payload(max_payload: usize) -> Result<LocalNats, PipelineError> {
+        LocalNats::launch(Some(format!("max_payload: {max_payload}\n")))
+    }
+
+    /// Starts the server with `config` as its configuration file, when given.
+    fn launch(config: Option<String>) -> Result<LocalNats, PipelineError> {
         let binary = find_binary().ok_or(PipelineError::NatsServerMissing)?;
         let store = tempfile::Builder::new()
             .prefix("creditstream-nats-")
@@ -28,7 +39,14 @@ impl LocalNats {
             .map_err(|e| PipelineError::Io("creating the NATS store directory".into(), e))?;
         let port = free_port()?;
         let log = store.path().join("nats-server.log");
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        if let Some(config) = config {
+            let path = store.path().join("nats-server.conf");
+            std::fs::write(&path, config)
+                .map_err(|e| PipelineError::Io(format!("writing {}", path.display()), e))?;
+            command.arg("-c").arg(path);
+        }
+        let child = command
             .arg("-js")
             .args(["-a", "127.0.0.1"])
             .args(["-p", &port.to_string()])

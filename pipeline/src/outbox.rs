@@ -36,9 +36,9 @@ const QUEUE: usize = 4096;
 /// outputs.
 const MAX_DRAIN: usize = 256;
 
-/// A message of score updates is published once it holds this many bytes: the largest
-/// input event by default (`--max-event-bytes`), well under the server's `max_payload`
-/// (1 MiB by default).
+/// A message of score updates holds this many bytes at most: the largest input event by
+/// default (`--max-event-bytes`), or less where the server's `max_payload` is smaller
+/// (less [`broker::HEADER_ROOM`] for the message's id and count).
 const MAX_BATCH_BYTES: usize = events::DEFAULT_MAX_EVENT_BYTES;
 
 enum Command {
@@ -174,33 +174,50 @@ impl ScoreBatch {
 }
 
 impl ScoreBatches {
-    /// Adds a score update; returns its subject's batch when that is full.
-    fn add(&mut self, subject: String, output: &OutputEnvelope, max: usize) -> Option<ScoreBatch> {
+    /// Adds a score update to its subject's batch and moves the batches that are full to
+    /// `full`: the subject's batch as it was, when the update would take it past
+    /// `max_bytes` (the update then starts a new one), and the batch holding the update
+    /// once it has `max` updates or `max_bytes` bytes. So a message holds more than
+    /// `max_bytes` only when one update alone does.
+    fn add(
+        &mut self,
+        subject: String,
+        output: &OutputEnvelope,
+        limits: (usize, usize),
+        full: &mut Vec<ScoreBatch>,
+    ) {
+        let (max, max_bytes) = limits;
+        let line = output.to_json();
         let i = match self.batches.iter().position(|b| b.subject == subject) {
-            Some(i) => i,
-            None => {
-                self.batches.push(ScoreBatch {
-                    subject,
-                    payload: Vec::new(),
-                    first_id: output.output_id.clone(),
-                    last_id: String::new(),
-                    count: 0,
-                    ids: Sha256::new(),
-                });
-                self.batches.len() - 1
+            Some(i) if self.batches[i].payload.len() + 1 + line.len() > max_bytes => {
+                full.push(self.batches.remove(i));
+                None
             }
+            found => found,
         };
+        let i = i.unwrap_or_else(|| {
+            self.batches.push(ScoreBatch {
+                subject,
+                payload: Vec::new(),
+                first_id: output.output_id.clone(),
+                last_id: String::new(),
+                count: 0,
+                ids: Sha256::new(),
+            });
+            self.batches.len() - 1
+        });
         let batch = &mut self.batches[i];
         if batch.count > 0 {
             batch.payload.push(b'\n');
         }
-        batch.payload.extend_from_slice(&output.to_json());
+        batch.payload.extend_from_slice(&line);
         batch.last_id.clone_from(&output.output_id);
         batch.count += 1;
         batch.ids.update(output.output_id.as_bytes());
         batch.ids.update(b"\n");
-        (batch.count >= max || batch.payload.len() >= MAX_BATCH_BYTES)
-            .then(|| self.batches.remove(i))
+        if batch.count >= max || batch.payload.len() >= max_bytes {
+            full.push(self.batches.remove(i));
+        }
     }
 }
 
@@ -210,6 +227,7 @@ async fn run(
     score_batch: usize,
     mut queue: mpsc::Receiver<Command>,
 ) -> Result<(), PipelineError> {
+    let client = js.client();
     let mut publisher = EventPublisher::with_window(
         js,
         subjects.clone(),
@@ -217,7 +235,10 @@ async fn run(
         "output not acknowledged",
     );
     let mut scores = ScoreBatches::default();
+    let mut full = Vec::new();
     while let Some(first) = queue.recv().await {
+        // Read at each hand-over: a reconnection may reach a server with another limit.
+        let limits = (score_batch, broker::payload_room(&client, MAX_BATCH_BYTES));
         // What the stage loop handed over meanwhile is published in one go: score
         // updates of one subject together, the rest one by one as they come.
         let mut next = Some(first);
@@ -229,8 +250,9 @@ async fn run(
                         let family = output.output.family();
                         let subject = subjects.output(family, output.debtor_id.as_deref());
                         if family == OutputFamily::Scores {
-                            if let Some(full) = scores.add(subject, &output, score_batch) {
-                                publish_batch(&mut publisher, full).await?;
+                            scores.add(subject, &output, limits, &mut full);
+                            for batch in full.drain(..) {
+                                publish_batch(&mut publisher, batch).await?;
                             }
                             continue;
                         }

@@ -24,7 +24,22 @@ pub enum Registry {
     /// A directory (offline use, tests, air-gapped training machines).
     Directory(PathBuf),
     /// A JetStream Object Store bucket.
-    ObjectStore(Box<object_store::ObjectStore>),
+    ObjectStore(Box<Bucket>),
+}
+
+/// The registry's bucket, and the connection (for the size of the chunks the server
+/// takes). Reads go to the bucket itself.
+pub struct Bucket {
+    store: object_store::ObjectStore,
+    client: async_nats::Client,
+}
+
+impl std::ops::Deref for Bucket {
+    type Target = object_store::ObjectStore;
+
+    fn deref(&self) -> &Self::Target {
+        &self.store
+    }
 }
 
 /// What publishing did.
@@ -73,7 +88,10 @@ impl Registry {
                 .await
                 .map_err(|e| PipelineError::js("creating the model registry bucket", e))?,
         };
-        Ok(Registry::ObjectStore(Box::new(store)))
+        Ok(Registry::ObjectStore(Box::new(Bucket {
+            store,
+            client: js.client(),
+        })))
     }
 
     async fn read(&self, name: &str) -> Result<Option<Vec<u8>>, PipelineError> {
@@ -128,7 +146,10 @@ impl Registry {
             Registry::Directory(dir) => write_atomically(&dir.join(&name), &bytes)?,
             Registry::ObjectStore(store) => {
                 store
-                    .put(name.as_str(), &mut bytes.as_slice())
+                    .put(
+                        crate::broker::object_meta(&store.client, &name),
+                        &mut bytes.as_slice(),
+                    )
                     .await
                     .map_err(|e| PipelineError::js("storing a model", e))?;
             }

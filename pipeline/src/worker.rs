@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_nats::header::NATS_MESSAGE_ID;
 use async_nats::jetstream::{self, message::PublishMessage};
 use events::{Envelope, InputEvent, Subjects, subjects as subj};
 use futures::StreamExt;
@@ -321,6 +322,7 @@ pub async fn start_with_checkpoints(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let scoring_errors_seen = stages.models().errors().0;
     let worker = Worker {
+        client: js.client(),
         outbox: Outbox::start(
             js,
             config.subjects.clone(),
@@ -421,7 +423,58 @@ async fn written(writing: &mut Option<Writing>) -> Result<WriteResult, tokio::ta
     }
 }
 
+/// The dead letter of the input message `payload`, stored at `sequence` on `subject`:
+/// its bytes as received, with why, where and which in headers. An input within a few
+/// hundred bytes of the server's `max_payload` would not fit with those headers: its dead
+/// letter then goes without the bytes and gives their size
+/// ([`subj::HEADER_DLQ_PAYLOAD_OMITTED`]); the input stream keeps them at the sequence
+/// named, so nothing is lost.
+fn dead_letter(
+    payload: &bytes::Bytes,
+    subject: &str,
+    sequence: u64,
+    error: &events::DecodeError,
+    max_payload: usize,
+) -> PublishMessage {
+    let detail: String = error
+        .detail
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(512)
+        .collect();
+    let message_id = NATS_MESSAGE_ID;
+    let mut headers = vec![
+        (message_id.as_ref(), format!("dlq:{sequence}")),
+        (subj::HEADER_DLQ_REASON, error.reason.as_str().to_owned()),
+        (subj::HEADER_DLQ_DETAIL, detail),
+        (subj::HEADER_DLQ_SUBJECT, subject.to_owned()),
+        (subj::HEADER_DLQ_SEQUENCE, sequence.to_string()),
+    ];
+    if let Some(id) = &error.event_id {
+        headers.push((subj::HEADER_DLQ_EVENT_ID, id.clone()));
+    }
+    // The header block as sent: "NATS/1.0\r\n", "<name>: <value>\r\n" each, "\r\n".
+    let wire = |headers: &[(&str, String)]| {
+        12 + headers
+            .iter()
+            .map(|(name, value)| name.len() + value.len() + 4)
+            .sum::<usize>()
+    };
+    let mut message = PublishMessage::build();
+    if wire(&headers) + payload.len() <= max_payload {
+        message = message.payload(payload.clone());
+    } else {
+        headers.push((subj::HEADER_DLQ_PAYLOAD_OMITTED, payload.len().to_string()));
+    }
+    for (name, value) in headers {
+        message = message.header(name, value.as_str());
+    }
+    message
+}
+
 struct Worker {
+    /// The connection (for the largest message the server takes).
+    client: async_nats::Client,
     /// Publishes outputs and dead letters beside the stages.
     outbox: Outbox,
     config: WorkerConfig,
@@ -629,22 +682,13 @@ impl Worker {
                         .with_label_values(&[error.reason.as_str()])
                         .inc();
                     tracing::info!(reason = error.reason.as_str(), detail = %error.detail, sequence, "dead letter");
-                    let detail: String = error
-                        .detail
-                        .chars()
-                        .filter(|c| !c.is_control())
-                        .take(512)
-                        .collect();
-                    let mut publish = PublishMessage::build()
-                        .payload(message.payload.clone())
-                        .message_id(format!("dlq:{sequence}"))
-                        .header(subj::HEADER_DLQ_REASON, error.reason.as_str())
-                        .header(subj::HEADER_DLQ_DETAIL, detail.as_str())
-                        .header(subj::HEADER_DLQ_SUBJECT, message.subject.as_str())
-                        .header(subj::HEADER_DLQ_SEQUENCE, sequence.to_string().as_str());
-                    if let Some(id) = &error.event_id {
-                        publish = publish.header(subj::HEADER_DLQ_EVENT_ID, id.as_str());
-                    }
+                    let publish = dead_letter(
+                        &message.payload,
+                        &message.subject,
+                        sequence,
+                        &error,
+                        self.client.max_payload(),
+                    );
                     self.outbox
                         .message(self.config.subjects.dead_letter(error.reason), publish)
                         .await?;

@@ -45,7 +45,17 @@ impl Nats {
     }
 
     pub async fn start() -> Nats {
-        let server = LocalNats::start().expect("nats-server starts (is it installed?)");
+        Nats::on(LocalNats::start().expect("nats-server starts (is it installed?)")).await
+    }
+
+    /// A server that takes messages of at most `max_payload` bytes.
+    pub async fn start_with_max_payload(max_payload: usize) -> Nats {
+        let server = LocalNats::start_with_max_payload(max_payload)
+            .expect("nats-server starts (is it installed?)");
+        Nats::on(server).await
+    }
+
+    async fn on(server: LocalNats) -> Nats {
         let (_client, js) = broker::connect(&NatsOptions {
             url: server.url(),
             ..Default::default()

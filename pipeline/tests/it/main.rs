@@ -11,6 +11,7 @@ mod dataset;
 mod end_to_end;
 mod fixture;
 mod import;
+mod max_payload;
 mod monitoring;
 mod outbox;
 mod registry;
