@@ -28,18 +28,10 @@ pub enum Registry {
 }
 
 /// The registry's bucket, and the connection (for the size of the chunks the server
-/// takes). Reads go to the bucket itself.
+/// takes).
 pub struct Bucket {
     store: object_store::ObjectStore,
     client: async_nats::Client,
-}
-
-impl std::ops::Deref for Bucket {
-    type Target = object_store::ObjectStore;
-
-    fn deref(&self) -> &Self::Target {
-        &self.store
-    }
 }
 
 /// What publishing did.
@@ -104,16 +96,17 @@ impl Registry {
                     Err(e) => Err(PipelineError::Io(format!("reading {}", path.display()), e)),
                 }
             }
-            Registry::ObjectStore(store) => {
+            Registry::ObjectStore(bucket) => {
                 // Only "not found" means absent; a server that does not answer is an
                 // error (the worker stops and tries again), never a refusal.
-                if let Err(e) = store.info(name).await {
+                if let Err(e) = bucket.store.info(name).await {
                     return match e.kind() {
                         object_store::InfoErrorKind::NotFound => Ok(None),
                         _ => Err(PipelineError::js("reading the model registry", e)),
                     };
                 }
-                let mut object = store
+                let mut object = bucket
+                    .store
                     .get(name)
                     .await
                     .map_err(|e| PipelineError::js("reading a model", e))?;
@@ -144,10 +137,11 @@ impl Registry {
         }
         match self {
             Registry::Directory(dir) => write_atomically(&dir.join(&name), &bytes)?,
-            Registry::ObjectStore(store) => {
-                store
+            Registry::ObjectStore(bucket) => {
+                bucket
+                    .store
                     .put(
-                        crate::broker::object_meta(&store.client, &name),
+                        crate::broker::object_meta(&bucket.client, &name),
                         &mut bytes.as_slice(),
                     )
                     .await
@@ -221,9 +215,10 @@ impl Registry {
                     }
                 }
             }
-            Registry::ObjectStore(store) => {
+            Registry::ObjectStore(bucket) => {
                 use futures::StreamExt;
-                let mut list = store
+                let mut list = bucket
+                    .store
                     .list()
                     .await
                     .map_err(|e| PipelineError::js("listing models", e))?;

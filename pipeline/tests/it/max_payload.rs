@@ -46,7 +46,7 @@ async fn a_server_taking_small_messages_gets_every_output_checkpoint_and_dead_le
         largest <= MAX_PAYLOAD - HEADER_ROOM,
         "a message of {largest} bytes"
     );
-    // Score updates still share messages, filled up to the limit.
+    // Score updates still share messages.
     let scores: Vec<usize> = messages
         .iter()
         .map(|m| events::decode_outputs(&m.payload).expect("decodes"))
