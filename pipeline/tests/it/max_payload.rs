@@ -4,7 +4,10 @@
 //! is lost.
 
 use bytes::Bytes;
-use events::subjects::{HEADER_DLQ_PAYLOAD_OMITTED, HEADER_DLQ_REASON, HEADER_DLQ_SEQUENCE};
+use events::subjects::{
+    HEADER_DLQ_DETAIL, HEADER_DLQ_PAYLOAD_OMITTED, HEADER_DLQ_REASON, HEADER_DLQ_SEQUENCE,
+    HEADER_DLQ_SUBJECT,
+};
 use events::{DeadLetterReason, EventKind, OutputFamily};
 use pipeline::broker::HEADER_ROOM;
 
@@ -128,4 +131,63 @@ async fn a_model_larger_than_a_message_is_stored_and_read_back() {
     let registry = nats.registry(&[&artifact]).await;
     let version = &artifact.metadata.version;
     assert_eq!(registry.load(version).await.expect("read back"), artifact);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_letter_keeps_the_bytes_up_to_the_last_one_that_fits() {
+    let nats = Nats::start_with_max_payload(MAX_PAYLOAD).await;
+    let subject = nats.subjects.input(None, EventKind::PaymentReceived);
+    // The dead letter's headers as sent ("NATS/1.0\r\n", "<name>: <value>\r\n" each,
+    // "\r\n") for a first and second message of the stream that are not JSON.
+    let detail = events::Envelope::decode(b"xxxx", usize::MAX)
+        .expect_err("not JSON")
+        .detail;
+    let headers = |sequence: u64| {
+        let sequence = sequence.to_string();
+        [
+            ("Nats-Msg-Id", format!("dlq:{sequence}")),
+            (
+                HEADER_DLQ_REASON,
+                DeadLetterReason::MalformedJson.as_str().into(),
+            ),
+            (HEADER_DLQ_DETAIL, detail.clone()),
+            (HEADER_DLQ_SUBJECT, subject.clone()),
+            (HEADER_DLQ_SEQUENCE, sequence),
+        ]
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 4)
+        .sum::<usize>()
+            + 12
+    };
+    // Exactly the server's limit with its headers; then one byte more.
+    let fits = Bytes::from(vec![b'x'; MAX_PAYLOAD - headers(1)]);
+    let over = Bytes::from(vec![b'x'; MAX_PAYLOAD - headers(2) + 1]);
+    for (bytes, at) in [(&fits, 1), (&over, 2)] {
+        assert_eq!(
+            events::Envelope::decode(bytes, usize::MAX)
+                .expect_err("not JSON")
+                .detail,
+            detail,
+            "the same detail whatever the length"
+        );
+        assert_eq!(nats.publish_raw(subject.clone(), bytes.clone()).await, at);
+    }
+    let (mut worker, _metrics) = nats.start_worker(nats.worker_config()).await;
+    worker
+        .wait_for(PATIENCE, |s| s.checkpointed_sequence >= 2)
+        .await
+        .expect("both dead-lettered");
+    let dead = nats.read_stream(&nats.subjects.dead_letter_stream()).await;
+    assert_eq!(dead.len(), 2);
+    let omitted = |i: usize| {
+        dead[i]
+            .headers
+            .as_ref()
+            .and_then(|h| h.get(HEADER_DLQ_PAYLOAD_OMITTED))
+            .map(|v| v.to_string())
+    };
+    assert_eq!(dead[0].payload, fits);
+    assert_eq!(omitted(0), None);
+    assert!(dead[1].payload.is_empty());
+    assert_eq!(omitted(1), Some(over.len().to_string()));
 }
