@@ -2,6 +2,7 @@
 //! an item's open amount changes, which keeps every balance and index in step.
 
 use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use events::{Currency, Envelope, InputEvent};
@@ -22,7 +23,7 @@ use crate::open_amounts::OpenAmountIndex;
 use crate::overdue::DueIndex;
 use crate::payments::PaymentRecord;
 use crate::promises::{Promise, Promises};
-use crate::remittance::digit_core;
+use crate::remittance::digit_core_key;
 use crate::reversal::EndToEndIndex;
 use crate::standing::Standing;
 use crate::totals::LedgerTotals;
@@ -47,7 +48,7 @@ pub struct Ledger {
     /// Digit core of an invoice number (its digits without leading zeros) → invoice
     /// numbers in order, for numbers written loosely or mistyped. Rebuilt on loading.
     #[serde(skip_serializing)]
-    pub(crate) by_digits: HashIndex<Key, Vec<Key>>,
+    pub(crate) by_digits: HashIndex<Key, DigitNumbers>,
     /// Open items by amount (candidates of unmatched payments). Rebuilt on loading.
     #[serde(skip_serializing)]
     pub(crate) open_amounts: OpenAmountIndex,
@@ -408,14 +409,48 @@ impl Ledger {
 }
 
 /// Adds an invoice number to the index of digit cores (kept in order per core).
-pub(crate) fn index_digits(index: &mut HashIndex<Key, Vec<Key>>, invoice_number: &str) {
-    let core = digit_core(invoice_number);
+pub(crate) fn index_digits(index: &mut HashIndex<Key, DigitNumbers>, invoice_number: &str) {
+    let core = digit_core_key(invoice_number);
     if core.is_empty() {
         return;
     }
-    let numbers = index.entry(Key::from(core)).or_default();
-    if let Err(at) = numbers.binary_search_by(|n| n.as_str().cmp(invoice_number)) {
-        numbers.insert(at, Key::from(invoice_number));
+    match index.entry(core) {
+        Entry::Vacant(slot) => {
+            slot.insert(DigitNumbers::One(Key::from(invoice_number)));
+        }
+        Entry::Occupied(mut slot) => slot.get_mut().insert(invoice_number),
+    }
+}
+
+/// The invoice numbers of one digit core, in order. Nearly every core has one number,
+/// kept in place: a list of its own for each would be an allocation per invoice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum DigitNumbers {
+    One(Key),
+    Many(Vec<Key>),
+}
+
+impl DigitNumbers {
+    /// The numbers, in order.
+    pub(crate) fn as_slice(&self) -> &[Key] {
+        match self {
+            DigitNumbers::One(number) => std::slice::from_ref(number),
+            DigitNumbers::Many(numbers) => numbers,
+        }
+    }
+
+    fn insert(&mut self, invoice_number: &str) {
+        if let Err(at) = self
+            .as_slice()
+            .binary_search_by(|n| n.as_str().cmp(invoice_number))
+        {
+            let mut numbers = match std::mem::replace(self, DigitNumbers::Many(Vec::new())) {
+                DigitNumbers::One(number) => vec![number],
+                DigitNumbers::Many(numbers) => numbers,
+            };
+            numbers.insert(at, Key::from(invoice_number));
+            *self = DigitNumbers::Many(numbers);
+        }
     }
 }
 

@@ -59,7 +59,7 @@ use crate::combinations::{Combination, SearchLimits, find_combination};
 use crate::config::{SameAmountPolicy, UnexplainedPaymentPolicy};
 use crate::index::Key;
 use crate::items::OpenItem;
-use crate::ledger::Ledger;
+use crate::ledger::{DigitNumbers, Ledger};
 use crate::references::{is_valid_structured_reference, normalized_reference};
 use crate::remittance::{digit_core, digit_groups, exact_keys, tokens};
 use crate::typos::{one_edit_variants, within_one_edit};
@@ -492,6 +492,7 @@ impl Ledger {
                 continue;
             };
             let items: Vec<&OpenItem> = invoices
+                .as_slice()
                 .iter()
                 .filter_map(|i| self.item(i))
                 .filter(|i| own(i))
@@ -542,7 +543,7 @@ impl Ledger {
                 None => one_edit_variants(core)
                     .iter()
                     .filter_map(|v| self.by_digits.get(v.as_str()))
-                    .flatten()
+                    .flat_map(DigitNumbers::as_slice)
                     .filter(|i| self.item(i).is_some_and(OpenItem::is_open))
                     .cloned()
                     .collect(),

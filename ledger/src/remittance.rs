@@ -85,6 +85,15 @@ pub fn digit_core(s: &str) -> String {
         .collect()
 }
 
+/// [`digit_core`] as a key, built in place (no heap for up to 24 digits).
+pub(crate) fn digit_core_key(s: &str) -> crate::index::Key {
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|b| *b == b'0')
+        .map(char::from)
+        .collect()
+}
+
 /// Digits of a text that may be one invoice number: a run of digits, or runs in
 /// consecutive tokens split only by white space (`000 0123`).
 #[derive(Debug, Clone, PartialEq, Eq)]
