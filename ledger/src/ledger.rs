@@ -588,3 +588,26 @@ impl From<LedgerImage> for Ledger {
         ledger
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_digit_core_keeps_its_numbers_in_order_once_each() {
+        let mut index = HashIndex::default();
+        index_digits(&mut index, "RE 1020");
+        assert_eq!(
+            index.get("1020"),
+            Some(&DigitNumbers::One(Key::from("RE 1020")))
+        );
+        for number in ["INV-0001020", "A-1020", "RE 1020", "INV-0001020"] {
+            index_digits(&mut index, number);
+        }
+        index_digits(&mut index, "no digits");
+        index_digits(&mut index, "0000");
+        let numbers: Vec<&str> = index["1020"].as_slice().iter().map(Key::as_str).collect();
+        assert_eq!(numbers, ["A-1020", "INV-0001020", "RE 1020"]);
+        assert_eq!(index.len(), 1, "a number without digits is not indexed");
+    }
+}

@@ -78,11 +78,7 @@ pub(crate) fn exact_keys(raw: &str) -> impl Iterator<Item = String> + '_ {
 /// The digits of `s` without leading zeros (`INV-0000123` → `123`); empty when it has no
 /// digit other than zeros.
 pub fn digit_core(s: &str) -> String {
-    s.bytes()
-        .filter(u8::is_ascii_digit)
-        .skip_while(|b| *b == b'0')
-        .map(char::from)
-        .collect()
+    digit_core_key(s).into_string()
 }
 
 /// [`digit_core`] as a key, built in place (no heap for up to 24 digits).
