@@ -172,6 +172,16 @@ pub struct StoredMessage {
     pub payload: Bytes,
 }
 
+impl StoredMessage {
+    /// The value of header `name`, if the message has it.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .map(|v| v.to_string())
+    }
+}
+
 /// A small simulated portfolio.
 pub fn portfolio(debtors: u32, months: u32, seed: u64) -> Vec<Envelope> {
     let config = SimConfig {

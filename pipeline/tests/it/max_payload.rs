@@ -61,13 +61,7 @@ async fn a_server_taking_small_messages_gets_every_output_checkpoint_and_dead_le
     // Dead letters: the large one without its bytes, which the input stream keeps.
     let dead = nats.read_stream(&nats.subjects.dead_letter_stream()).await;
     assert_eq!(dead.len(), 2);
-    let header = |i: usize, name: &str| {
-        dead[i]
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(name))
-            .map(|v| v.to_string())
-    };
+    let header = |i: usize, name: &str| dead[i].header(name);
     for (i, at) in [(0, large_at), (1, small_at)] {
         assert_eq!(
             header(i, HEADER_DLQ_REASON).as_deref(),
@@ -179,13 +173,7 @@ async fn a_dead_letter_keeps_the_bytes_up_to_the_last_one_that_fits() {
         .expect("both dead-lettered");
     let dead = nats.read_stream(&nats.subjects.dead_letter_stream()).await;
     assert_eq!(dead.len(), 2);
-    let omitted = |i: usize| {
-        dead[i]
-            .headers
-            .as_ref()
-            .and_then(|h| h.get(HEADER_DLQ_PAYLOAD_OMITTED))
-            .map(|v| v.to_string())
-    };
+    let omitted = |i: usize| dead[i].header(HEADER_DLQ_PAYLOAD_OMITTED);
     assert_eq!(dead[0].payload, fits);
     assert_eq!(omitted(0), None);
     assert!(dead[1].payload.is_empty());
