@@ -197,6 +197,11 @@ pub struct WorkerArgs {
     /// At least a tenth of --score-every.
     #[arg(long, default_value_t = crate::scoring::DEFAULT_MAX_DEBTORS)]
     pub score_max_debtors: usize,
+    /// Score a score point's debtors on this many threads (their features, scores and
+    /// explanations, in parts of 64 debtors or more; the decisions on them follow in
+    /// order). The outputs are the same whatever the number. From 1 to 64.
+    #[arg(long, default_value_t = crate::scoring::DEFAULT_THREADS)]
+    pub score_threads: usize,
     /// Credit-limit policy (TOML); the built-in one by default. Refused at start when it
     /// does not parse, with the line and field named.
     #[arg(long, value_name = "FILE")]
@@ -233,6 +238,7 @@ impl WorkerArgs {
             scoring: crate::scoring::ScoringConfig {
                 every_events: self.score_every,
                 max_debtors: self.score_max_debtors,
+                threads: self.score_threads,
                 limit_policy: crate::explain::load_limit_policy(self.limit_policy.as_ref())?,
                 ..crate::scoring::ScoringConfig::default()
             },

@@ -48,6 +48,13 @@ const CHUNK: usize = 4096;
 /// Most debtors a score point scores by default (see [`ScoringConfig::max_debtors`]).
 pub const DEFAULT_MAX_DEBTORS: usize = 1000;
 
+/// Threads a score point scores on by default (see [`ScoringConfig::threads`]): the
+/// stage loop's and one more, the second core of a two-core machine.
+pub const DEFAULT_THREADS: usize = 2;
+
+/// Most threads a score point scores on.
+pub const MAX_THREADS: usize = 64;
+
 /// While debtors wait for a score, a score point comes every `every_events` / this.
 const CATCH_UP_DIVISOR: u64 = 10;
 
@@ -82,6 +89,10 @@ pub struct ScoringConfig {
     pub invoicing_months: u32,
     /// Columns named in a score update's reason.
     pub explain_top: usize,
+    /// Threads a score point's debtors are scored on (their features, scores and
+    /// explanations; the decisions on them follow in order on the stage loop's thread).
+    /// The outputs are the same whatever the number.
+    pub threads: usize,
 }
 
 impl Default for ScoringConfig {
@@ -93,6 +104,7 @@ impl Default for ScoringConfig {
             invoicing_column: "invoiced_amount_90d".into(),
             invoicing_months: 3,
             explain_top: 3,
+            threads: DEFAULT_THREADS,
         }
     }
 }
@@ -122,6 +134,12 @@ impl ScoringConfig {
                     "must be at least a tenth of score every ({} events)",
                     self.every_events
                 ),
+            });
+        }
+        if self.threads == 0 || self.threads > MAX_THREADS {
+            return Err(PipelineError::InvalidOption {
+                name: "score threads",
+                reason: format!("must be between 1 and {MAX_THREADS}"),
             });
         }
         if self.invoicing_months == 0 || self.invoicing_months > 120 {
@@ -541,23 +559,33 @@ impl ModelStage {
         }
     }
 
-    /// Scores the debtors of one features batch (`debtor_id`, `as_of`, features..., with
-    /// the amount column added by [`with_amount`]). `keep` says whether a debtor's score
-    /// is worth explaining (it may be published); others are left out. A row the model
-    /// cannot read (an infinite value) or that gives no finite probability is counted as
-    /// a failed scoring and left out; the other rows are scored.
-    pub(crate) fn score(
-        &mut self,
-        batch: &RecordBatch,
-        mut keep: impl FnMut(&str, &ModelScore) -> bool,
-    ) -> Vec<Scored> {
-        let Some(champion) = &self.champion else {
-            return Vec::new();
-        };
-        if !self.explainer.fits(&champion.artifact) {
+    /// Makes the drivers' words fit the champion: once before the slices of a score
+    /// point are scored (see [`ModelStage::score_slice`]).
+    pub(crate) fn prepare(&mut self) {
+        if let Some(champion) = &self.champion
+            && !self.explainer.fits(&champion.artifact)
+        {
             self.explainer = models::Explainer::new(&champion.artifact);
         }
+    }
+
+    /// Scores the debtors of one features batch (`debtor_id`, `as_of`, features..., with
+    /// the amount column added by [`with_amount`]), reading the stage without changing it,
+    /// so that two slices of a score point can be scored at once (after
+    /// [`ModelStage::prepare`]). `keep` says whether a debtor's score is worth explaining
+    /// (it may be published); others are left out. A row the model cannot read (an
+    /// infinite value) or that gives no finite probability is left out and its error
+    /// returned, in row order, to be counted with [`ModelStage::failed`]; the other rows
+    /// are scored.
+    pub(crate) fn score_slice(
+        &self,
+        batch: &RecordBatch,
+        mut keep: impl FnMut(&str, &ModelScore) -> bool,
+    ) -> (Vec<Scored>, Vec<PipelineError>) {
         let mut failures: Vec<PipelineError> = Vec::new();
+        let Some(champion) = &self.champion else {
+            return (Vec::new(), failures);
+        };
         let x = encode_rows(&champion.artifact, batch, &mut failures);
         let shadow = self
             .challenger
@@ -629,10 +657,7 @@ impl ModelStage {
                 explanation: format!("drivers: {drivers}; {limit_text}"),
             });
         }
-        for e in &failures {
-            self.failed(1, e);
-        }
-        out
+        (out, failures)
     }
 }
 
@@ -938,12 +963,50 @@ pub(crate) fn chunks(slots: &[u32]) -> std::slice::Chunks<'_, u32> {
     slots.chunks(CHUNK)
 }
 
+/// Fewest debtors a thread scores at a score point: starting a thread costs tens of
+/// microseconds, a debtor's features and score several.
+pub const PART_MIN: usize = 64;
+
+/// A chunk of a score point's debtors in the parts scored at once, one per thread: at
+/// most `threads` parts of about equal size, none much under [`PART_MIN`] debtors (one
+/// part when the chunk is small). Debtors are scored row by row, so the split changes no
+/// score; the parts' results are put together in order.
+pub(crate) fn parts(chunk: &[u32], threads: usize) -> std::slice::Chunks<'_, u32> {
+    let n = threads.min(chunk.len() / PART_MIN).max(1);
+    chunk.chunks(chunk.len().div_ceil(n).max(1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn set(slots: &[u32]) -> BTreeSet<u32> {
         slots.iter().copied().collect()
+    }
+
+    #[test]
+    fn a_chunk_is_split_into_parts_of_at_least_part_min_debtors_one_per_thread() {
+        let chunk: Vec<u32> = (0..1000).collect();
+        let sizes = |len: usize, threads: usize| -> Vec<usize> {
+            let parts: Vec<&[u32]> = parts(&chunk[..len], threads).collect();
+            assert_eq!(parts.concat(), &chunk[..len], "in order, each debtor once");
+            parts.iter().map(|p| p.len()).collect()
+        };
+        assert_eq!(sizes(1000, 1), [1000]);
+        assert_eq!(sizes(1000, 2), [500, 500]);
+        assert_eq!(sizes(1000, 3), [334, 334, 332]);
+        assert_eq!(
+            sizes(2 * PART_MIN - 1, 2),
+            [2 * PART_MIN - 1],
+            "too few for two"
+        );
+        assert_eq!(sizes(2 * PART_MIN, 2), [PART_MIN, PART_MIN]);
+        assert_eq!(
+            sizes(200, MAX_THREADS),
+            [67, 67, 66],
+            "no more parts than 64s"
+        );
+        assert_eq!(sizes(1, 4), [1]);
     }
 
     #[test]

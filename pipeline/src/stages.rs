@@ -303,29 +303,20 @@ impl Stages {
             return Ok((report, 0));
         };
         let mut scored = 0;
+        self.models.prepare();
         for chunk in scoring::chunks(&slots) {
             // Features a custom definition cannot evaluate stop neither the stream nor the
             // other debtors: counted as failed scorings, the debtors keep their last score.
-            let batch = match self
-                .features
-                .0
-                .features(chunk, today, &self.ledger)
-                .map_err(PipelineError::from)
-                .and_then(scoring::with_amount)
-            {
-                Ok(batch) => batch,
+            let (worth, failures) = match self.score_chunk(chunk, today) {
+                Ok(scores) => scores,
                 Err(e) => {
                     self.models.failed(chunk.len(), &e);
                     continue;
                 }
             };
-            let decisions = &self.decisions;
-            let min_change = decisions.config().min_probability_change;
-            let worth = self.models.score(&batch, |debtor, score| {
-                decisions.last_score(debtor).is_none_or(|last| {
-                    decisions::scores::is_meaningful_score_change(last, score, min_change)
-                })
-            });
+            for e in &failures {
+                self.models.failed(1, e);
+            }
             scored += chunk.len();
             outputs.extend(self.decisions.decide_scores(cause, &worth, &self.ledger));
         }
@@ -334,6 +325,62 @@ impl Stages {
             self.models.failed(1, &e);
         }
         Ok((report, scored))
+    }
+
+    /// The features and scores of a chunk of a score point's debtors (by slot) on
+    /// `today`, computed in parts at once, all but the first on threads of their own (see
+    /// [`scoring::ScoringConfig::threads`]), and put together in order: the scores worth
+    /// publishing and the rows the model could not score; or the first part's error whose
+    /// features could not be evaluated.
+    fn score_chunk(
+        &self,
+        chunk: &[u32],
+        today: i32,
+    ) -> Result<(Vec<decisions::Scored>, Vec<PipelineError>), PipelineError> {
+        let mut parts = scoring::parts(chunk, self.models.config().threads);
+        let first = parts.next().unwrap_or_default();
+        let results = std::thread::scope(|s| {
+            let others: Vec<_> = parts
+                .map(|part| s.spawn(move || self.score_part(part, today)))
+                .collect();
+            let mut results = vec![self.score_part(first, today)];
+            results.extend(others.into_iter().map(|other| {
+                other
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }));
+            results
+        });
+        let (mut worth, mut failures) = (Vec::new(), Vec::new());
+        for result in results {
+            let (kept, failed) = result?;
+            worth.extend(kept);
+            failures.extend(failed);
+        }
+        Ok((worth, failures))
+    }
+
+    /// The features and scores of some of a score point's debtors (by slot) on `today`,
+    /// reading the stages without changing them: the scores worth publishing and the rows
+    /// the model could not score, or why the features could not be evaluated.
+    fn score_part(
+        &self,
+        slots: &[u32],
+        today: i32,
+    ) -> Result<(Vec<decisions::Scored>, Vec<PipelineError>), PipelineError> {
+        let batch = self
+            .features
+            .0
+            .features(slots, today, &self.ledger)
+            .map_err(PipelineError::from)
+            .and_then(scoring::with_amount)?;
+        let decisions = &self.decisions;
+        let min_change = decisions.config().min_probability_change;
+        Ok(self.models.score_slice(&batch, |debtor, score| {
+            decisions.last_score(debtor).is_none_or(|last| {
+                decisions::scores::is_meaningful_score_change(last, score, min_change)
+            })
+        }))
     }
 
     /// Captures, for drift, the debtor's feature inputs as the invoice is issued (before

@@ -43,6 +43,8 @@
 //! instead of 1,000 (`CHECKPOINT_EVERY` and `CHECKPOINT_SECONDS` change when checkpoints
 //! come). `SCORE_UPDATES_PER_MESSAGE=<n>` puts at most `n` score updates in one output
 //! message instead of 256 (1: each in a message of its own, as before 2026-12-04).
+//! `SCORE_THREADS=<n>` scores a score point's debtors on `n` threads instead of 2 (1: on
+//! the stage loop's alone, as before 2026-12-04 night).
 //!
 //! `cargo run --release -p benches --bin end-to-end -- [DEBTORS] [MONTHS] [RATE]`
 
@@ -262,6 +264,10 @@ fn config(subjects: &Subjects) -> WorkerConfig {
     // SCORE_MAX_DEBTORS=<n>: debtors a score point scores at most (default 1,000).
     if let Some(n) = benches::env_setting("SCORE_MAX_DEBTORS") {
         c.scoring.max_debtors = n;
+    }
+    // SCORE_THREADS=<n>: threads a score point scores on (default 2).
+    if let Some(n) = benches::env_setting("SCORE_THREADS") {
+        c.scoring.threads = n;
     }
     // SCORE_EVERY=<events>: a score point every this many events (default 1,000).
     if let Some(n) = benches::env_setting("SCORE_EVERY") {
@@ -816,6 +822,8 @@ struct Second {
     /// Waiting at checkpoints before the pause (outputs stored, the previous written).
     wait_ms: f64,
     score_point_ms: f64,
+    /// Time the stage loop spent processing micro-batches of input (score points included).
+    busy_ms: f64,
     /// Debtors scored.
     scored: u64,
     /// Debtors waiting for a score at the end of the second.
@@ -840,6 +848,7 @@ async fn sample_timeline(
             m.models_score_point_seconds.get_sample_sum(),
             m.checkpoint_wait_seconds.get_sample_sum(),
             m.models_scored_debtors.get(),
+            m.batch_seconds.get_sample_sum(),
         )
     };
     let mut last = read(&metrics);
@@ -859,6 +868,7 @@ async fn sample_timeline(
             wait_ms: (now.4 - last.4) * 1e3,
             score_point_ms: (now.3 - last.3) * 1e3,
             scored: now.5 - last.5,
+            busy_ms: (now.6 - last.6) * 1e3,
             waiting: metrics.models_debtors_waiting.get(),
             backlog: published - processed,
         });
@@ -871,7 +881,7 @@ async fn sample_timeline(
 /// plain backlog apart).
 fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Second]) {
     println!(
-        "  second  max latency  checkpoints  folds  pause    wait  score points  scored  waiting  backlog (events)"
+        "  second  max latency  checkpoints  folds  pause    wait     busy  score points  scored  waiting  backlog (events)"
     );
     for (second, s) in timeline.iter().enumerate() {
         // Only the seconds events were published in.
@@ -879,11 +889,12 @@ fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Seco
             continue;
         };
         println!(
-            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:4.0} ms  {:9.0} ms  {:6}  {:7}  {:8}",
+            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:4.0} ms  {:4.0} ms  {:9.0} ms  {:6}  {:7}  {:8}",
             s.checkpoints,
             s.folds,
             s.pause_ms,
             s.wait_ms,
+            s.busy_ms,
             s.score_point_ms,
             s.scored,
             s.waiting,

@@ -9,7 +9,13 @@
 //! first event of each event-time day (aging, dunning, windows sliding) apart from the
 //! others.
 //!
-//! `SCORE_MAX_DEBTORS=<n>` caps score points at `n` debtors instead of the default 1,000.
+//! `SCORE_MAX_DEBTORS=<n>` caps score points at `n` debtors instead of the default 1,000;
+//! `SCORE_THREADS=<n>` scores their debtors on `n` threads instead of 2.
+//!
+//! Beside the costs, the stage costs alone as a queue: each event's latency if events came
+//! evenly at 5,000, 10,000 and 20,000 per second and were processed one at a time, as the
+//! stage loop does, with nothing else on its core — the floor under the end-to-end
+//! latency at that rate. And a fingerprint of the outputs in order, to compare builds.
 //!
 //! `cargo run --release -p benches --bin stage-throughput -- [DEBTORS] [MONTHS]`
 
@@ -98,15 +104,18 @@ fn main() {
         }),
     };
     let mut stages = Stages::default();
-    // SCORE_MAX_DEBTORS=<n>: debtors a score point scores at most (default 1,000).
+    // SCORE_MAX_DEBTORS=<n>: debtors a score point scores at most (default 1,000);
+    // SCORE_THREADS=<n>: threads it scores them on (default 2).
+    let mut scoring = pipeline::scoring::ScoringConfig::default();
     if let Some(n) = benches::env_setting("SCORE_MAX_DEBTORS") {
-        stages
-            .configure_scoring(pipeline::scoring::ScoringConfig {
-                max_debtors: n,
-                ..Default::default()
-            })
-            .expect("a valid SCORE_MAX_DEBTORS");
+        scoring.max_debtors = n;
     }
+    if let Some(n) = benches::env_setting("SCORE_THREADS") {
+        scoring.threads = n;
+    }
+    stages
+        .configure_scoring(scoring)
+        .expect("valid SCORE_MAX_DEBTORS and SCORE_THREADS");
     let loaded = pipeline::scoring::LoadedModel::from_bytes(&version, &stored).expect("loads");
     stages.offer_model(&version, Ok(loaded));
     stages.process(&activation).expect("activation");
@@ -118,6 +127,8 @@ fn main() {
     // Each event's time, and whether it was the first of a new day (event time).
     let mut each: Vec<(f64, bool)> = Vec::with_capacity(decoded.len());
     let mut day = None;
+    // A fingerprint of every output in order, to compare two builds' outputs.
+    let mut fingerprint = std::hash::DefaultHasher::new();
     let t = Instant::now();
     for e in &decoded {
         let started = Instant::now();
@@ -127,6 +138,7 @@ fn main() {
         with_model += processed.outputs.len();
         for o in &processed.outputs {
             *kinds.entry(o.output.kind_label()).or_insert(0) += 1;
+            std::hash::Hash::hash(&o.to_json(), &mut fingerprint);
         }
         if processed.scored > 0 {
             scored += processed.scored;
@@ -135,7 +147,11 @@ fn main() {
     }
     report("stages with a model", decoded.len(), t);
     let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-    println!("outputs with a model: {}", kinds.join(", "));
+    println!(
+        "outputs with a model: {}; fingerprint {:016x}",
+        kinds.join(", "),
+        std::hash::Hasher::finish(&fingerprint)
+    );
     points.sort_by(f64::total_cmp);
     let at = |q: f64| benches::percentile(&points, q) * 1e3;
     if !points.is_empty() {
@@ -159,6 +175,22 @@ fn main() {
         println!(
             "  per event, {what}: {} events, {total:.0} ms in all, p50 {:.3} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
             ms.len(),
+            q(0.5),
+            q(0.99),
+            q(0.999),
+            q(1.0)
+        );
+    }
+    // The stage costs alone as a queue: events arriving evenly at each rate, processed one
+    // at a time in order on one core; an event's latency is from its arrival to the end of
+    // its processing (its score point's included). What the stage loop would give with
+    // nothing else on its core: the floor under the end-to-end latency at that rate.
+    for rate in [5_000.0, 10_000.0, 20_000.0] {
+        let mut latency = queued_latency(&each, rate);
+        latency.sort_by(f64::total_cmp);
+        let q = |p: f64| benches::percentile(&latency, p);
+        println!(
+            "  queued at {rate:.0} events/s (stage costs alone): latency p50 {:.3} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
             q(0.5),
             q(0.99),
             q(0.999),
@@ -190,6 +222,21 @@ fn main() {
         events.len(),
         bytes as f64 / events.len().max(1) as f64
     );
+}
+
+/// Each event's latency in ms (arrival to the end of its processing) when events costing
+/// `each` (ms, in order) arrive evenly at `rate` per second and are processed one at a time.
+fn queued_latency(each: &[(f64, bool)], rate: f64) -> Vec<f64> {
+    let gap = 1e3 / rate;
+    let mut free_at = 0.0_f64;
+    each.iter()
+        .enumerate()
+        .map(|(i, &(cost, _))| {
+            let arrival = i as f64 * gap;
+            free_at = free_at.max(arrival) + cost;
+            free_at - arrival
+        })
+        .collect()
 }
 
 /// Times writing and reading the stages' state as a checkpoint does (JSON), without the

@@ -425,6 +425,69 @@ fn capped_score_points_do_not_depend_on_micro_batch_flushes_or_checkpoints() {
     });
 }
 
+#[test]
+fn outputs_do_not_depend_on_the_threads_scoring_them() {
+    // 300 debtors: the activation's score point scores them all, in parts of 64 or more
+    // on up to 4 threads, and so do the score points after a window's period turns over.
+    let mut events = portfolio(300, 4, 31);
+    let at = events.len() / 3;
+    let activate = activation("t1", &events[at - 1], ModelRole::Champion, "v1", None);
+    events.insert(at, activate);
+    let run = |threads: usize| {
+        let mut stages = Stages::default();
+        stages
+            .configure_scoring(ScoringConfig {
+                threads,
+                ..ScoringConfig::default()
+            })
+            .unwrap();
+        let (mut outputs, mut largest) = (Vec::new(), 0);
+        for e in &events {
+            if matches!(e.event, InputEvent::ModelActivated(_)) {
+                stages.offer_model("v1", Ok(loaded("v1", model("v1"))));
+            }
+            let processed = stages.process_with_effects(e).unwrap();
+            largest = largest.max(processed.scored);
+            outputs.extend(processed.outputs);
+        }
+        assert_eq!(stages.models().errors().0, 0, "no scoring failed");
+        (outputs, largest)
+    };
+    let (one, largest) = run(1);
+    assert!(
+        largest >= 4 * pipeline::scoring::PART_MIN,
+        "a score point of {largest} debtors: too few for four parts"
+    );
+    assert!(
+        scored(&one).len() >= largest,
+        "the model's scores were published"
+    );
+    let one: Vec<Vec<u8>> = one.iter().map(OutputEnvelope::to_json).collect();
+    for threads in [2, 4] {
+        let (many, _) = run(threads);
+        let many: Vec<Vec<u8>> = many.iter().map(OutputEnvelope::to_json).collect();
+        assert_eq!(many.len(), one.len(), "{threads} threads: as many outputs");
+        assert!(
+            many == one,
+            "{threads} threads: the same outputs, byte for byte, in the same order"
+        );
+    }
+}
+
+#[test]
+fn score_threads_out_of_range_are_refused_by_name() {
+    for threads in [0, pipeline::scoring::MAX_THREADS + 1] {
+        let error = ScoringConfig {
+            threads,
+            ..ScoringConfig::default()
+        }
+        .check()
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("score threads"), "{error}");
+    }
+}
+
 /// Runs a log with a model activated early, once plainly and once with micro-batch
 /// flushes at other moments (as the worker's timer does) and a checkpoint written and
 /// read back in the middle, and compares the outputs byte for byte.
