@@ -559,7 +559,7 @@ impl ModelStage {
         }
     }
 
-    /// Makes the drivers' words fit the champion: once before the slices of a score
+    /// Makes the drivers' words fit the champion: once before the parts of a score
     /// point are scored (see [`ModelStage::score_slice`]).
     pub(crate) fn prepare(&mut self) {
         if let Some(champion) = &self.champion
@@ -571,7 +571,7 @@ impl ModelStage {
 
     /// Scores the debtors of one features batch (`debtor_id`, `as_of`, features..., with
     /// the amount column added by [`with_amount`]), reading the stage without changing it,
-    /// so that two slices of a score point can be scored at once (after
+    /// so that the parts of a score point can be scored at once (after
     /// [`ModelStage::prepare`]). `keep` says whether a debtor's score is worth explaining
     /// (it may be published); others are left out. A row the model cannot read (an
     /// infinite value) or that gives no finite probability is left out and its error
@@ -1004,7 +1004,7 @@ mod tests {
         assert_eq!(
             sizes(200, MAX_THREADS),
             [67, 67, 66],
-            "no more parts than 64s"
+            "no more parts than the chunk holds 64-debtor shares"
         );
         assert_eq!(sizes(1, 4), [1]);
     }

@@ -330,8 +330,9 @@ impl Stages {
     /// The features and scores of a chunk of a score point's debtors (by slot) on
     /// `today`, computed in parts at once, all but the first on threads of their own (see
     /// [`scoring::ScoringConfig::threads`]), and put together in order: the scores worth
-    /// publishing and the rows the model could not score; or the first part's error whose
-    /// features could not be evaluated.
+    /// publishing and the rows the model could not score; or the error of the first part
+    /// whose features could not be evaluated. A part whose thread cannot be started (the
+    /// system's limit reached) is scored on this thread after the first.
     fn score_chunk(
         &self,
         chunk: &[u32],
@@ -341,13 +342,21 @@ impl Stages {
         let first = parts.next().unwrap_or_default();
         let results = std::thread::scope(|s| {
             let others: Vec<_> = parts
-                .map(|part| s.spawn(move || self.score_part(part, today)))
+                .map(|part| {
+                    std::thread::Builder::new()
+                        .name("scoring".into())
+                        .spawn_scoped(s, move || self.score_part(part, today))
+                        .map_err(|_| part)
+                })
                 .collect();
             let mut results = vec![self.score_part(first, today)];
             results.extend(others.into_iter().map(|other| {
-                other
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                match other {
+                    Ok(thread) => thread
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                    Err(part) => self.score_part(part, today),
+                }
             }));
             results
         });
