@@ -7,7 +7,9 @@
 //! `cargo run --release -p benches --bin feature-stage -- [DEBTORS] [MONTHS] [STATE_DEBTORS]`
 //! (`BATCHES=10000` times that batch size only; `STAGE_ONLY=1` leaves out all but the
 //! feature stage's own column and the state measurement, `STAGE_ONLY=features` all but
-//! the column with the features of the debtors that changed, for profiling them)
+//! the column with the features of the debtors that changed, for profiling them;
+//! `REPEAT=N` with `STAGE_ONLY` times that column N times, so that a profile of the whole
+//! process is mostly the stage's)
 //!
 //! The portfolio (default 20 000 debtors, 12 months) is simulated and run through the
 //! ledger once, untimed, to get each event's facts. For the state measurement the same
@@ -90,10 +92,19 @@ fn main() {
     // For profiling one column: `STAGE_ONLY=features` times the stage with the features
     // of the debtors that changed, any other value the stage alone.
     let stage_only = std::env::var("STAGE_ONLY").ok();
+    let repeat = match std::env::var("REPEAT") {
+        Err(_) => 1,
+        Ok(n) => match n.trim().parse() {
+            Ok(n) if n > 0 => n,
+            _ => usage(&format!("REPEAT: {n:?} is not a count")),
+        },
+    };
     for batch in batch_sizes() {
         if let Some(only) = &stage_only {
-            let timing = run_stage(&history, batch, only == "features");
-            println!("{batch:>7} | {}", timing.line());
+            for _ in 0..repeat {
+                let timing = run_stage(&history, batch, only == "features");
+                println!("{batch:>7} | {}", timing.line());
+            }
             continue;
         }
         let stage = run_stage(&history, batch, false);
