@@ -61,6 +61,20 @@ fn main() {
     .check()
     .unwrap_or_else(|e| usage(&e.to_string()));
 
+    // For profiling one column: `STAGE_ONLY=features` times the stage with the features
+    // of the debtors that changed, any other value the stage alone.
+    let stage_only = std::env::var("STAGE_ONLY").ok();
+    let repeat = match std::env::var("REPEAT") {
+        Err(_) => 1,
+        Ok(n) => match n.trim().parse() {
+            Ok(n) if n > 0 => n,
+            _ => usage(&format!("REPEAT: {n:?} is not a count")),
+        },
+    };
+    if repeat > 1 && stage_only.is_none() {
+        usage("REPEAT repeats one column: set STAGE_ONLY too");
+    }
+    let batches = batch_sizes();
     let t = Instant::now();
     let events: Vec<Envelope> = Simulator::new(config).collect();
     let mut ledger = Ledger::new(LedgerConfig::default());
@@ -89,17 +103,7 @@ fn main() {
         "bare DataFusion: ev/s p50 p99",
         "ratio"
     );
-    // For profiling one column: `STAGE_ONLY=features` times the stage with the features
-    // of the debtors that changed, any other value the stage alone.
-    let stage_only = std::env::var("STAGE_ONLY").ok();
-    let repeat = match std::env::var("REPEAT") {
-        Err(_) => 1,
-        Ok(n) => match n.trim().parse() {
-            Ok(n) if n > 0 => n,
-            _ => usage(&format!("REPEAT: {n:?} is not a count")),
-        },
-    };
-    for batch in batch_sizes() {
+    for batch in batches {
         if let Some(only) = &stage_only {
             for _ in 0..repeat {
                 let timing = run_stage(&history, batch, only == "features");
