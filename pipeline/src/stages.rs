@@ -18,6 +18,10 @@ use serde_json::value::RawValue;
 use crate::error::PipelineError;
 use crate::scoring::{self, LoadedModel, ModelStage, ScoringConfig};
 
+/// What scoring some of a score point's debtors gives: the scores worth publishing, in
+/// order, and the rows the model could not score.
+type PartScores = (Vec<decisions::Scored>, Vec<PipelineError>);
+
 /// What one event caused.
 #[derive(Debug, Clone)]
 pub struct Processed {
@@ -333,11 +337,7 @@ impl Stages {
     /// publishing and the rows the model could not score; or the error of the first part
     /// whose features could not be evaluated. A part whose thread cannot be started (the
     /// system's limit reached) is scored on this thread after the first.
-    fn score_chunk(
-        &self,
-        chunk: &[u32],
-        today: i32,
-    ) -> Result<(Vec<decisions::Scored>, Vec<PipelineError>), PipelineError> {
+    fn score_chunk(&self, chunk: &[u32], today: i32) -> Result<PartScores, PipelineError> {
         let mut parts = scoring::parts(chunk, self.models.config().threads);
         let first = parts.next().unwrap_or_default();
         let results = std::thread::scope(|s| {
@@ -372,11 +372,7 @@ impl Stages {
     /// The features and scores of some of a score point's debtors (by slot) on `today`,
     /// reading the stages without changing them: the scores worth publishing and the rows
     /// the model could not score, or why the features could not be evaluated.
-    fn score_part(
-        &self,
-        slots: &[u32],
-        today: i32,
-    ) -> Result<(Vec<decisions::Scored>, Vec<PipelineError>), PipelineError> {
+    fn score_part(&self, slots: &[u32], today: i32) -> Result<PartScores, PipelineError> {
         let batch = self
             .features
             .0

@@ -64,12 +64,10 @@ fn main() {
     // For profiling one column: `STAGE_ONLY=features` times the stage with the features
     // of the debtors that changed, any other value the stage alone.
     let stage_only = std::env::var("STAGE_ONLY").ok();
-    let repeat = match std::env::var("REPEAT") {
-        Err(_) => 1,
-        Ok(n) => match n.trim().parse() {
-            Ok(n) if n > 0 => n,
-            _ => usage(&format!("REPEAT: {n:?} is not a count")),
-        },
+    let repeat = match benches::env_setting::<usize>("REPEAT") {
+        None => 1,
+        Some(0) => usage("REPEAT: 0 is not a count"),
+        Some(n) => n,
     };
     if repeat > 1 && stage_only.is_none() {
         usage("REPEAT repeats one column: set STAGE_ONLY too");

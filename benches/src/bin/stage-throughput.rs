@@ -178,15 +178,11 @@ fn main() {
         ms
     };
     for (what, ms) in [("first of a day", split(true)), ("others", split(false))] {
-        let q = |p: f64| benches::percentile(&ms, p);
         let total: f64 = ms.iter().sum();
         println!(
-            "  per event, {what}: {} events, {total:.0} ms in all, p50 {:.3} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+            "  per event, {what}: {} events, {total:.0} ms in all, {}",
             ms.len(),
-            q(0.5),
-            q(0.99),
-            q(0.999),
-            q(1.0)
+            quantiles(&ms)
         );
     }
     // The stage costs alone as a queue: events arriving evenly at each rate, processed one
@@ -196,13 +192,9 @@ fn main() {
     for rate in [5_000.0, 10_000.0, 20_000.0] {
         let mut latency = queued_latency(&each, rate);
         latency.sort_by(f64::total_cmp);
-        let q = |p: f64| benches::percentile(&latency, p);
         println!(
-            "  queued at {rate:.0} events/s (stage costs alone): latency p50 {:.3} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
-            q(0.5),
-            q(0.99),
-            q(0.999),
-            q(1.0)
+            "  queued at {rate:.0} events/s (stage costs alone): latency {}",
+            quantiles(&latency)
         );
     }
     // The model activated again with every debtor known: the pause of its own score point
@@ -230,6 +222,18 @@ fn main() {
         events.len(),
         bytes as f64 / events.len().max(1) as f64
     );
+}
+
+/// p50, p99, p99.9 and max of `sorted` (ms, ascending), as the per-event lines print them.
+fn quantiles(sorted: &[f64]) -> String {
+    let q = |p: f64| benches::percentile(sorted, p);
+    format!(
+        "p50 {:.3} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms",
+        q(0.5),
+        q(0.99),
+        q(0.999),
+        q(1.0)
+    )
 }
 
 /// Each event's latency in ms (arrival to the end of its processing) when events costing
