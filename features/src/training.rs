@@ -12,10 +12,9 @@
 //! - rows whose outcome the log cannot tell yet (unpaid, and the log ends within
 //!   `late_days` of the due date) have no label (NULL) and are counted.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
 use compact_str::CompactString;
 use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Decimal128Array, Int32Array, RecordBatch, StringArray,
@@ -23,8 +22,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use events::{Envelope, InputEvent};
-use foldhash::fast::RandomState;
-use ledger::{Ledger, LedgerConfig, LedgerEffect};
+use ledger::{Ledger, LedgerConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::definitions::{Definitions, Window};
@@ -121,14 +119,9 @@ struct Capture {
 pub struct LedgerReplay {
     ledger: Ledger,
     windows: Vec<Window>,
-    settled: Settled,
     last_day: i32,
     events: u64,
 }
-
-/// The day each invoice was settled, by invoice number (a key held in place, as the
-/// ledger's).
-type Settled = HashMap<CompactString, NaiveDate, RandomState>;
 
 /// What one event of the log means for the feature half of a training set.
 pub struct Replayed {
@@ -148,7 +141,9 @@ struct InvoiceArrival {
 
 /// How the invoices of a log turned out, once the ledger half has read it to its end.
 pub struct Outcomes {
-    settled: Settled,
+    /// The ledger at the end of the log: each item's `settled_on` is the day it was paid
+    /// off, if it still is (a reversal that re-opens an item clears it).
+    ledger: Ledger,
     last_day: i32,
     events: u64,
 }
@@ -159,7 +154,6 @@ impl LedgerReplay {
         LedgerReplay {
             ledger: Ledger::new(config),
             windows,
-            settled: Settled::default(),
             last_day: i32::MIN,
             events: 0,
         }
@@ -169,7 +163,6 @@ impl LedgerReplay {
     /// the log's size is known beforehand; growing tables of millions of items costs).
     pub fn reserve_invoices(&mut self, invoices: usize) {
         self.ledger.reserve_invoices(invoices);
-        self.settled.reserve(invoices);
     }
 
     /// Makes room for `payments` payments in the ledger's tables, as
@@ -212,7 +205,6 @@ impl LedgerReplay {
                     (standing, row)
                 });
             let effects = self.ledger.apply(event);
-            self.record(&effects);
             Some(Replayed {
                 day,
                 invoice: Some(InvoiceArrival {
@@ -225,7 +217,6 @@ impl LedgerReplay {
         } else {
             let mut effects = advanced;
             effects.extend(self.ledger.apply(event));
-            self.record(&effects);
             Some(Replayed {
                 day,
                 invoice: None,
@@ -234,38 +225,15 @@ impl LedgerReplay {
         }
     }
 
-    fn record(&mut self, effects: &[LedgerEffect]) {
-        for e in effects {
-            match e {
-                LedgerEffect::ItemSettled {
-                    invoice_number,
-                    settled_on,
-                    ..
-                } => {
-                    self.settled
-                        .entry(CompactString::from(invoice_number.as_str()))
-                        .or_insert(*settled_on);
-                }
-                // A reversal re-opens the item: its settlement no longer stands.
-                LedgerEffect::PaymentReversed { reopened, .. } => {
-                    for a in reopened {
-                        self.settled.remove(a.invoice_number.as_str());
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// The outcomes of the log read so far, and the ledger as it left it (a large
-    /// structure: a caller in a hurry drops it where it does not wait for that).
-    pub fn finish(self) -> (Outcomes, Ledger) {
-        let outcomes = Outcomes {
-            settled: self.settled,
+    /// The outcomes of the log read so far. They hold the ledger as the log left it (a
+    /// large structure: a caller in a hurry leaves it to the end of the process rather
+    /// than freeing it).
+    pub fn finish(self) -> Outcomes {
+        Outcomes {
+            ledger: self.ledger,
             last_day: self.last_day,
             events: self.events,
-        };
-        (outcomes, self.ledger)
+        }
     }
 }
 
@@ -326,7 +294,7 @@ impl TrainingSetBuilder {
 
     /// Labels every row and returns the training set in batches.
     pub fn finish(self) -> Result<(Vec<RecordBatch>, TrainingSummary), FeatureError> {
-        let (outcomes, _ledger) = self.replay.finish();
+        let outcomes = self.replay.finish();
         self.features.finish(outcomes)
     }
 }
@@ -674,9 +642,10 @@ impl Labeller {
         for (invoice_number, due) in &keys.0 {
             let settled = self
                 .outcomes
-                .settled
-                .get(invoice_number.as_str())
-                .map(|d| day_number(*d));
+                .ledger
+                .item(invoice_number)
+                .and_then(|item| item.settled_on)
+                .map(day_number);
             let (label, days) = label(*due, settled, self.outcomes.last_day, self.options);
             self.summary.rows += 1;
             match label {

@@ -81,13 +81,29 @@ pub fn digit_core(s: &str) -> String {
     digit_core_key(s).into_string()
 }
 
-/// [`digit_core`] as a key, built in place (no heap for up to 24 digits).
+/// [`digit_core`] as a key, built in place (no heap for up to 24 digits): gathered on
+/// the stack and copied once, rather than pushed character by character (every invoice
+/// issued indexes its core).
 pub(crate) fn digit_core_key(s: &str) -> crate::index::Key {
-    s.bytes()
+    let mut digits = s
+        .bytes()
         .filter(u8::is_ascii_digit)
-        .skip_while(|b| *b == b'0')
-        .map(char::from)
-        .collect()
+        .skip_while(|b| *b == b'0');
+    let mut buf = [0_u8; 24];
+    let mut len = 0;
+    for b in digits.by_ref() {
+        if len == buf.len() {
+            // Longer than a key holds in place: the rest joins it on the heap.
+            let mut key = crate::index::Key::from(std::str::from_utf8(&buf).unwrap_or_default());
+            key.push(char::from(b));
+            key.extend(digits.map(char::from));
+            return key;
+        }
+        buf[len] = b;
+        len += 1;
+    }
+    // ASCII digits only: always UTF-8.
+    crate::index::Key::from(std::str::from_utf8(&buf[..len]).unwrap_or_default())
 }
 
 /// Digits of a text that may be one invoice number: a run of digits, or runs in
@@ -190,6 +206,26 @@ mod tests {
         assert_eq!(digit_core("Inv.nr. 000 0123"), "123");
         assert_eq!(digit_core("0000"), "");
         assert_eq!(digit_core("RE 1020"), "1020");
+        assert_eq!(digit_core(""), "");
+    }
+
+    #[test]
+    fn digit_cores_longer_than_a_key_holds_in_place_keep_every_digit() {
+        for digits in [23, 24, 25, 40] {
+            let core: String = (0..digits)
+                .map(|i| char::from(b'1' + (i % 9) as u8))
+                .collect();
+            let number = format!(
+                "INV-000{}",
+                core.chars()
+                    .collect::<Vec<_>>()
+                    .chunks(7)
+                    .map(|c| c.iter().collect::<String>())
+                    .collect::<Vec<_>>()
+                    .join("-")
+            );
+            assert_eq!(digit_core(&number), core, "{number}");
+        }
     }
 
     fn groups(text: &str) -> Vec<Vec<String>> {

@@ -71,7 +71,8 @@ const QUEUE: usize = 16;
 /// What the ledger thread hands the feature thread.
 enum ToFeatures {
     Events(Vec<Replayed>),
-    End(Outcomes),
+    /// Boxed: the ledger it holds is a large structure beside a chunk's list.
+    End(Box<Outcomes>),
 }
 
 /// Builds the training set of `args` and writes it; returns what it holds.
@@ -112,8 +113,12 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     // `None` ends the log: a channel closed without it means the reading failed.
     let (events_tx, events_rx) = tokio::sync::mpsc::channel::<Option<Vec<Envelope>>>(QUEUE);
     let (replayed_tx, replayed_rx) = std::sync::mpsc::sync_channel::<ToFeatures>(QUEUE);
+    // Chunks of events the ledger has done with come back to be emptied here, where their
+    // events were made: freeing memory on the thread that took it is the allocator's cheap
+    // case, and the ledger thread, which sets the pace, is spared it.
+    let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Vec<Envelope>>();
     let ledger_thread = spawn("dataset-ledger", move || {
-        replay_ledger(replay, events_rx, &replayed_tx)
+        replay_ledger(replay, events_rx, &replayed_tx, &spent_tx)
     })?;
     let feature_thread = spawn("dataset-features", move || {
         capture_features(features, file, &replayed_rx)
@@ -137,7 +142,14 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
             }
         }
         if chunk.len() >= HANDOFF {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(HANDOFF));
+            let next = match spent_rx.try_recv() {
+                Ok(mut spent) => {
+                    spent.clear();
+                    spent
+                }
+                Err(_) => Vec::with_capacity(HANDOFF),
+            };
+            let full = std::mem::replace(&mut chunk, next);
             // A closed channel: a thread stopped on an error, reported at the join.
             if events_tx.send(Some(full)).await.is_err() {
                 threads_stopped = true;
@@ -174,12 +186,13 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
 }
 
 /// The ledger thread: events in, what they mean for the features out; at the end of the
-/// log, the outcomes (the ledger itself is left to the end of the process).
+/// log, the outcomes (which hold the ledger, left to the end of the process).
 /// Stops without outcomes if the reading failed or the feature thread stopped.
 fn replay_ledger(
     mut replay: LedgerReplay,
     mut events: tokio::sync::mpsc::Receiver<Option<Vec<Envelope>>>,
     out: &std::sync::mpsc::SyncSender<ToFeatures>,
+    spent: &std::sync::mpsc::Sender<Vec<Envelope>>,
 ) {
     loop {
         match events.blocking_recv() {
@@ -188,17 +201,20 @@ fn replay_ledger(
                 if out.send(ToFeatures::Events(replayed)).is_err() {
                     return; // the feature thread stopped on an error
                 }
+                // The reading has ended when nobody takes it back: freed here then.
+                let _ = spent.send(chunk);
             }
             Some(None) => break,
             None => return, // the reading failed
         }
     }
-    let (outcomes, ledger) = replay.finish();
-    let _ = out.send(ToFeatures::End(outcomes));
-    // Not freed: the ledger of a large archive is millions of allocations, seconds of a
-    // core that the features and the writing need; the command ends soon after, and the
-    // operating system takes the memory back at once.
-    std::mem::forget(ledger);
+    // The outcomes hold the ledger. Never freed (here if the feature thread stopped, else
+    // there, see `capture_features`): the ledger of a large archive is millions of
+    // allocations, seconds of a core that the features and the writing need; the command
+    // ends soon after, and the operating system takes the memory back at once.
+    if let Err(unsent) = out.send(ToFeatures::End(Box::new(replay.finish()))) {
+        std::mem::forget(unsent);
+    }
 }
 
 /// The feature thread: captures every invoice's features and encodes them into the file
@@ -224,9 +240,13 @@ fn capture_features(
                 for rows in rest {
                     file.add(rows)?;
                 }
-                let mut labeller = Labeller::new(outcomes, options);
-                file.finish(&mut labeller)?;
-                return Ok(labeller.summary());
+                let mut labeller = Labeller::new(*outcomes, options);
+                let finished = file.finish(&mut labeller);
+                let summary = labeller.summary();
+                // Not freed: the labeller holds the ledger (see `replay_ledger`).
+                std::mem::forget(labeller);
+                finished?;
+                return Ok(summary);
             }
         }
     }

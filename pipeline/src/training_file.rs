@@ -256,7 +256,7 @@ mod tests {
                 features.take(r).unwrap();
             }
         }
-        let (outcomes, _) = replay.finish();
+        let outcomes = replay.finish();
         let (chunks, options) = features.finish_unlabelled().unwrap();
         let mut pieces = Vec::new();
         for mut rest in chunks {
