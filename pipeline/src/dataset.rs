@@ -65,8 +65,12 @@ pub async fn run(args: DatasetArgs) -> Result<(), PipelineError> {
 
 /// Events handed from one thread to the next at a time.
 const HANDOFF: usize = 1024;
-/// Hand-offs waiting between two threads, at most.
-const QUEUE: usize = 16;
+/// Hand-offs waiting between two threads, at most. Each thread's pace comes in bursts
+/// (the ledger's at each new day, the features' at each micro-batch and chunk of rows):
+/// 64 hand-offs (65,536 events) let one run ahead while the other is in a burst. Over 10
+/// million events (2026-12-05, alternating pairs) 72.2–74.4 s against 77.9–81.1 s with
+/// 16, and 256 no faster than 64 (71.3 and 74.1 s against 74.1 s).
+const QUEUE: usize = 64;
 
 /// What the ledger thread hands the feature thread.
 enum ToFeatures {
