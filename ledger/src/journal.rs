@@ -11,7 +11,6 @@
 
 use std::borrow::Borrow;
 use std::collections::HashSet;
-use std::collections::hash_map::Entry;
 use std::hash::Hash;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -19,7 +18,7 @@ use std::sync::Arc;
 use foldhash::fast::RandomState;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::index::HashIndex;
+use crate::dense::{DenseIndex, Slot};
 
 /// Records `key` in the journal `changed`, when journaling.
 fn mark_in<K, Q>(changed: &mut Option<HashSet<K, RandomState>>, key: &Q)
@@ -43,10 +42,10 @@ fn mark_owned<K: Eq + Hash + Clone>(changed: &mut Option<HashSet<K, RandomState>
     }
 }
 
-/// A [`HashIndex`] with an optional journal of the keys changed since it was last taken.
+/// A [`DenseIndex`] with an optional journal of the keys changed since it was last taken.
 #[derive(Clone, Debug)]
 pub(crate) struct JournaledIndex<K, V> {
-    map: HashIndex<K, V>,
+    map: DenseIndex<K, V>,
     /// Keys inserted or changed since the last [`JournaledIndex::take_changes`]; `None`
     /// while not journaling (replays and training sets never checkpoint).
     changed: Option<HashSet<K, RandomState>>,
@@ -61,7 +60,7 @@ pub(crate) struct JournaledIndex<K, V> {
 impl<K, V> Default for JournaledIndex<K, V> {
     fn default() -> Self {
         JournaledIndex {
-            map: HashIndex::default(),
+            map: DenseIndex::default(),
             changed: None,
             added: Vec::new(),
         }
@@ -78,7 +77,7 @@ impl<K: Eq + Hash, V: PartialEq> PartialEq for JournaledIndex<K, V> {
 impl<K: Eq + Hash, V: Eq> Eq for JournaledIndex<K, V> {}
 
 impl<K, V> Deref for JournaledIndex<K, V> {
-    type Target = HashIndex<K, V>;
+    type Target = DenseIndex<K, V>;
 
     fn deref(&self) -> &Self::Target {
         &self.map
@@ -113,7 +112,7 @@ impl<K: Eq + Hash + Clone, V> JournaledIndex<K, V> {
         V: Clone,
     {
         // One probe: the entry, not a lookup and then an insert.
-        if let Entry::Vacant(slot) = self.map.entry(key) {
+        if let Slot::Vacant(slot) = self.map.slot(key) {
             let value = value();
             if self.changed.is_some() {
                 self.added.push((slot.key().clone(), value.clone()));
@@ -184,7 +183,7 @@ where
 {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(JournaledIndex {
-            map: HashIndex::deserialize(deserializer)?,
+            map: DenseIndex::deserialize(deserializer)?,
             changed: None,
             added: Vec::new(),
         })

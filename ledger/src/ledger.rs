@@ -2,7 +2,6 @@
 //! an item's open amount changes, which keeps every balance and index in step.
 
 use std::collections::BTreeSet;
-use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use events::{Currency, Envelope, InputEvent};
@@ -12,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::account::DebtorAccount;
 use crate::aging::{AgingBuckets, days_past_due};
 use crate::config::LedgerConfig;
+use crate::dense::{DenseIndex, Slot};
 use crate::effects::LedgerEffect;
 use crate::ibans::IbanDirectory;
 use crate::index::{HashIndex, Key};
@@ -48,7 +48,7 @@ pub struct Ledger {
     /// Digit core of an invoice number (its digits without leading zeros) → invoice
     /// numbers in order, for numbers written loosely or mistyped. Rebuilt on loading.
     #[serde(skip_serializing)]
-    pub(crate) by_digits: HashIndex<Key, DigitNumbers>,
+    pub(crate) by_digits: DenseIndex<Key, DigitNumbers>,
     /// Open items by amount (candidates of unmatched payments). Rebuilt on loading.
     #[serde(skip_serializing)]
     pub(crate) open_amounts: OpenAmountIndex,
@@ -362,7 +362,8 @@ impl Ledger {
     /// Rebuilds the indices a checkpoint does not hold (they follow from the items, the
     /// master data and the payments) and the KPIs' running values.
     fn rebuild_derived_indices(&mut self) {
-        self.by_digits.clear();
+        self.by_digits = DenseIndex::default();
+        self.by_digits.reserve(self.items.len());
         self.open_amounts = OpenAmountIndex::default();
         self.names = NameDirectory::default();
         self.end_to_end = EndToEndIndex::default();
@@ -409,16 +410,14 @@ impl Ledger {
 }
 
 /// Adds an invoice number to the index of digit cores (kept in order per core).
-pub(crate) fn index_digits(index: &mut HashIndex<Key, DigitNumbers>, invoice_number: &str) {
+pub(crate) fn index_digits(index: &mut DenseIndex<Key, DigitNumbers>, invoice_number: &str) {
     let core = digit_core_key(invoice_number);
     if core.is_empty() {
         return;
     }
-    match index.entry(core) {
-        Entry::Vacant(slot) => {
-            slot.insert(DigitNumbers::One(Key::from(invoice_number)));
-        }
-        Entry::Occupied(mut slot) => slot.get_mut().insert(invoice_number),
+    match index.slot(core) {
+        Slot::Vacant(slot) => slot.insert(DigitNumbers::One(Key::from(invoice_number))),
+        Slot::Occupied(numbers) => numbers.insert(invoice_number),
     }
 }
 
@@ -568,7 +567,7 @@ impl From<LedgerImage> for Ledger {
             items: s.items,
             by_reference: s.by_reference,
             by_number: s.by_number,
-            by_digits: HashIndex::default(),
+            by_digits: DenseIndex::default(),
             open_amounts: OpenAmountIndex::default(),
             ibans: s.ibans,
             names: NameDirectory::default(),
@@ -595,7 +594,7 @@ mod tests {
 
     #[test]
     fn a_digit_core_keeps_its_numbers_in_order_once_each() {
-        let mut index = HashIndex::default();
+        let mut index = DenseIndex::default();
         index_digits(&mut index, "RE 1020");
         assert_eq!(
             index.get("1020"),
@@ -606,7 +605,12 @@ mod tests {
         }
         index_digits(&mut index, "no digits");
         index_digits(&mut index, "0000");
-        let numbers: Vec<&str> = index["1020"].as_slice().iter().map(Key::as_str).collect();
+        let numbers: Vec<&str> = index
+            .get("1020")
+            .map_or(&[][..], DigitNumbers::as_slice)
+            .iter()
+            .map(Key::as_str)
+            .collect();
         assert_eq!(numbers, ["A-1020", "INV-0001020", "RE 1020"]);
         assert_eq!(index.len(), 1, "a number without digits is not indexed");
     }

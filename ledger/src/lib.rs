@@ -44,6 +44,7 @@ pub mod combinations;
 pub mod config;
 mod credit_notes;
 mod delta;
+mod dense;
 mod disputes;
 pub mod effects;
 mod exposure;
