@@ -30,8 +30,9 @@ use crate::totals::LedgerTotals;
 
 /// The accounts-receivable sub-ledger. Deterministic: the same calls give the same state
 /// and effects; what it outputs never depends on the order of a hash map (the large
-/// lookup tables are hash maps, serialised in key order). The state serialises
-/// (checkpoints); indices that follow from it are rebuilt on loading.
+/// lookup tables are hash indexes, serialised in key order; the history tables keep their
+/// entries in arrival order beside a table of positions, a `DenseIndex`). The state
+/// serialises (checkpoints); indices that follow from it are rebuilt on loading.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(from = "LedgerImage")]
 pub struct Ledger {
