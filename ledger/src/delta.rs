@@ -33,10 +33,10 @@ pub struct LedgerDelta {
     /// Everything but the history, in full.
     core: LedgerCore,
     /// History entries inserted or changed (the tables never lose one), as they are now.
-    items: Changes<Key, Shared<OpenItem>>,
+    items: Changes<Key, OpenItem>,
     by_reference: Changes<Key, Key>,
     by_number: Changes<Key, Key>,
-    payments: Changes<Key, Shared<PaymentRecord>>,
+    payments: Changes<Key, PaymentRecord>,
 }
 
 /// History entries of a delta, in the order the journal gave them: ordered by key only

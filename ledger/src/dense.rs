@@ -1,14 +1,19 @@
 //! [`DenseIndex`]: a hash index for the ledger's history tables (items, payments, the
 //! reference lookups and the digit cores), which hold every invoice and payment seen and
-//! only ever grow. The entries sit side by side in one list, in the order they came; the
+//! only ever grow. The entries sit side by side in a list, in the order they came; the
 //! hash table holds 4-byte positions into it.
 //!
 //! A hash map keeps its entries in its own slots, and a table sized for n entries has
 //! between n and about 2.3 n slots (a power of two at most 7/8 full): for a year of
 //! invoices, keys of 24 bytes and values of 8 to 32, half of the memory of these tables
-//! was empty slots. Here an empty slot costs 5 bytes; the entries take what they hold.
-//! Over 4.4 million invoices and 3.7 million payments the five tables take 1.1 GB instead
-//! of 1.85 GB, memory that every process building them has to fault in and zero.
+//! was empty slots (1.85 GB of hash maps over 4.4 million invoices and 3.7 million
+//! payments, memory that every process building them has to fault in and zero). Here an
+//! empty slot costs 5 bytes, and the entries take what they hold: items and payments are
+//! held in place, without an allocation of their own or a pointer to follow.
+//!
+//! The list grows in segments, each twice the one before, and never moves what it holds:
+//! a table of millions of entries gains room without a pause to copy them (a single list
+//! would copy them all at every doubling, and have the kernel zero twice their memory).
 //!
 //! An entry is never removed. Iteration follows arrival order, which no output depends on:
 //! the tables serialise in key order (as [`crate::index::HashIndex`] does).
@@ -29,15 +34,109 @@ use crate::index::in_key_order;
 pub struct DenseIndex<K, V> {
     /// Positions in `entries`, hashed by their entry's key.
     table: HashTable<u32>,
-    entries: Vec<(K, V)>,
+    entries: Segments<(K, V)>,
     hasher: RandomState,
 }
+
+/// Entries in the first segment; each next one holds twice as many as the one before.
+const FIRST_SEGMENT_BITS: u32 = 4;
+
+/// A list in segments of doubling size: entry `n` stays where it was put.
+struct Segments<T> {
+    segments: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Segments<T> {
+    const fn new() -> Self {
+        Segments {
+            segments: Vec::new(),
+            len: 0,
+        }
+    }
+
+    /// The segment of entry `n` and its place there.
+    fn place(n: usize) -> (usize, usize) {
+        let shifted = n + (1 << FIRST_SEGMENT_BITS);
+        let high = usize::BITS - 1 - shifted.leading_zeros();
+        let segment = (high - FIRST_SEGMENT_BITS) as usize;
+        (segment, shifted - (1 << high))
+    }
+
+    fn get(&self, n: usize) -> &T {
+        let (segment, at) = Self::place(n);
+        &self.segments[segment][at]
+    }
+
+    fn get_mut(&mut self, n: usize) -> &mut T {
+        let (segment, at) = Self::place(n);
+        &mut self.segments[segment][at]
+    }
+
+    fn push(&mut self, value: T) {
+        let (segment, _) = Self::place(self.len);
+        if segment == self.segments.len() {
+            let size = 1 << (segment as u32 + FIRST_SEGMENT_BITS);
+            self.segments.push(Vec::with_capacity(size));
+        }
+        self.segments[segment].push(value);
+        self.len += 1;
+    }
+
+    fn iter(&self) -> impl ExactSizeIterator<Item = &T> + '_ {
+        Counted {
+            inner: self.segments.iter().flatten(),
+            left: self.len,
+        }
+    }
+}
+
+/// A copy keeps each segment's room, so that it grows as the original does.
+impl<T: Clone> Clone for Segments<T> {
+    fn clone(&self) -> Self {
+        let segments = self
+            .segments
+            .iter()
+            .map(|s| {
+                let mut copy = Vec::with_capacity(s.capacity());
+                copy.extend(s.iter().cloned());
+                copy
+            })
+            .collect();
+        Segments {
+            segments,
+            len: self.len,
+        }
+    }
+}
+
+/// An iterator that knows how many items it has left.
+struct Counted<I> {
+    inner: I,
+    left: usize,
+}
+
+impl<I: Iterator> Iterator for Counted<I> {
+    type Item = I::Item;
+
+    fn next(&mut self) -> Option<I::Item> {
+        let next = self.inner.next()?;
+        self.left -= 1;
+        Some(next)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl<I: Iterator> ExactSizeIterator for Counted<I> {}
 
 impl<K, V> Default for DenseIndex<K, V> {
     fn default() -> Self {
         DenseIndex {
             table: HashTable::new(),
-            entries: Vec::new(),
+            entries: Segments::new(),
             hasher: RandomState::default(),
         }
     }
@@ -56,7 +155,7 @@ fn at(n: u32) -> usize {
 impl<K, V> DenseIndex<K, V> {
     /// Entries held.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len
     }
 
     /// The entries, in arrival order.
@@ -79,12 +178,12 @@ impl<K, V> DenseIndex<K, V> {
 }
 
 impl<K: Hash + Eq, V> DenseIndex<K, V> {
-    /// Makes room for `additional` more entries, in the list and in the table.
+    /// Makes room in the table for `additional` more entries (the list grows by segments
+    /// as they come).
     pub fn reserve(&mut self, additional: usize) {
-        self.entries.reserve_exact(additional);
         let (entries, hasher) = (&self.entries, &self.hasher);
         self.table
-            .reserve(additional, |&i| hasher.hash_one(&entries[at(i)].0));
+            .reserve(additional, |&i| hasher.hash_one(&entries.get(at(i)).0));
     }
 
     fn find<Q>(&self, key: &Q) -> Option<usize>
@@ -95,7 +194,7 @@ impl<K: Hash + Eq, V> DenseIndex<K, V> {
         let hash = self.hasher.hash_one(key);
         let entries = &self.entries;
         self.table
-            .find(hash, |&i| entries[at(i)].0.borrow() == key)
+            .find(hash, |&i| entries.get(at(i)).0.borrow() == key)
             .map(|&i| at(i))
     }
 
@@ -105,7 +204,7 @@ impl<K: Hash + Eq, V> DenseIndex<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.find(key).map(|i| &self.entries[i].1)
+        self.find(key).map(|i| &self.entries.get(i).1)
     }
 
     /// The value of `key`, to change in place.
@@ -114,7 +213,7 @@ impl<K: Hash + Eq, V> DenseIndex<K, V> {
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.find(key).map(|i| &mut self.entries[i].1)
+        self.find(key).map(|i| &mut self.entries.get_mut(i).1)
     }
 
     /// Whether `key` has an entry.
@@ -144,12 +243,12 @@ impl<K: Hash + Eq, V> DenseIndex<K, V> {
         let hasher = &self.hasher;
         match self.table.entry(
             hash,
-            |&i| entries[at(i)].0 == key,
-            |&i| hasher.hash_one(&entries[at(i)].0),
+            |&i| entries.get(at(i)).0 == key,
+            |&i| hasher.hash_one(&entries.get(at(i)).0),
         ) {
             hashbrown::hash_table::Entry::Occupied(found) => {
                 let i = at(*found.get());
-                Slot::Occupied(&mut self.entries[i].1)
+                Slot::Occupied(&mut self.entries.get_mut(i).1)
             }
             hashbrown::hash_table::Entry::Vacant(vacant) => Slot::Vacant(VacantSlot {
                 table: vacant,
@@ -171,7 +270,7 @@ pub enum Slot<'a, K, V> {
 /// The place of a key that has no value yet.
 pub struct VacantSlot<'a, K, V> {
     table: hashbrown::hash_table::VacantEntry<'a, u32>,
-    entries: &'a mut Vec<(K, V)>,
+    entries: &'a mut Segments<(K, V)>,
     key: K,
 }
 
@@ -183,7 +282,7 @@ impl<K, V> VacantSlot<'_, K, V> {
 
     /// Gives the key `value`.
     pub fn insert(self, value: V) {
-        self.table.insert(position(self.entries.len()));
+        self.table.insert(position(self.entries.len));
         self.entries.push((self.key, value));
     }
 }
@@ -287,6 +386,46 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![("c", 5), ("a", 10), ("b", 2)]
         );
+    }
+
+    #[test]
+    fn segments_place_each_entry_once_and_never_move_it() {
+        let place = Segments::<u32>::place;
+        assert_eq!(place(0), (0, 0));
+        assert_eq!(place(15), (0, 15));
+        assert_eq!(place(16), (1, 0));
+        assert_eq!(place(47), (1, 31));
+        assert_eq!(place(48), (2, 0));
+        let mut seen = std::collections::HashSet::new();
+        assert!(
+            (0..100_000).all(|n| seen.insert(place(n))),
+            "two entries in one place"
+        );
+        let mut list = Segments::new();
+        for n in 0..1_000_u32 {
+            list.push(n);
+        }
+        let first: *const u32 = list.get(0);
+        for n in 1_000..5_000 {
+            list.push(n);
+        }
+        assert_eq!(list.get(0) as *const u32, first, "the first entry moved");
+        assert!(list.iter().copied().eq(0..5_000));
+        assert_eq!(list.iter().len(), 5_000);
+        let mut copy = list.clone();
+        let rooms = |l: &Segments<u32>| l.segments.iter().map(Vec::capacity).collect::<Vec<_>>();
+        assert_eq!(
+            rooms(&copy),
+            rooms(&list),
+            "a copy keeps each segment's room"
+        );
+        copy.push(5_000);
+        *copy.get_mut(3) = 30;
+        assert_eq!(
+            (copy.len, *copy.get(5_000), *copy.get(3)),
+            (5_001, 5_000, 30)
+        );
+        assert_eq!((list.len, *list.get(3)), (5_000, 3));
     }
 
     #[test]
