@@ -33,10 +33,10 @@ pub struct LedgerDelta {
     /// Everything but the history, in full.
     core: LedgerCore,
     /// History entries inserted or changed (the tables never lose one), as they are now.
-    items: Changes<Key, OpenItem>,
+    items: Changes<Key, Shared<OpenItem>>,
     by_reference: Changes<Key, Key>,
     by_number: Changes<Key, Key>,
-    payments: Changes<Key, PaymentRecord>,
+    payments: Changes<Key, Shared<PaymentRecord>>,
 }
 
 /// History entries of a delta, in the order the journal gave them: ordered by key only

@@ -8,8 +8,7 @@
 //! invoices, keys of 24 bytes and values of 8 to 32, half of the memory of these tables
 //! was empty slots (1.85 GB of hash maps over 4.4 million invoices and 3.7 million
 //! payments, memory that every process building them has to fault in and zero). Here an
-//! empty slot costs 5 bytes, and the entries take what they hold: items and payments are
-//! held in place, without an allocation of their own or a pointer to follow.
+//! empty slot costs 5 bytes, and the entries take what they hold.
 //!
 //! The list grows in segments, each twice the one before, and never moves what it holds:
 //! a table of millions of entries gains room without a pause to copy them (a single list

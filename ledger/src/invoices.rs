@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use crate::effects::{IgnoredReason, LedgerEffect};
 use crate::index::Key;
 use crate::items::OpenItem;
+use crate::journal::Shared;
 use crate::ledger::{Ledger, index_digits};
 use crate::references::normalize_reference;
 
@@ -32,7 +33,7 @@ impl Ledger {
         self.account_mut(&e.debtor_id, Some(e.currency));
         self.items.insert(
             Key::from(e.invoice_number.as_str()),
-            OpenItem {
+            Shared::new(OpenItem {
                 invoice_number: Key::from(e.invoice_number.as_str()),
                 debtor_id: Key::from(e.debtor_id.as_str()),
                 amount: e.amount,
@@ -47,7 +48,7 @@ impl Ledger {
                 overdue: false,
                 disputes: Default::default(),
                 settled_on: None,
-            },
+            }),
         );
         // First come keeps a normalised key; a later clash stays reachable by exact number.
         self.by_number

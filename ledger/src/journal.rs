@@ -190,12 +190,9 @@ where
     }
 }
 
-/// An entry shared between the ledger and the deltas taken from it (debtor accounts,
-/// promises, which every delta carries whole): taking a delta copies a pointer, and the
-/// entry is copied only when it changes while a delta still holds it (`DerefMut`).
-/// Serialises as the entry itself. The history tables hold their entries in place: a
-/// delta copies the few that changed, and a lookup reaches the entry without a pointer
-/// to follow.
+/// A history entry shared between the table and the deltas taken from it: taking a delta
+/// copies a pointer, and the entry is copied only when it changes while a delta still
+/// holds it (`DerefMut`). Serialises as the entry itself.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Shared<T>(Arc<T>);
 

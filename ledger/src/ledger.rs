@@ -41,7 +41,7 @@ pub struct Ledger {
     pub(crate) accounts: HashIndex<Key, Shared<DebtorAccount>>,
     /// Every item, open or settled, by invoice number (one lookup, whoever the debtor).
     /// This and the other journaled tables are the ledger's history: see `delta`.
-    pub(crate) items: JournaledIndex<Key, OpenItem>,
+    pub(crate) items: JournaledIndex<Key, Shared<OpenItem>>,
     /// Normalised payment reference → invoice number.
     pub(crate) by_reference: JournaledIndex<Key, Key>,
     /// Normalised invoice number → invoice number.
@@ -62,9 +62,10 @@ pub struct Ledger {
     /// Rebuilt on loading.
     #[serde(skip_serializing)]
     pub(crate) end_to_end: EndToEndIndex,
-    /// Payments by id. A hash index: a tree of millions of ids costs a cache miss per key
-    /// compared on every payment; serialised in id order all the same.
-    pub(crate) payments: JournaledIndex<Key, PaymentRecord>,
+    /// Payments by id (boxed: the table stays small while records accumulate). A hash
+    /// index: a tree of millions of ids costs a cache miss per key compared on every
+    /// payment; serialised in id order all the same.
+    pub(crate) payments: JournaledIndex<Key, Shared<PaymentRecord>>,
     /// Payment ids of reversals already handled (known or not).
     pub(crate) reversals: BTreeSet<String>,
     pub(crate) credit_notes: BTreeSet<String>,
@@ -199,7 +200,7 @@ impl Ledger {
         account
             .open_index
             .iter()
-            .filter_map(|(_, n)| self.items.get(n))
+            .filter_map(|(_, n)| self.items.get(n).map(|i| &**i))
     }
 
     /// A debtor's open amounts by days past due on `on` (empty for an unknown debtor).
@@ -214,7 +215,7 @@ impl Ledger {
     /// Every item, open or settled, in invoice number order (sorts them: for reports and
     /// tests, not for a hot path).
     pub fn items(&self) -> impl Iterator<Item = &OpenItem> {
-        self.items.sorted().into_iter().map(|(_, i)| i)
+        self.items.sorted().into_iter().map(|(_, i)| &**i)
     }
 
     /// A debtor's account: master data, balances, open items' due-date index (the items:
@@ -236,12 +237,12 @@ impl Ledger {
 
     /// An item (open or settled) by invoice number.
     pub fn item(&self, invoice_number: &str) -> Option<&OpenItem> {
-        self.items.get(invoice_number)
+        self.items.get(invoice_number).map(|i| &**i)
     }
 
     /// A payment the ledger has seen, by payment id.
     pub fn payment(&self, payment_id: &str) -> Option<&PaymentRecord> {
-        self.payments.get(payment_id)
+        self.payments.get(payment_id).map(|r| &**r)
     }
 
     /// A payment the ledger has seen, by its SEPA end-to-end id (when exactly one payment
@@ -252,7 +253,7 @@ impl Ledger {
 
     /// Every payment seen, in payment id order.
     pub fn payments(&self) -> impl Iterator<Item = &PaymentRecord> {
-        self.payments.sorted().into_iter().map(|(_, r)| r)
+        self.payments.sorted().into_iter().map(|(_, r)| &**r)
     }
 
     /// A promise to pay, by promise id.
@@ -323,6 +324,7 @@ impl Ledger {
         new_open: Decimal,
         update: impl FnOnce(&mut OpenItem),
     ) -> Option<Decimal> {
+        // Copied first when a checkpoint's delta still holds it (see `journal::Shared`).
         let item: &mut OpenItem = self.items.get_mut(invoice_number)?;
         let debtor = &item.debtor_id;
         let account = self.accounts.get_mut(debtor.as_str())?;
@@ -377,7 +379,7 @@ impl Ledger {
         }
         self.kpi_index = KpiIndex::of(
             self.accounts.values().map(|a| &**a),
-            self.items.values(),
+            self.items.values().map(|i| &**i),
             &self.kpi_history,
         );
         for (payment_id, record) in self.payments.iter() {
@@ -461,11 +463,11 @@ struct LedgerState {
     accounts: HashIndex<Key, Shared<DebtorAccount>>,
     /// Absent from checkpoints written when accounts held their items (moved here).
     #[serde(default)]
-    items: JournaledIndex<Key, OpenItem>,
+    items: JournaledIndex<Key, Shared<OpenItem>>,
     by_reference: JournaledIndex<Key, Key>,
     by_number: JournaledIndex<Key, Key>,
     ibans: IbanDirectory,
-    payments: JournaledIndex<Key, PaymentRecord>,
+    payments: JournaledIndex<Key, Shared<PaymentRecord>>,
     reversals: BTreeSet<String>,
     credit_notes: BTreeSet<String>,
     promises: Promises,
@@ -488,11 +490,11 @@ pub struct LedgerImage {
     pub(crate) config: LedgerConfig,
     pub(crate) clock: Option<DateTime<Utc>>,
     pub(crate) accounts: HashIndex<Key, Shared<DebtorAccount>>,
-    pub(crate) items: JournaledIndex<Key, OpenItem>,
+    pub(crate) items: JournaledIndex<Key, Shared<OpenItem>>,
     pub(crate) by_reference: JournaledIndex<Key, Key>,
     pub(crate) by_number: JournaledIndex<Key, Key>,
     pub(crate) ibans: IbanDirectory,
-    pub(crate) payments: JournaledIndex<Key, PaymentRecord>,
+    pub(crate) payments: JournaledIndex<Key, Shared<PaymentRecord>>,
     pub(crate) reversals: BTreeSet<String>,
     pub(crate) credit_notes: BTreeSet<String>,
     pub(crate) promises: Promises,
@@ -548,7 +550,9 @@ impl From<LedgerState> for LedgerImage {
         // entry already in the table wins; no writer puts an item in both).
         for account in image.accounts.values_mut() {
             for (number, item) in std::mem::take(&mut account.legacy_items) {
-                image.items.insert_if_absent(Key::from(number), || item);
+                image
+                    .items
+                    .insert_if_absent(Key::from(number), || Shared::new(item));
             }
         }
         image

@@ -35,7 +35,11 @@ impl Ledger {
         };
         let today = clock.date_naive();
         for (due_date, invoice_number) in self.due_index.take_before(cutoff) {
-            let Some(item) = self.items.get_mut(invoice_number.as_str()) else {
+            let Some(item) = self
+                .items
+                .get_mut(invoice_number.as_str())
+                .map(|i| &mut **i)
+            else {
                 continue;
             };
             if item.overdue || !item.is_open() {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::ShortPaymentPolicy;
 use crate::effects::{IgnoredReason, LedgerEffect};
 use crate::index::Key;
+use crate::journal::Shared;
 use crate::ledger::Ledger;
 use crate::matching::{
     MatchOutcome, MatchRule, PARTIAL_CONFIDENCE_PENALTY, Target, UnmatchedReason,
@@ -357,7 +358,7 @@ impl Ledger {
         effects.extend(settled);
         effects.extend(promise_effects);
         self.payments
-            .insert(Key::from(p.payment_id.as_str()), record);
+            .insert(Key::from(p.payment_id.as_str()), Shared::new(record));
     }
 
     /// Records a payment as an exception: its money goes to the exceptions total.
@@ -372,13 +373,13 @@ impl Ledger {
         self.totals.unmatched += record.amount;
         effects.push(effect);
         self.payments
-            .insert(Key::from(record.payment_id.as_str()), record);
+            .insert(Key::from(record.payment_id.as_str()), Shared::new(record));
     }
 
     /// Mutable access to an item, for fields other than its open amount (which only
     /// [`Ledger::set_open_amount`] changes).
     pub(crate) fn item_mut(&mut self, invoice_number: &str) -> Option<&mut crate::items::OpenItem> {
-        self.items.get_mut(invoice_number)
+        self.items.get_mut(invoice_number).map(|i| &mut **i)
     }
 }
 
