@@ -37,7 +37,8 @@ pub struct DenseIndex<K, V> {
     hasher: RandomState,
 }
 
-/// Entries in the first segment; each next one holds twice as many as the one before.
+/// The first segment holds 2^`FIRST_SEGMENT_BITS` entries; each next one twice as many as
+/// the one before.
 const FIRST_SEGMENT_BITS: u32 = 4;
 
 /// A list in segments of doubling size: entry `n` stays where it was put.
@@ -346,7 +347,8 @@ where
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut index = DenseIndex::default();
-                index.reserve(map.size_hint().unwrap_or(0));
+                // A length the input announces is room made, not trusted beyond a bound.
+                index.reserve(map.size_hint().unwrap_or(0).min(1 << 20));
                 while let Some((k, v)) = map.next_entry()? {
                     index.insert(k, v);
                 }
