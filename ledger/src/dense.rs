@@ -110,7 +110,8 @@ impl<T: Clone> Clone for Segments<T> {
     }
 }
 
-/// An iterator that knows how many items it has left.
+/// An iterator that knows how many items it has left (a flattened list of segments does
+/// not): sorting a table of millions for a checkpoint then collects into one allocation.
 struct Counted<I> {
     inner: I,
     left: usize,
