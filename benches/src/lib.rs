@@ -13,6 +13,7 @@
 //!
 //! Shared set-up of the harnesses lives here.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use pipeline::archive::Archive;
@@ -66,11 +67,78 @@ pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     Some((user + system) / 100.0)
 }
 
+/// One thread's scheduler times, from `/proc/<pid>/task/<tid>/schedstat`: seconds on a
+/// core and seconds runnable but waiting for one (the run queue).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SchedTimes {
+    /// Seconds on a core.
+    pub on_core: f64,
+    /// Seconds waiting for a core while runnable.
+    pub waiting: f64,
+}
+
+/// Parses a `schedstat` line: nanoseconds on a core, nanoseconds waiting on a run queue,
+/// time slices run.
+pub fn parse_schedstat(line: &str) -> Option<SchedTimes> {
+    let mut fields = line.split_whitespace();
+    let on_core: u64 = fields.next()?.parse().ok()?;
+    let waiting: u64 = fields.next()?.parse().ok()?;
+    Some(SchedTimes {
+        on_core: on_core as f64 / 1e9,
+        waiting: waiting as f64 / 1e9,
+    })
+}
+
+/// Scheduler times by thread id, with each thread's name.
+pub type ThreadTimes = BTreeMap<u32, (String, SchedTimes)>;
+
+/// The scheduler times of each live thread of a process (this one with `None`), by
+/// thread id with the thread's name; empty when they cannot be read (not Linux, or a
+/// kernel without scheduler statistics).
+pub fn thread_times(pid: Option<u32>) -> ThreadTimes {
+    let dir = match pid {
+        Some(pid) => format!("/proc/{pid}/task"),
+        None => "/proc/self/task".to_owned(),
+    };
+    let Ok(tasks) = std::fs::read_dir(&dir) else {
+        return BTreeMap::new();
+    };
+    tasks
+        .filter_map(|task| {
+            let task = task.ok()?;
+            let tid: u32 = task.file_name().to_str()?.parse().ok()?;
+            let times =
+                parse_schedstat(&std::fs::read_to_string(task.path().join("schedstat")).ok()?)?;
+            let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            Some((tid, (name.trim_end().to_owned(), times)))
+        })
+        .collect()
+}
+
+/// What the threads alive at the end of a span did in it, summed by thread name: a
+/// thread started within the span counts from zero. Threads that ended within the span
+/// are not in it.
+pub fn times_by_name(before: &ThreadTimes, after: &ThreadTimes) -> BTreeMap<String, SchedTimes> {
+    let mut by_name: BTreeMap<String, SchedTimes> = BTreeMap::new();
+    for (tid, (name, now)) in after {
+        let then = before
+            .get(tid)
+            .filter(|(n, _)| n == name)
+            .map_or(SchedTimes::default(), |(_, t)| *t);
+        let sum = by_name.entry(name.clone()).or_default();
+        sum.on_core += now.on_core - then.on_core;
+        sum.waiting += now.waiting - then.waiting;
+    }
+    by_name
+}
+
 /// The CPU time of the broker and of this process over a phase of a harness.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CpuSpan {
     server: u32,
     start: (Option<f64>, Option<f64>),
+    /// The broker's threads and this process's at the start.
+    threads: (ThreadTimes, ThreadTimes),
 }
 
 impl CpuSpan {
@@ -79,7 +147,43 @@ impl CpuSpan {
         CpuSpan {
             server,
             start: (cpu_seconds(Some(server)), cpu_seconds(None)),
+            threads: (thread_times(Some(server)), thread_times(None)),
         }
+    }
+
+    /// A line of how long the threads of each process were on a core and how long they
+    /// waited for one since [`CpuSpan::start`], in total and for this process's busiest
+    /// thread names: on two cores shared by the broker, the worker and the harness, a
+    /// stage loop slower than alone is a stage loop waiting for a core. Threads that
+    /// ended within the span (a score point's helpers) are not counted.
+    pub fn waits(&self) -> String {
+        let total = |by: &BTreeMap<String, SchedTimes>| {
+            by.values().fold(SchedTimes::default(), |a, t| SchedTimes {
+                on_core: a.on_core + t.on_core,
+                waiting: a.waiting + t.waiting,
+            })
+        };
+        let server = times_by_name(&self.threads.0, &thread_times(Some(self.server)));
+        let own = times_by_name(&self.threads.1, &thread_times(None));
+        if own.is_empty() {
+            return "threads: scheduler statistics unavailable".to_owned();
+        }
+        let (s, o) = (total(&server), total(&own));
+        let mut named: Vec<(&String, &SchedTimes)> = own.iter().collect();
+        named.sort_by(|a, b| b.1.on_core.total_cmp(&a.1.on_core));
+        let names: Vec<String> = named
+            .iter()
+            .take(4)
+            .map(|(n, t)| format!("{n} {:.1} / {:.1} s", t.on_core, t.waiting))
+            .collect();
+        format!(
+            "threads, on a core / waiting for one: nats-server {:.1} / {:.1} s; this process {:.1} / {:.1} s ({})",
+            s.on_core,
+            s.waiting,
+            o.on_core,
+            o.waiting,
+            names.join(", ")
+        )
     }
 
     /// A line of what the phase cost since [`CpuSpan::start`]: each process's CPU seconds,
@@ -187,6 +291,83 @@ mod tests {
             "{before} s then {now} s after spinning"
         );
         assert!(cpu_seconds(Some(u32::MAX)).is_none());
+    }
+
+    #[test]
+    fn schedstat_lines_read_as_seconds_and_bad_ones_are_refused() {
+        assert_eq!(
+            parse_schedstat("2500000000 500000000 42\n"),
+            Some(SchedTimes {
+                on_core: 2.5,
+                waiting: 0.5
+            })
+        );
+        assert_eq!(parse_schedstat("12"), None);
+        assert_eq!(parse_schedstat("a b c"), None);
+    }
+
+    #[test]
+    fn a_span_counts_threads_alive_at_its_end_by_name() {
+        let t = |on_core, waiting| SchedTimes { on_core, waiting };
+        let before = BTreeMap::from([
+            (1, ("main".to_owned(), t(1.0, 0.5))),
+            (2, ("worker".to_owned(), t(2.0, 1.0))),
+            (3, ("worker".to_owned(), t(4.0, 1.0))),
+            // Ended within the span: not counted.
+            (4, ("helper".to_owned(), t(9.0, 9.0))),
+            // Its id reused by a thread of another name: counted from zero.
+            (5, ("old".to_owned(), t(7.0, 7.0))),
+        ]);
+        let after = BTreeMap::from([
+            (1, ("main".to_owned(), t(1.5, 0.5))),
+            (2, ("worker".to_owned(), t(3.0, 1.25))),
+            (3, ("worker".to_owned(), t(4.5, 2.0))),
+            (5, ("new".to_owned(), t(0.25, 0.0))),
+            (6, ("worker".to_owned(), t(0.5, 0.25))),
+        ]);
+        let by = times_by_name(&before, &after);
+        assert_eq!(by.len(), 3);
+        assert_eq!(by["main"], t(0.5, 0.0));
+        assert_eq!(by["worker"], t(2.0, 1.5));
+        assert_eq!(by["new"], t(0.25, 0.0));
+    }
+
+    #[test]
+    fn this_process_threads_are_found_with_their_times() {
+        if !std::path::Path::new("/proc/self/task").exists() {
+            return; // not Linux
+        }
+        // A thread of a known name, working until it has been on a core long enough to
+        // show (a test may run on the process's main thread, named after the binary).
+        let found = std::thread::Builder::new()
+            .name("schedstat-probe".into())
+            .spawn(|| {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+                let mut spin = 0_u64;
+                loop {
+                    for i in 0..100_000_u64 {
+                        spin = std::hint::black_box(spin.wrapping_mul(31).wrapping_add(i));
+                    }
+                    let threads = thread_times(None);
+                    let me = threads
+                        .values()
+                        .find(|(n, _)| n == "schedstat-probe")
+                        .map(|(_, t)| *t);
+                    if me.is_some_and(|t| t.on_core >= 0.01) || std::time::Instant::now() > deadline
+                    {
+                        return (me, threads.len());
+                    }
+                }
+            })
+            .expect("a thread")
+            .join()
+            .expect("the probe ends");
+        let (me, threads) = found;
+        assert!(
+            me.is_some_and(|t| t.on_core >= 0.01 && t.waiting >= 0.0),
+            "{me:?} among {threads} threads"
+        );
+        assert!(thread_times(Some(u32::MAX)).is_empty());
     }
 
     #[test]

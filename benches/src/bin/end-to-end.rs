@@ -23,7 +23,11 @@
 //!
 //! Each phase also prints the CPU time nats-server and this process (the harness and the
 //! worker) used in it, in cores and in microseconds per event: what the broker's share of
-//! the machine is beside the pipeline's.
+//! the machine is beside the pipeline's. The worker's runs add how long the threads of
+//! each process were on a core and how long they waited for one, runnable (the kernel's
+//! scheduler statistics, for the threads alive at the end of the run; by name for this
+//! process's busiest): on two cores shared by the broker, the worker and the harness, a
+//! stage loop slower than alone is one that waits for a core.
 //!
 //! Peak memory is the process's high-water mark (`VmHWM`): the harness holds the
 //! portfolio's events too, so it bounds the pipeline's from above.
@@ -674,6 +678,7 @@ async fn paced(
     let (publishing, last) = publish_paced(url, subjects.clone(), paced, rate, sent.clone()).await;
     wait_processed(&mut handle, last, &metrics).await;
     let paced_cpu = cpu.report(started.elapsed().as_secs_f64(), m);
+    let paced_waits = cpu.waits();
     // Outputs of the last events are in flight: give them a moment to arrive.
     tokio::time::sleep(Duration::from_secs(2)).await;
     handle.stop().await.expect("stops");
@@ -709,6 +714,7 @@ async fn paced(
         messages
     );
     println!("  {paced_cpu} (the paced publisher and the listener included)");
+    println!("  {paced_waits}");
     let figures = PacedFigures {
         p50: percentile(&latencies, 0.5),
         p99: percentile(&latencies, 0.99),
@@ -794,6 +800,7 @@ async fn as_fast(
     wait_processed(&mut handle, last, &metrics).await;
     let full = t.elapsed();
     // Up to the last event processed, as the rate (stopping writes a last checkpoint).
+    let waits = cpu.waits();
     let cpu = cpu.report(full.as_secs_f64(), n);
     handle.stop().await.expect("stops");
     // Handed to the outbox; all stored once the worker has stopped.
@@ -807,6 +814,7 @@ async fn as_fast(
         100.0 * full_rate / raw_rate
     );
     println!("  {cpu}");
+    println!("  {waits}");
     checkpoint_summary(&metrics);
     if deltas {
         replay(js, subjects, &config(subjects), full_rate, outputs, server).await;
