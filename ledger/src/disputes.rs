@@ -17,7 +17,7 @@ impl Ledger {
             });
             return;
         };
-        if !item.disputes.insert(e.dispute_id.clone()) {
+        if !item.disputes.insert_sorted(e.dispute_id.clone()) {
             effects.push(LedgerEffect::DuplicateIgnored {
                 kind: EventKind::DisputeOpened,
                 key: e.dispute_id.clone(),
@@ -42,7 +42,7 @@ impl Ledger {
             });
             return;
         };
-        if !item.disputes.remove(&e.dispute_id) {
+        if !item.disputes.remove_sorted(e.dispute_id.as_str()) {
             effects.push(LedgerEffect::Ignored {
                 kind: EventKind::DisputeResolved,
                 key: e.dispute_id.clone(),
