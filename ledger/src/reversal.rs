@@ -5,33 +5,36 @@
 //! A reversal names the original by its payment id or, as bank statement returns do, by
 //! the original's SEPA end-to-end id; [`EndToEndIndex`] resolves the latter.
 
-use std::collections::BTreeMap;
-
 use events::{EventKind, Money, PaymentReversed};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::dense::{DenseIndex, Slot};
 use crate::effects::LedgerEffect;
+use crate::index::Key;
 use crate::ledger::Ledger;
 use crate::payments::{AllocationKind, PaymentStatus};
 
 /// End-to-end id → payment id. An end-to-end id seen on two payments resolves to neither.
+/// About a payment in four carries one (993,000 of 3.73 million in a simulated year of
+/// 280,000 debtors): entries side by side with both ids in place (they are short), and a
+/// hash lookup rather than a walk down a tree of strings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct EndToEndIndex {
-    ids: BTreeMap<String, Option<String>>,
+    ids: DenseIndex<Key, Option<Key>>,
 }
 
 impl EndToEndIndex {
     /// `payment_id` carries `end_to_end_id`.
     pub(crate) fn record(&mut self, end_to_end_id: &str, payment_id: &str) {
-        self.ids
-            .entry(end_to_end_id.to_owned())
-            .and_modify(|p| {
+        match self.ids.slot(Key::from(end_to_end_id)) {
+            Slot::Occupied(p) => {
                 if p.as_deref() != Some(payment_id) {
                     *p = None;
                 }
-            })
-            .or_insert_with(|| Some(payment_id.to_owned()));
+            }
+            Slot::Vacant(slot) => slot.insert(Some(Key::from(payment_id))),
+        }
     }
 
     /// The one payment that carried `end_to_end_id`.
