@@ -19,9 +19,11 @@
 //!   tolerance, unapplied credit, exceptions); `reversal`: undoing a payment named by
 //!   payment id or end-to-end id.
 //! - `index`: hash maps for the large lookup tables that serialise in key order;
-//!   `journal`: the same for the history tables (items, payments, reference lookups),
-//!   remembering which keys changed; `delta`: [`LedgerDelta`], what changed since the
-//!   last checkpoint;
+//!   `dense`: the history tables' map (entries side by side, 4-byte positions in a hash
+//!   table); `journal`: the same for the history tables (items, payments, reference
+//!   lookups), remembering which keys changed; `delta`: [`LedgerDelta`], what changed
+//!   since the last checkpoint; `rare`: [`RareVec`], the lists nearly every item or
+//!   payment leaves empty, one pointer each;
 //!   `open_amounts`: which debtors have an open item of an amount (exception candidates);
 //!   `overdue`: the due-date index that turns items overdue as the clock moves;
 //!   [`aging`]: days-past-due buckets; `exposure`: open balance against the limit.

@@ -12,7 +12,7 @@ use std::ops::Deref;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A list, empty without an allocation of its own. Reads as a slice.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 // The box is the point: one pointer in the record while empty, the `Vec`'s three words
 // only for the few records that have something in it.
 #[allow(clippy::box_collection)]
@@ -64,6 +64,13 @@ impl<T> RareVec<T> {
             }
             Err(_) => false,
         }
+    }
+}
+
+/// As the list it holds.
+impl<T: std::fmt::Debug> std::fmt::Debug for RareVec<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 
@@ -147,6 +154,7 @@ mod tests {
         list.push(3);
         list.extend([1, 2]);
         assert_eq!(&*list, &[3, 1, 2]);
+        assert_eq!(format!("{list:?}"), "[3, 1, 2]");
         assert_eq!(list.iter().copied().collect::<Vec<_>>(), vec![3, 1, 2]);
         assert_eq!((&list).into_iter().count(), 3);
     }

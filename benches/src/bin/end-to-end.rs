@@ -140,13 +140,18 @@ fn on_own_thread<F>(
 where
     F: std::future::Future<Output = ()>,
 {
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("the {what}'s runtime: {e}"))
-            .block_on(task());
-    })
+    // Named, so that the threads' times say which is which (a thread unnamed takes its
+    // creator's name).
+    std::thread::Builder::new()
+        .name(what.to_owned())
+        .spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("the {what}'s runtime: {e}"))
+                .block_on(task());
+        })
+        .unwrap_or_else(|e| panic!("the {what}'s thread: {e}"))
 }
 
 /// The latency listener: a subscriber on the output subjects with a connection and a
