@@ -53,11 +53,7 @@ pub fn status_kb(field: &str) -> Option<u64> {
 /// process with `None`. Read from `/proc/<pid>/stat` (Linux; clock ticks of 1/100 s, the
 /// kernel's fixed `USER_HZ`); `None` when it cannot be read.
 pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
-    let path = match pid {
-        Some(pid) => format!("/proc/{pid}/stat"),
-        None => "/proc/self/stat".to_owned(),
-    };
-    let stat = std::fs::read_to_string(path).ok()?;
+    let stat = std::fs::read_to_string(format!("{}/stat", proc_dir(pid))).ok()?;
     // Fields after the command name (which may hold spaces) in parentheses: utime and
     // stime are the 12th and 13th of them.
     let rest = stat.get(stat.rfind(')')? + 2..)?;
@@ -65,6 +61,14 @@ pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     let user: f64 = fields.next()?.parse().ok()?;
     let system: f64 = fields.next()?.parse().ok()?;
     Some((user + system) / 100.0)
+}
+
+/// The `/proc` directory of a process: this one with `None`.
+fn proc_dir(pid: Option<u32>) -> String {
+    match pid {
+        Some(pid) => format!("/proc/{pid}"),
+        None => "/proc/self".to_owned(),
+    }
 }
 
 /// One thread's scheduler times, from `/proc/<pid>/task/<tid>/schedstat`: seconds on a
@@ -96,11 +100,7 @@ pub type ThreadTimes = BTreeMap<u32, (String, SchedTimes)>;
 /// thread id with the thread's name; empty when they cannot be read (not Linux, or a
 /// kernel without scheduler statistics).
 pub fn thread_times(pid: Option<u32>) -> ThreadTimes {
-    let dir = match pid {
-        Some(pid) => format!("/proc/{pid}/task"),
-        None => "/proc/self/task".to_owned(),
-    };
-    let Ok(tasks) = std::fs::read_dir(&dir) else {
+    let Ok(tasks) = std::fs::read_dir(format!("{}/task", proc_dir(pid))) else {
         return BTreeMap::new();
     };
     tasks

@@ -20,8 +20,8 @@
 //!   payment id or end-to-end id.
 //! - `index`: hash maps for the large lookup tables that serialise in key order;
 //!   `dense`: the history tables' map (entries side by side, 4-byte positions in a hash
-//!   table); `journal`: the same for the history tables (items, payments, reference
-//!   lookups), remembering which keys changed; `delta`: [`LedgerDelta`], what changed
+//!   table, also serialised in key order); `journal`: a `dense` map for the history tables
+//!   (items, payments, reference lookups) that remembers which keys changed; `delta`: [`LedgerDelta`], what changed
 //!   since the last checkpoint; `rare`: [`RareVec`], the lists nearly every item or
 //!   payment leaves empty, one pointer each;
 //!   `open_amounts`: which debtors have an open item of an amount (exception candidates);
