@@ -144,7 +144,28 @@ pub struct WorkerHandle {
     /// Status updates.
     pub status: watch::Receiver<WorkerStatus>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), PipelineError>>,
+    stage_loop: StageLoop,
+}
+
+/// The stage loop's thread, seen from the handle.
+struct StageLoop {
+    /// Ends the stage loop at its next await point, as a crash would.
+    kill: Option<tokio::sync::oneshot::Sender<()>>,
+    /// How it ended.
+    done: tokio::sync::oneshot::Receiver<Result<(), PipelineError>>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl StageLoop {
+    /// Waits for the stage loop to end, with how it ended.
+    async fn ended(&mut self) -> Result<(), PipelineError> {
+        match (&mut self.done).await {
+            Ok(r) => r,
+            Err(_) => Err(PipelineError::Internal(
+                "the stage loop's thread ended without a word".into(),
+            )),
+        }
+    }
 }
 
 impl WorkerHandle {
@@ -170,7 +191,7 @@ impl WorkerHandle {
 
     /// Is the worker still running?
     pub fn is_running(&self) -> bool {
-        !self.task.is_finished()
+        !self.stage_loop.thread.is_finished()
     }
 
     /// Stops gracefully: finishes the batch in hand, checkpoints, acks.
@@ -178,25 +199,22 @@ impl WorkerHandle {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        match self.task.await {
-            Ok(r) => r,
-            Err(e) => Err(PipelineError::js("worker task", e)),
-        }
+        self.stage_loop.ended().await
     }
 
-    /// Stops at once, as a crash would: nothing more is published, checkpointed or acked.
-    pub async fn kill(self) {
-        self.task.abort();
-        let _ = self.task.await;
+    /// Stops at once, as a crash would: nothing more is published, checkpointed or acked
+    /// once it returns (the stage loop ends at its next await point, within an event).
+    pub async fn kill(mut self) {
+        if let Some(kill) = self.stage_loop.kill.take() {
+            let _ = kill.send(());
+        }
+        let _ = self.stage_loop.ended().await;
     }
 
     /// Waits for the worker to end by itself (it only does on an error). Call it once,
     /// and not together with [`WorkerHandle::stop`].
     pub async fn wait(&mut self) -> Result<(), PipelineError> {
-        match (&mut self.task).await {
-            Ok(r) => r,
-            Err(e) => Err(PipelineError::js("worker task", e)),
-        }
+        self.stage_loop.ended().await
     }
 }
 
@@ -254,8 +272,9 @@ fn checkpoint_forced(events: u64, elapsed: Duration, config: &WorkerConfig) -> b
 }
 
 /// Starts a worker: loads its checkpoint, positions its consumer after it, and runs the
-/// stage loop in a task. Checkpoints go through `js` too: see [`start_with_checkpoints`]
-/// to keep them off the connection that carries the events and the outputs.
+/// stage loop on a thread of its own (`stage-loop`). Checkpoints go through `js` too: see
+/// [`start_with_checkpoints`] to keep them off the connection that carries the events and
+/// the outputs.
 pub async fn start(
     js: jetstream::Context,
     config: WorkerConfig,
@@ -322,6 +341,7 @@ pub async fn start_with_checkpoints(
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let scoring_errors_seen = stages.models().errors().0;
     let worker = Worker {
+        io: tokio::runtime::Handle::current(),
         client: js.client(),
         outbox: Outbox::start(
             js,
@@ -345,11 +365,73 @@ pub async fn start_with_checkpoints(
         last_checkpoint_cost: CheckpointCost::default(),
         status: status_tx,
     };
-    let task = tokio::spawn(worker.run(consumer, stop_rx));
+    let messages = consumer
+        .stream()
+        .max_messages_per_batch(worker.config.batch_max)
+        .heartbeat(Duration::from_secs(5))
+        .expires(Duration::from_secs(30))
+        .messages()
+        .await
+        .map_err(|e| PipelineError::js("pulling input", e))?;
+    // The lag is read by a task of its own, so that a worker stuck in a batch still
+    // shows a growing lag (the stalled-pipeline alert relies on it).
+    let lag = AbortOnDrop(tokio::spawn(watch_lag(consumer, worker.metrics.clone())));
+    let stage_loop = spawn_stage_loop(worker, messages, stop_rx, lag)?;
     Ok(WorkerHandle {
         status,
         stop: Some(stop_tx),
-        task,
+        stage_loop,
+    })
+}
+
+/// Runs the stage loop on a thread of its own, in a runtime of its own that runs nothing
+/// else: its work is a core's worth of computing between awaits, which on a worker of the
+/// caller's runtime would hold up the tasks queued there (the outbox, the connections'
+/// reading and writing, the checkpoints' writing) and be held up by them in turn. Those
+/// stay on the caller's runtime, where the worker spawns its own tasks too.
+fn spawn_stage_loop(
+    worker: Worker,
+    messages: jetstream::consumer::pull::Stream,
+    stop: tokio::sync::oneshot::Receiver<()>,
+    lag: AbortOnDrop<()>,
+) -> Result<StageLoop, PipelineError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| PipelineError::Internal(format!("starting the stage loop's runtime: {e}")))?;
+    let (kill, killed) = tokio::sync::oneshot::channel();
+    let (ended, done) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("stage-loop".into())
+        .spawn(move || {
+            let _lag = lag;
+            let run = std::panic::AssertUnwindSafe(|| {
+                runtime.block_on(async move {
+                    tokio::select! {
+                        biased;
+                        // A handle dropped without a word leaves the worker running.
+                        Ok(()) = killed => Ok(()),
+                        result = worker.run(messages, stop) => result,
+                    }
+                })
+            });
+            let result = std::panic::catch_unwind(run).unwrap_or_else(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                Err(PipelineError::Internal(format!(
+                    "the stage loop panicked: {why}"
+                )))
+            });
+            let _ = ended.send(result);
+        })
+        .map_err(|e| PipelineError::Internal(format!("starting the stage loop's thread: {e}")))?;
+    Ok(StageLoop {
+        kill: Some(kill),
+        done,
+        thread,
     })
 }
 
@@ -473,6 +555,9 @@ fn dead_letter(
 }
 
 struct Worker {
+    /// The runtime the worker was started on, where its tasks run (the stage loop has a
+    /// thread of its own).
+    io: tokio::runtime::Handle,
     /// The connection (for the largest message the server takes).
     client: async_nats::Client,
     /// Publishes outputs and dead letters beside the stages.
@@ -508,24 +593,10 @@ struct Worker {
 impl Worker {
     async fn run(
         mut self,
-        consumer: jetstream::consumer::PullConsumer,
+        messages: jetstream::consumer::pull::Stream,
         mut stop: tokio::sync::oneshot::Receiver<()>,
     ) -> Result<(), PipelineError> {
-        let messages = consumer
-            .stream()
-            .max_messages_per_batch(self.config.batch_max)
-            .heartbeat(Duration::from_secs(5))
-            .expires(Duration::from_secs(30))
-            .messages()
-            .await
-            .map_err(|e| PipelineError::js("pulling input", e))?;
         let mut batches = messages.ready_chunks(self.config.batch_max);
-        // The lag is read by a task of its own, so that a worker stuck in a batch still
-        // shows a growing lag (the stalled-pipeline alert relies on it).
-        let _lag = AbortOnDrop(tokio::spawn(watch_lag(
-            consumer.clone(),
-            self.metrics.clone(),
-        )));
         self.stage_loop(&mut batches, &mut stop).await
     }
 
@@ -792,7 +863,8 @@ impl Worker {
             .ok_or_else(|| PipelineError::Internal("the checkpoint writer is missing".into()))?;
         if self.config.checkpoint_deltas {
             let delta = self.stages.take_delta()?;
-            let task = tokio::spawn(async move {
+            // On the caller's runtime, beside the stage loop.
+            let task = self.io.spawn(async move {
                 let result = writer.write(sequence, delta).await;
                 (writer, result)
             });

@@ -843,6 +843,8 @@ struct Second {
     waiting: i64,
     /// Events published (at the pace) but not yet processed, at the end of the second.
     backlog: i64,
+    /// The stage loop's thread: on a core, and waiting for one while runnable.
+    stage_loop: benches::SchedTimes,
 }
 
 /// Samples the worker's metrics into `sink` every second of the paced run (until aborted).
@@ -864,7 +866,19 @@ async fn sample_timeline(
             m.batch_seconds.get_sample_sum(),
         )
     };
+    let stage_loop = || {
+        benches::thread_times(None)
+            .into_values()
+            .filter(|(name, _)| name == "stage-loop")
+            .fold(benches::SchedTimes::default(), |sum, (_, t)| {
+                benches::SchedTimes {
+                    on_core: sum.on_core + t.on_core,
+                    waiting: sum.waiting + t.waiting,
+                }
+            })
+    };
     let mut last = read(&metrics);
+    let mut last_loop = stage_loop();
     let mut tick = tokio::time::interval_at(
         tokio::time::Instant::from_std(started) + Duration::from_secs(1),
         Duration::from_secs(1),
@@ -872,6 +886,7 @@ async fn sample_timeline(
     loop {
         tick.tick().await;
         let now = read(&metrics);
+        let now_loop = stage_loop();
         let published = (started.elapsed().as_secs_f64() * rate as f64) as i64;
         let processed = status.borrow().processed_sequence as i64;
         sink.lock().expect("lock").push(Second {
@@ -884,8 +899,13 @@ async fn sample_timeline(
             busy_ms: (now.6 - last.6) * 1e3,
             waiting: metrics.models_debtors_waiting.get(),
             backlog: published - processed,
+            stage_loop: benches::SchedTimes {
+                on_core: (now_loop.on_core - last_loop.on_core).max(0.0),
+                waiting: (now_loop.waiting - last_loop.waiting).max(0.0),
+            },
         });
         last = now;
+        last_loop = now_loop;
     }
 }
 
@@ -894,7 +914,7 @@ async fn sample_timeline(
 /// plain backlog apart).
 fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Second]) {
     println!(
-        "  second  max latency  checkpoints  folds  pause    wait     busy  score points  scored  waiting  backlog (events)"
+        "  second  max latency  checkpoints  folds  pause    wait     busy  (on a core  waiting)  score points  scored  waiting  backlog (events)"
     );
     for (second, s) in timeline.iter().enumerate() {
         // Only the seconds events were published in.
@@ -902,12 +922,14 @@ fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Seco
             continue;
         };
         println!(
-            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:4.0} ms  {:4.0} ms  {:9.0} ms  {:6}  {:7}  {:8}",
+            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:4.0} ms  {:4.0} ms  ({:6.0} ms  {:4.0} ms)  {:9.0} ms  {:6}  {:7}  {:8}",
             s.checkpoints,
             s.folds,
             s.pause_ms,
             s.wait_ms,
             s.busy_ms,
+            s.stage_loop.on_core * 1e3,
+            s.stage_loop.waiting * 1e3,
             s.score_point_ms,
             s.scored,
             s.waiting,
