@@ -49,6 +49,35 @@ pub fn status_kb(field: &str) -> Option<u64> {
     value.split_whitespace().next()?.parse().ok()
 }
 
+/// The minor page faults (pages first touched, or mapped again) counted in a `stat` line
+/// of `/proc` (its tenth field; the command name, in parentheses, may hold spaces).
+pub fn parse_minor_faults(stat: &str) -> Option<u64> {
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    rest.split(' ').nth(7)?.parse().ok()
+}
+
+/// Minor page faults so far: of this process's threads named `name`, and of the whole
+/// process; zeros when they cannot be read (not Linux).
+pub fn minor_faults(name: &str) -> (u64, u64) {
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .ok()
+            .and_then(|stat| parse_minor_faults(&stat))
+            .unwrap_or(0)
+    };
+    let named = std::fs::read_dir("/proc/self/task")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|comm| comm.trim_end() == name)
+        })
+        .map(|task| read(&task.path().join("stat")))
+        .sum();
+    (named, read(std::path::Path::new("/proc/self/stat")))
+}
+
 /// CPU time (user and system, all threads) a process has used so far, in seconds: this
 /// process with `None`. Read from `/proc/<pid>/stat` (Linux; clock ticks of 1/100 s, the
 /// kernel's fixed `USER_HZ`); `None` when it cannot be read.
@@ -376,6 +405,37 @@ mod tests {
             "{me:?} among {threads} threads"
         );
         assert!(thread_times(Some(u32::MAX)).is_empty());
+    }
+
+    #[test]
+    fn minor_faults_are_read_from_a_stat_line_and_grow_as_fresh_memory_is_touched() {
+        let line = "42 (a (b) c) S 1 42 42 0 -1 4194560 1234 0 5 0 10 3 0 0 20 0 1 0 99";
+        assert_eq!(parse_minor_faults(line), Some(1234));
+        assert_eq!(parse_minor_faults("42 (truncated"), None);
+        assert_eq!(parse_minor_faults("42 (x) S 1 2 3 4 5 6 many"), None);
+        let name = "fault-probe";
+        let (touched, after) = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || {
+                let before = minor_faults(name);
+                // 64 MB, each page written once: at least a fault per huge page.
+                let mut pages = vec![0_u8; 64 << 20];
+                for page in pages.chunks_mut(4096) {
+                    page[0] = 1;
+                }
+                let after = minor_faults(name);
+                (std::hint::black_box(pages).len(), (before, after))
+            })
+            .expect("probe thread")
+            .join()
+            .expect("probe ends");
+        let (before, after) = after;
+        if after.1 == 0 {
+            return; // not Linux
+        }
+        assert_eq!(touched, 64 << 20);
+        assert!(after.0 >= before.0 + 32, "{before:?} -> {after:?}");
+        assert!(after.1 >= after.0, "the process counts its threads' faults");
     }
 
     #[test]

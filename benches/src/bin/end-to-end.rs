@@ -157,6 +157,13 @@ where
 /// The latency listener: a subscriber on the output subjects with a connection and a
 /// thread of its own, as a downstream service would be, so that when an output arrives
 /// does not wait for a thread of the worker's runtime (the stage loop keeps one busy).
+/// When each paced event was handed over to the broker (`None` until it is).
+type Sent = HashMap<String, Option<Instant>>;
+
+/// When the first output of each paced event arrived, and that output's rule (`None`
+/// until one does).
+type Arrivals = HashMap<String, Option<(Instant, String)>>;
+
 struct Listener {
     stop: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
@@ -165,11 +172,7 @@ struct Listener {
 impl Listener {
     /// Subscribes to `subject` and returns once the subscription is in place; notes in
     /// `arrived` the first output of each cause.
-    async fn start(
-        url: &str,
-        subject: String,
-        arrived: Arc<Mutex<HashMap<String, (Instant, String)>>>,
-    ) -> Listener {
+    async fn start(url: &str, subject: String, arrived: Arc<Mutex<Arrivals>>) -> Listener {
         let (ready, is_ready) = tokio::sync::oneshot::channel();
         let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let url = url.to_owned();
@@ -188,8 +191,11 @@ impl Listener {
                 let mut arrived = arrived.lock().expect("lock");
                 for line in events::output_lines(&m.payload) {
                     if let Ok(o) = serde_json::from_slice::<Seen>(line) {
-                        let rule = o.output_id.split(':').next().unwrap_or_default().to_owned();
-                        arrived.entry(o.cause_event_id).or_insert((now, rule));
+                        // Causes outside the paced run (none are expected) are not timed.
+                        if let Some(first @ None) = arrived.get_mut(&o.cause_event_id) {
+                            let rule = o.output_id.split(':').next().unwrap_or_default();
+                            *first = Some((now, rule.to_owned()));
+                        }
                     }
                 }
             }
@@ -213,7 +219,7 @@ async fn publish_paced(
     subjects: Subjects,
     paced: Vec<Envelope>,
     rate: u64,
-    sent: Arc<Mutex<HashMap<String, Instant>>>,
+    sent: Arc<Mutex<Sent>>,
 ) -> (Duration, u64) {
     let (done, is_done) = tokio::sync::oneshot::channel();
     let url = url.to_owned();
@@ -231,9 +237,9 @@ async fn publish_paced(
             interval.tick().await;
             for e in chunk {
                 let bytes = Bytes::from(e.to_json());
-                sent.lock()
-                    .expect("lock")
-                    .insert(e.event_id.clone(), Instant::now());
+                if let Some(at) = sent.lock().expect("lock").get_mut(&e.event_id) {
+                    *at = Some(Instant::now());
+                }
                 publisher
                     .publish_raw(
                         subjects.input(e.event.debtor_id(), e.event.kind()),
@@ -650,10 +656,6 @@ async fn paced(
     broker::ensure_streams(js, &subjects)
         .await
         .expect("streams");
-    let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
-    // Per cause: when its first output arrived, and that output's rule.
-    let arrived: Arc<Mutex<HashMap<String, (Instant, String)>>> = Arc::default();
-    let listener = Listener::start(url, subjects.output_wildcard(), arrived.clone()).await;
     let metrics = Arc::new(PipelineMetrics::new(&prometheus::Registry::new()).expect("metrics"));
     let mut handle = worker::start_with_checkpoints(
         worker_js.clone(),
@@ -670,6 +672,18 @@ async fn paced(
         eprintln!("  published");
     }
     let m = paced.len() as u64;
+    // When each event was handed over, and when its first output arrived with that
+    // output's rule: every paced event has its place from the start. Filled as they went,
+    // the two tables grew by doubling in the middle of the run, each doubling tens of
+    // megabytes of fresh memory and every entry moved while the publisher or the listener
+    // waited, taking a core from the worker in that second.
+    let sent: Arc<Mutex<Sent>> = Arc::new(Mutex::new(
+        paced.iter().map(|e| (e.event_id.clone(), None)).collect(),
+    ));
+    let arrived: Arc<Mutex<Arrivals>> = Arc::new(Mutex::new(
+        paced.iter().map(|e| (e.event_id.clone(), None)).collect(),
+    ));
+    let listener = Listener::start(url, subjects.output_wildcard(), arrived.clone()).await;
     let started = Instant::now();
     let cpu = benches::CpuSpan::start(server);
     let timeline: Arc<Mutex<Vec<Second>>> = Arc::default();
@@ -697,10 +711,15 @@ async fn paced(
     // Each event's latency, also by the rule of its first output and, as the slowest of
     // each, by the second of the paced run it was published in.
     let mut latencies: Vec<f64> = Vec::with_capacity(arrived.len());
+    let arrived = arrived
+        .iter()
+        .filter_map(|(cause, first)| Some((cause, first.as_ref()?)));
     let mut by_rule: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
     let mut by_second: std::collections::BTreeMap<u64, f64> = Default::default();
-    for (cause, (at, rule)) in arrived.iter() {
-        let Some(s) = sent.get(cause) else { continue };
+    for (cause, (at, rule)) in arrived {
+        let Some(Some(s)) = sent.get(cause) else {
+            continue;
+        };
         let ms = at.saturating_duration_since(*s).as_secs_f64() * 1000.0;
         latencies.push(ms);
         by_rule.entry(rule).or_default().push(ms);
@@ -845,6 +864,8 @@ struct Second {
     backlog: i64,
     /// The stage loop's thread: on a core, and waiting for one while runnable.
     stage_loop: benches::SchedTimes,
+    /// Pages the stage loop's thread and the whole process faulted in.
+    faults: (u64, u64),
 }
 
 /// Samples the worker's metrics into `sink` every second of the paced run (until aborted).
@@ -879,6 +900,7 @@ async fn sample_timeline(
     };
     let mut last = read(&metrics);
     let mut last_loop = stage_loop();
+    let mut last_faults = benches::minor_faults("stage-loop");
     let mut tick = tokio::time::interval_at(
         tokio::time::Instant::from_std(started) + Duration::from_secs(1),
         Duration::from_secs(1),
@@ -887,6 +909,7 @@ async fn sample_timeline(
         tick.tick().await;
         let now = read(&metrics);
         let now_loop = stage_loop();
+        let now_faults = benches::minor_faults("stage-loop");
         let published = (started.elapsed().as_secs_f64() * rate as f64) as i64;
         let processed = status.borrow().processed_sequence as i64;
         sink.lock().expect("lock").push(Second {
@@ -903,9 +926,14 @@ async fn sample_timeline(
                 on_core: (now_loop.on_core - last_loop.on_core).max(0.0),
                 waiting: (now_loop.waiting - last_loop.waiting).max(0.0),
             },
+            faults: (
+                now_faults.0.saturating_sub(last_faults.0),
+                now_faults.1.saturating_sub(last_faults.1),
+            ),
         });
         last = now;
         last_loop = now_loop;
+        last_faults = now_faults;
     }
 }
 
@@ -914,7 +942,7 @@ async fn sample_timeline(
 /// plain backlog apart).
 fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Second]) {
     println!(
-        "  second  max latency  checkpoints  folds  pause    wait     busy  (on a core  waiting)  score points  scored  waiting  backlog (events)"
+        "  second  max latency  checkpoints  folds  pause    wait     busy  (on a core  waiting)  score points  scored  waiting  backlog (events)  faults (loop / all)"
     );
     for (second, s) in timeline.iter().enumerate() {
         // Only the seconds events were published in.
@@ -922,7 +950,7 @@ fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Seco
             continue;
         };
         println!(
-            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:4.0} ms  {:4.0} ms  ({:6.0} ms  {:4.0} ms)  {:9.0} ms  {:6}  {:7}  {:8}",
+            "  {second:6}  {latency:8.0} ms  {:11}  {:5}  {:4.0} ms  {:4.0} ms  {:4.0} ms  ({:6.0} ms  {:4.0} ms)  {:9.0} ms  {:6}  {:7}  {:8}  {:7} / {:7}",
             s.checkpoints,
             s.folds,
             s.pause_ms,
@@ -933,7 +961,9 @@ fn print_timeline(worst: &std::collections::BTreeMap<u64, f64>, timeline: &[Seco
             s.score_point_ms,
             s.scored,
             s.waiting,
-            s.backlog
+            s.backlog,
+            s.faults.0,
+            s.faults.1
         );
     }
 }
