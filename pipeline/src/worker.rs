@@ -218,6 +218,14 @@ impl WorkerHandle {
     }
 }
 
+/// Events whose outputs the stage loop hands to the outbox together (fewer when its batch
+/// of input ends first). The outbox puts the score updates of one subject it finds handed
+/// over together into one message; one event's outputs at a time, with the stage loop on
+/// a thread of its own and the outbox taking each hand-over as it came, the worker as
+/// fast as it goes published 682,410 outputs in about 199,000 messages instead of
+/// 133,000.
+const HANDOVER_EVENTS: usize = 64;
+
 /// A checkpoint costs the stage loop a pause (the copy of the state it writes, the gauges
 /// refreshed) and the machine a write beside it (encoding, storing, and now and then
 /// folding the deltas into a new base, which costs the whole state: 120 MB for 10,000
@@ -658,6 +666,9 @@ impl Worker {
     ) -> Result<(), PipelineError> {
         let started = Instant::now();
         let mut size = 0_u64;
+        // Outputs of the events since the last hand-over, in order.
+        let mut held: Vec<events::OutputEnvelope> = Vec::new();
+        let mut held_events = 0;
         for message in batch {
             let message = match message {
                 Ok(m) => m,
@@ -745,7 +756,12 @@ impl Worker {
                             ])
                             .inc();
                     }
-                    self.outbox.outputs(processed.outputs).await?;
+                    held.extend(processed.outputs);
+                    held_events += 1;
+                    if held_events >= HANDOVER_EVENTS {
+                        self.outbox.outputs(std::mem::take(&mut held)).await?;
+                        held_events = 0;
+                    }
                 }
                 Err(error) => {
                     self.metrics
@@ -760,6 +776,9 @@ impl Worker {
                         &error,
                         self.client.max_payload(),
                     );
+                    // After the outputs of the events before it.
+                    self.outbox.outputs(std::mem::take(&mut held)).await?;
+                    held_events = 0;
                     self.outbox
                         .message(self.config.subjects.dead_letter(error.reason), publish)
                         .await?;
@@ -768,6 +787,7 @@ impl Worker {
             self.sequence = sequence;
             self.unacked = Some(message);
         }
+        self.outbox.outputs(held).await?;
         let delay = Duration::from_millis(self.config.features.batch_max_delay_ms);
         if self
             .features_waiting_since
