@@ -23,16 +23,16 @@ use crate::publish::EventPublisher;
 
 /// Publish acknowledgements awaited, oldest first, once this many are outstanding: half
 /// the context's permits, so that waiting for an ack never waits for a permit. Awaited
-/// within one event's outputs too, or an event with more outputs than the context has
-/// permits (a score point over thousands of debtors) would wait for itself.
+/// within one hand-over's outputs too, or a hand-over with more outputs than the context
+/// has permits (a score point over thousands of debtors) would wait for itself.
 const MAX_PENDING_ACKS: usize = broker::MAX_ACK_INFLIGHT / 2;
 
-/// Hand-overs queued for the task before the stage loop waits for room: a few batches'
-/// worth of events.
+/// Hand-overs queued for the task before the stage loop waits for room (each the outputs
+/// of one or more events).
 const QUEUE: usize = 4096;
 
 /// Hand-overs published in one go at most (the score updates among them together), so
-/// that under a steady flow a score update waits for no more than this many events'
+/// that under a steady flow a score update waits for no more than this many hand-overs'
 /// outputs.
 const MAX_DRAIN: usize = 256;
 
@@ -42,7 +42,7 @@ const MAX_DRAIN: usize = 256;
 const MAX_BATCH_BYTES: usize = events::DEFAULT_MAX_EVENT_BYTES;
 
 enum Command {
-    /// The outputs of one event, published in order.
+    /// The outputs of one or more events, published in order.
     Outputs(Vec<OutputEnvelope>),
     /// A message built by the stage loop (a dead letter, with its headers).
     Message {
@@ -72,7 +72,8 @@ impl Outbox {
         }
     }
 
-    /// Hands over the outputs of one event (nothing to do when there are none).
+    /// Hands over the outputs of one or more events, in order (nothing to do when there
+    /// are none).
     pub async fn outputs(&mut self, outputs: Vec<OutputEnvelope>) -> Result<(), PipelineError> {
         if outputs.is_empty() {
             return Ok(());
