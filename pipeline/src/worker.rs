@@ -149,7 +149,7 @@ pub struct WorkerHandle {
 
 /// The stage loop's thread, seen from the handle.
 struct StageLoop {
-    /// Ends the stage loop at its next await point, as a crash would.
+    /// Ends the stage loop the next time it waits, as a crash would.
     kill: Option<tokio::sync::oneshot::Sender<()>>,
     /// How it ended.
     done: tokio::sync::oneshot::Receiver<Result<(), PipelineError>>,
@@ -203,7 +203,8 @@ impl WorkerHandle {
     }
 
     /// Stops at once, as a crash would: nothing more is published, checkpointed or acked
-    /// once it returns (the stage loop ends at its next await point, within an event).
+    /// once it returns (the stage loop ends the next time it waits, as an aborted task
+    /// would; outputs not yet handed to the outbox are dropped with it).
     pub async fn kill(mut self) {
         if let Some(kill) = self.stage_loop.kill.take() {
             let _ = kill.send(());
