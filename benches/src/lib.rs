@@ -49,11 +49,16 @@ pub fn status_kb(field: &str) -> Option<u64> {
     value.split_whitespace().next()?.parse().ok()
 }
 
+/// The fields of a `stat` line of `/proc` after the command name (which may hold spaces
+/// and parentheses): the process's state first.
+fn stat_fields(stat: &str) -> Option<std::str::Split<'_, char>> {
+    Some(stat.get(stat.rfind(')')? + 2..)?.split(' '))
+}
+
 /// The minor page faults (pages first touched, or mapped again) counted in a `stat` line
-/// of `/proc` (its tenth field; the command name, in parentheses, may hold spaces).
+/// of `/proc` (its tenth field).
 pub fn parse_minor_faults(stat: &str) -> Option<u64> {
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    rest.split(' ').nth(7)?.parse().ok()
+    stat_fields(stat)?.nth(7)?.parse().ok()
 }
 
 /// Minor page faults so far: of this process's threads named `name`, and of the whole
@@ -65,7 +70,8 @@ pub fn minor_faults(name: &str) -> (u64, u64) {
             .and_then(|stat| parse_minor_faults(&stat))
             .unwrap_or(0)
     };
-    let named = std::fs::read_dir("/proc/self/task")
+    let own = proc_dir(None);
+    let named = std::fs::read_dir(format!("{own}/task"))
         .into_iter()
         .flatten()
         .flatten()
@@ -75,7 +81,7 @@ pub fn minor_faults(name: &str) -> (u64, u64) {
         })
         .map(|task| read(&task.path().join("stat")))
         .sum();
-    (named, read(std::path::Path::new("/proc/self/stat")))
+    (named, read(std::path::Path::new(&format!("{own}/stat"))))
 }
 
 /// CPU time (user and system, all threads) a process has used so far, in seconds: this
@@ -83,10 +89,8 @@ pub fn minor_faults(name: &str) -> (u64, u64) {
 /// kernel's fixed `USER_HZ`); `None` when it cannot be read.
 pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("{}/stat", proc_dir(pid))).ok()?;
-    // Fields after the command name (which may hold spaces) in parentheses: utime and
-    // stime are the 12th and 13th of them.
-    let rest = stat.get(stat.rfind(')')? + 2..)?;
-    let mut fields = rest.split(' ').skip(11);
+    // utime and stime are the 12th and 13th fields after the command name.
+    let mut fields = stat_fields(&stat)?.skip(11);
     let user: f64 = fields.next()?.parse().ok()?;
     let system: f64 = fields.next()?.parse().ok()?;
     Some((user + system) / 100.0)
@@ -108,6 +112,33 @@ pub struct SchedTimes {
     pub on_core: f64,
     /// Seconds waiting for a core while runnable.
     pub waiting: f64,
+}
+
+impl SchedTimes {
+    /// What was added since `earlier`, none where the times went back (a thread gone).
+    pub fn since(self, earlier: SchedTimes) -> SchedTimes {
+        SchedTimes {
+            on_core: (self.on_core - earlier.on_core).max(0.0),
+            waiting: (self.waiting - earlier.waiting).max(0.0),
+        }
+    }
+}
+
+impl std::ops::Add for SchedTimes {
+    type Output = SchedTimes;
+
+    fn add(self, other: SchedTimes) -> SchedTimes {
+        SchedTimes {
+            on_core: self.on_core + other.on_core,
+            waiting: self.waiting + other.waiting,
+        }
+    }
+}
+
+impl std::iter::Sum for SchedTimes {
+    fn sum<I: Iterator<Item = SchedTimes>>(times: I) -> SchedTimes {
+        times.fold(SchedTimes::default(), std::ops::Add::add)
+    }
 }
 
 /// Parses a `schedstat` line: nanoseconds on a core, nanoseconds waiting on a run queue,
@@ -156,8 +187,7 @@ pub fn times_by_name(before: &ThreadTimes, after: &ThreadTimes) -> BTreeMap<Stri
             .filter(|(n, t)| n == name && t.on_core <= now.on_core && t.waiting <= now.waiting)
             .map_or(SchedTimes::default(), |(_, t)| *t);
         let sum = by_name.entry(name.clone()).or_default();
-        sum.on_core += now.on_core - then.on_core;
-        sum.waiting += now.waiting - then.waiting;
+        *sum = *sum + now.since(then);
     }
     by_name
 }
@@ -187,12 +217,7 @@ impl CpuSpan {
     /// stage loop slower than alone is a stage loop waiting for a core. Threads that
     /// ended within the span (a score point's helpers) are not counted.
     pub fn waits(&self) -> String {
-        let total = |by: &BTreeMap<String, SchedTimes>| {
-            by.values().fold(SchedTimes::default(), |a, t| SchedTimes {
-                on_core: a.on_core + t.on_core,
-                waiting: a.waiting + t.waiting,
-            })
-        };
+        let total = |by: &BTreeMap<String, SchedTimes>| by.values().copied().sum::<SchedTimes>();
         let server = times_by_name(&self.threads.0, &thread_times(Some(self.server)));
         let own = times_by_name(&self.threads.1, &thread_times(None));
         if own.is_empty() {

@@ -154,9 +154,6 @@ where
         .unwrap_or_else(|e| panic!("the {what}'s thread: {e}"))
 }
 
-/// The latency listener: a subscriber on the output subjects with a connection and a
-/// thread of its own, as a downstream service would be, so that when an output arrives
-/// does not wait for a thread of the worker's runtime (the stage loop keeps one busy).
 /// When each paced event was handed over to the broker (`None` until it is).
 type Sent = HashMap<String, Option<Instant>>;
 
@@ -164,6 +161,9 @@ type Sent = HashMap<String, Option<Instant>>;
 /// until one does).
 type Arrivals = HashMap<String, Option<(Instant, String)>>;
 
+/// The latency listener: a subscriber on the output subjects with a connection and a
+/// thread of its own, as a downstream service would be, so that when an output arrives
+/// does not wait for a thread of the worker's runtime.
 struct Listener {
     stop: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<()>,
@@ -887,16 +887,12 @@ async fn sample_timeline(
             m.batch_seconds.get_sample_sum(),
         )
     };
-    let stage_loop = || {
+    let stage_loop = || -> benches::SchedTimes {
         benches::thread_times(None)
             .into_values()
             .filter(|(name, _)| name == "stage-loop")
-            .fold(benches::SchedTimes::default(), |sum, (_, t)| {
-                benches::SchedTimes {
-                    on_core: sum.on_core + t.on_core,
-                    waiting: sum.waiting + t.waiting,
-                }
-            })
+            .map(|(_, times)| times)
+            .sum()
     };
     let mut last = read(&metrics);
     let mut last_loop = stage_loop();
@@ -922,10 +918,7 @@ async fn sample_timeline(
             busy_ms: (now.6 - last.6) * 1e3,
             waiting: metrics.models_debtors_waiting.get(),
             backlog: published - processed,
-            stage_loop: benches::SchedTimes {
-                on_core: (now_loop.on_core - last_loop.on_core).max(0.0),
-                waiting: (now_loop.waiting - last_loop.waiting).max(0.0),
-            },
+            stage_loop: now_loop.since(last_loop),
             faults: (
                 now_faults.0.saturating_sub(last_faults.0),
                 now_faults.1.saturating_sub(last_faults.1),
