@@ -225,7 +225,7 @@ impl WorkerHandle {
 /// a thread of its own and the outbox taking each hand-over as it came, the worker as
 /// fast as it goes published 682,410 outputs in about 199,000 messages instead of
 /// 133,000.
-const HANDOVER_EVENTS: usize = 64;
+pub const HANDOVER_EVENTS: usize = 64;
 
 /// A checkpoint costs the stage loop a pause (the copy of the state it writes, the gauges
 /// refreshed) and the machine a write beside it (encoding, storing, and now and then

@@ -13,6 +13,11 @@
 //!    beside the worker's checkpoints, folds, waits at checkpoints (for outputs to be
 //!    stored, the previous checkpoint written), pauses, time in score points, debtors
 //!    scored and waiting for a score, and backlog, to tell what a slow second was.
+//!    Before each paced run of the worker, the **relay** (the floor under its latency)
+//!    takes the same events at the same rate through the worker's consumer, decoding and
+//!    outbox with no stage between them, one output per event: what the broker, the
+//!    worker's I/O and the machine's scheduling take at that rate (`NO_RELAY=1` leaves it
+//!    out).
 //! 4. **replay**: after the as-fast run with deltas, `creditstream replay` of the same
 //!    input stream (read from the server, outputs to a file): its events/s beside the
 //!    live run's, its outputs counted beside the live run's.
@@ -53,6 +58,7 @@
 //! `cargo run --release -p benches --bin end-to-end -- [DEBTORS] [MONTHS] [RATE]`
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -64,8 +70,10 @@ use futures::StreamExt;
 use pipeline::broker::{self, NatsOptions};
 use pipeline::metrics::PipelineMetrics;
 use pipeline::natsd::LocalNats;
+use pipeline::outbox::Outbox;
 use pipeline::publish::EventPublisher;
 use pipeline::worker::{self, WorkerConfig};
+use rust_decimal::Decimal;
 use simulator::{SimConfig, Simulator};
 
 fn peak_rss_mb() -> f64 {
@@ -585,8 +593,12 @@ async fn pipeline_runs(
     // 3.: paced publishing while the worker runs, `PACED_RUNS` times (default once), each
     // on a stream of its own with a fresh worker: one paced run's p99 varies several times
     // over from run to run on this machine, their median compares builds.
+    // Before each, the relay on the same events (`NO_RELAY=1` leaves it out): the floor
+    // under the worker's latency on this machine at this rate.
     let runs: usize = benches::env_setting("PACED_RUNS").unwrap_or(1).max(1);
+    let relayed = std::env::var_os("NO_RELAY").is_none();
     let mut figures = Vec::with_capacity(runs);
+    let mut floors = Vec::with_capacity(runs);
     for k in 0..runs {
         let prefix = match k {
             0 => format!("{}-paced", subjects.prefix()),
@@ -594,6 +606,10 @@ async fn pipeline_runs(
         };
         if runs > 1 {
             println!("paced run {} of {runs}", k + 1);
+        }
+        if relayed {
+            let subjects = Subjects::new(&format!("{prefix}-relay"), 1);
+            floors.push(relay_paced(js, (url, server), worker_js, &subjects, rate, events).await);
         }
         let subjects = Subjects::new(&prefix, 1);
         figures.push(
@@ -610,7 +626,10 @@ async fn pipeline_runs(
         );
     }
     if runs > 1 {
-        print_paced_summary(rate, &figures);
+        if relayed {
+            print_paced_summary("the relay", rate, &floors);
+        }
+        print_paced_summary("the worker", rate, &figures);
     }
 }
 
@@ -622,8 +641,83 @@ struct PacedFigures {
     max: f64,
 }
 
-/// The median and the spread of the paced runs' latency.
-fn print_paced_summary(rate: u64, figures: &[PacedFigures]) {
+impl PacedFigures {
+    /// The figures of latencies sorted in ascending order.
+    fn of(sorted: &[f64]) -> PacedFigures {
+        PacedFigures {
+            p50: percentile(sorted, 0.5),
+            p99: percentile(sorted, 0.99),
+            p999: percentile(sorted, 0.999),
+            max: sorted.last().copied().unwrap_or(f64::NAN),
+        }
+    }
+}
+
+impl std::fmt::Display for PacedFigures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
+            self.p50, self.p99, self.p999, self.max
+        )
+    }
+}
+
+/// When each paced event was handed over and when its first output arrived (with that
+/// output's rule), every paced event in its place from the start. Filled as they went,
+/// the two tables grew by doubling in the middle of the run, each doubling tens of
+/// megabytes of fresh memory and every entry moved while the publisher or the listener
+/// waited, taking a core from the worker in that second.
+fn timing_tables(paced: &[Envelope]) -> (Arc<Mutex<Sent>>, Arc<Mutex<Arrivals>>) {
+    fn places<T>(paced: &[Envelope]) -> Arc<Mutex<HashMap<String, Option<T>>>> {
+        Arc::new(Mutex::new(
+            paced.iter().map(|e| (e.event_id.clone(), None)).collect(),
+        ))
+    }
+    (places(paced), places(paced))
+}
+
+/// The paced events' latencies, in milliseconds.
+struct Latencies {
+    /// Every event's with an output, in ascending order.
+    all: Vec<f64>,
+    /// By the rule of the event's first output.
+    by_rule: std::collections::BTreeMap<String, Vec<f64>>,
+    /// The slowest of the events published in each second of the run.
+    by_second: std::collections::BTreeMap<u64, f64>,
+}
+
+/// Each paced event's latency, from its hand-over (`sent`) to its first output's arrival,
+/// for a run that started publishing at `started`.
+fn latencies(sent: &Sent, arrived: &Arrivals, started: Instant) -> Latencies {
+    let mut all: Vec<f64> = Vec::with_capacity(arrived.len());
+    let mut by_rule: std::collections::BTreeMap<String, Vec<f64>> = Default::default();
+    let mut by_second: std::collections::BTreeMap<u64, f64> = Default::default();
+    let arrived = arrived
+        .iter()
+        .filter_map(|(cause, first)| Some((cause, first.as_ref()?)));
+    for (cause, (at, rule)) in arrived {
+        let Some(Some(s)) = sent.get(cause) else {
+            continue;
+        };
+        let ms = at.saturating_duration_since(*s).as_secs_f64() * 1000.0;
+        all.push(ms);
+        by_rule.entry(rule.clone()).or_default().push(ms);
+        let worst = by_second
+            .entry(s.saturating_duration_since(started).as_secs())
+            .or_insert(0.0);
+        *worst = worst.max(ms);
+    }
+    all.sort_by(f64::total_cmp);
+    Latencies {
+        all,
+        by_rule,
+        by_second,
+    }
+}
+
+/// The median and the spread of the paced runs' latency (`what` ran them).
+fn print_paced_summary(what: &str, rate: u64, figures: &[PacedFigures]) {
     let of = |f: fn(&PacedFigures) -> f64| {
         let mut v: Vec<f64> = figures.iter().map(f).collect();
         v.sort_by(f64::total_cmp);
@@ -634,7 +728,7 @@ fn print_paced_summary(rate: u64, figures: &[PacedFigures]) {
             each.join(", ")
         )
     };
-    println!("paced runs at {rate} events/s: {}", figures.len());
+    println!("{what}, paced runs at {rate} events/s: {}", figures.len());
     println!("  p50   {}", of(|f| f.p50));
     println!("  p99   {}", of(|f| f.p99));
     println!("  p99.9 {}", of(|f| f.p999));
@@ -672,17 +766,7 @@ async fn paced(
         eprintln!("  published");
     }
     let m = paced.len() as u64;
-    // When each event was handed over, and when its first output arrived with that
-    // output's rule: every paced event has its place from the start. Filled as they went,
-    // the two tables grew by doubling in the middle of the run, each doubling tens of
-    // megabytes of fresh memory and every entry moved while the publisher or the listener
-    // waited, taking a core from the worker in that second.
-    let sent: Arc<Mutex<Sent>> = Arc::new(Mutex::new(
-        paced.iter().map(|e| (e.event_id.clone(), None)).collect(),
-    ));
-    let arrived: Arc<Mutex<Arrivals>> = Arc::new(Mutex::new(
-        paced.iter().map(|e| (e.event_id.clone(), None)).collect(),
-    ));
+    let (sent, arrived) = timing_tables(&paced);
     let listener = Listener::start(url, subjects.output_wildcard(), arrived.clone()).await;
     let started = Instant::now();
     let cpu = benches::CpuSpan::start(server);
@@ -706,29 +790,15 @@ async fn paced(
     // Every output is stored once the worker has stopped.
     let messages = output_messages(js, &subjects).await;
     let timeline = timeline.lock().expect("lock").clone();
-    let sent = sent.lock().expect("lock");
-    let arrived = arrived.lock().expect("lock");
-    // Each event's latency, also by the rule of its first output and, as the slowest of
-    // each, by the second of the paced run it was published in.
-    let mut latencies: Vec<f64> = Vec::with_capacity(arrived.len());
-    let arrived = arrived
-        .iter()
-        .filter_map(|(cause, first)| Some((cause, first.as_ref()?)));
-    let mut by_rule: std::collections::BTreeMap<&str, Vec<f64>> = Default::default();
-    let mut by_second: std::collections::BTreeMap<u64, f64> = Default::default();
-    for (cause, (at, rule)) in arrived {
-        let Some(Some(s)) = sent.get(cause) else {
-            continue;
-        };
-        let ms = at.saturating_duration_since(*s).as_secs_f64() * 1000.0;
-        latencies.push(ms);
-        by_rule.entry(rule).or_default().push(ms);
-        let worst = by_second
-            .entry(s.saturating_duration_since(started).as_secs())
-            .or_insert(0.0);
-        *worst = worst.max(ms);
-    }
-    latencies.sort_by(f64::total_cmp);
+    let Latencies {
+        all: latencies,
+        by_rule,
+        by_second,
+    } = latencies(
+        &sent.lock().expect("lock"),
+        &arrived.lock().expect("lock"),
+        started,
+    );
     println!(
         "paced at {rate} events/s       {m} events published in {:7.3} s ({:.0} events/s achieved); {} caused outputs; {} outputs in {} messages",
         publishing.as_secs_f64(),
@@ -739,16 +809,8 @@ async fn paced(
     );
     println!("  {paced_cpu} (the paced publisher and the listener included)");
     println!("  {paced_waits}");
-    let figures = PacedFigures {
-        p50: percentile(&latencies, 0.5),
-        p99: percentile(&latencies, 0.99),
-        p999: percentile(&latencies, 0.999),
-        max: latencies.last().copied().unwrap_or(f64::NAN),
-    };
-    println!(
-        "event-to-decision latency   p50 {:.1} ms, p99 {:.1} ms, p99.9 {:.1} ms, max {:.1} ms",
-        figures.p50, figures.p99, figures.p999, figures.max
-    );
+    let figures = PacedFigures::of(&latencies);
+    println!("event-to-decision latency   {figures}");
     // How much of it the events spent in the input stream before the worker took them up
     // (behind a backlog, or behind earlier events of their batch): the worker's histogram.
     let waited = |q: f64| benches::bucket_quantile(&metrics.ingest_delay, q) * 1000.0;
@@ -758,7 +820,7 @@ async fn paced(
         waited(0.99)
     );
     // By the rule of the first output: which decisions the slow ones were.
-    let mut rules: Vec<(&str, Vec<f64>)> = by_rule.into_iter().collect();
+    let mut rules: Vec<(String, Vec<f64>)> = by_rule.into_iter().collect();
     rules.sort_by_key(|(_, l)| std::cmp::Reverse(l.len()));
     let rules: Vec<String> = rules
         .iter_mut()
@@ -792,6 +854,203 @@ async fn paced(
         "peak RSS of the harness (events held included): {:.0} MB",
         peak_rss_mb()
     );
+    figures
+}
+
+/// The relay: the worker's consumer, decoding and outbox with no stage between them, on a
+/// thread and runtime of its own as the stage loop is, the outbox on the caller's runtime
+/// as the worker's. Each event's one output is a score update of its debtor, handed over
+/// [`worker::HANDOVER_EVENTS`] events at a time as the stage loop hands its outputs over;
+/// the input is acked every [`WorkerConfig::checkpoint_every`] events, as checkpoints
+/// ack it. Fed at the paced rate, its latency is what the broker and the worker's I/O
+/// take on this machine at that rate, beside the other threads: the floor under the
+/// worker's.
+struct Relay {
+    stop: tokio::sync::oneshot::Sender<()>,
+    /// The stream sequence of the last event whose output was handed over.
+    processed: Arc<AtomicU64>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Relay {
+    /// Starts the relay on the input stream of `subjects`, from its first event.
+    async fn start(js: &jetstream::Context, subjects: &Subjects) -> Relay {
+        let config = config(subjects);
+        let max_ack_pending = i64::try_from(config.checkpoint_every * 4).unwrap_or(i64::MAX);
+        let messages = broker::worker_consumer(js, subjects, "relay", 0, max_ack_pending)
+            .await
+            .expect("the relay's consumer")
+            .stream()
+            .max_messages_per_batch(config.batch_max)
+            .heartbeat(Duration::from_secs(5))
+            .expires(Duration::from_secs(30))
+            .messages()
+            .await
+            .expect("the relay's pull");
+        let outbox = Outbox::start(
+            js.clone(),
+            subjects.clone(),
+            config.score_updates_per_message,
+        );
+        let processed = Arc::new(AtomicU64::new(0));
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let handed = processed.clone();
+        let thread = on_own_thread("relay", move || {
+            relay(messages, outbox, config, stopped, handed)
+        });
+        Relay {
+            stop,
+            processed,
+            thread,
+        }
+    }
+
+    /// Waits until the relay has handed over the output of the event at `last`; fails
+    /// after two minutes without progress.
+    async fn wait_processed(&self, last: u64) {
+        let (mut seen, mut since) = (0, Instant::now());
+        loop {
+            let now = self.processed.load(Ordering::Acquire);
+            if now >= last {
+                return;
+            }
+            if now > seen {
+                (seen, since) = (now, Instant::now());
+            }
+            assert!(
+                since.elapsed() < Duration::from_secs(120),
+                "the relay made no progress for two minutes (at {now} of {last})"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Stops the relay once every output it handed over is stored.
+    fn stop(self) {
+        let _ = self.stop.send(());
+        self.thread.join().expect("the relay ends");
+    }
+}
+
+/// The relay's loop (see [`Relay`]).
+async fn relay(
+    messages: jetstream::consumer::pull::Stream,
+    mut outbox: Outbox,
+    config: WorkerConfig,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+    processed: Arc<AtomicU64>,
+) {
+    let mut batches = messages.ready_chunks(config.batch_max);
+    let mut unacked = 0;
+    loop {
+        let batch = tokio::select! {
+            biased;
+            _ = &mut stopped => break,
+            batch = batches.next() => batch.expect("the relay's message stream ends only when dropped"),
+        };
+        let mut held = Vec::new();
+        let mut held_events = 0;
+        let size = batch.len() as u64;
+        let mut tail = None;
+        for message in batch {
+            let Ok(message) = message else {
+                continue;
+            };
+            let event = Envelope::decode(&message.payload, config.max_event_bytes)
+                .expect("the paced events decode");
+            held.push(standing_update(&event));
+            held_events += 1;
+            if held_events >= worker::HANDOVER_EVENTS {
+                outbox
+                    .outputs(std::mem::take(&mut held))
+                    .await
+                    .expect("handed over");
+                held_events = 0;
+            }
+            tail = Some(message);
+        }
+        outbox.outputs(held).await.expect("handed over");
+        let Some(tail) = tail else {
+            continue;
+        };
+        let sequence = tail.info().expect("message info").stream_sequence;
+        unacked += size;
+        if unacked >= config.checkpoint_every {
+            tail.ack().await.expect("ack");
+            unacked = 0;
+        }
+        processed.store(sequence, Ordering::Release);
+    }
+    outbox.stored().await.expect("the relay's outputs stored");
+}
+
+/// The relay's output for `event`: a score update of its debtor, balances at zero.
+fn standing_update(event: &Envelope) -> events::OutputEnvelope {
+    events::OutputEnvelope {
+        schema_version: events::CURRENT_SCHEMA_VERSION,
+        output_id: format!("score_update:{}", event.event_id),
+        event_time: event.event_time,
+        cause_event_id: event.event_id.clone(),
+        debtor_id: event.event.debtor_id().map(str::to_owned),
+        output: events::Output::ScoreUpdate(events::ScoreUpdate {
+            currency: events::Currency::EUR,
+            open_balance: Decimal::ZERO,
+            overdue_balance: Decimal::ZERO,
+            max_days_past_due: 0,
+            unapplied_credit: Decimal::ZERO,
+            credit_limit: None,
+            exposure_above_limit: false,
+            probability_late: None,
+            risk_class: None,
+            recommended_limit: None,
+            model_version: None,
+            challenger: None,
+            reason: "relayed".into(),
+        }),
+    }
+}
+
+/// 3., the floor: the relay fed the paced run's events at `rate` on `subjects` (streams
+/// of their own), with the same publisher and listener; its latency figures.
+async fn relay_paced(
+    js: &jetstream::Context,
+    (url, server): (&str, u32),
+    worker_js: &jetstream::Context,
+    subjects: &Subjects,
+    rate: u64,
+    events: &[Envelope],
+) -> PacedFigures {
+    broker::ensure_streams(js, subjects).await.expect("streams");
+    let relay = Relay::start(worker_js, subjects).await;
+    let paced: Vec<Envelope> = events.iter().take((rate * 30) as usize).cloned().collect();
+    let m = paced.len() as u64;
+    let (sent, arrived) = timing_tables(&paced);
+    let listener = Listener::start(url, subjects.output_wildcard(), arrived.clone()).await;
+    let started = Instant::now();
+    let cpu = benches::CpuSpan::start(server);
+    let (publishing, last) = publish_paced(url, subjects.clone(), paced, rate, sent.clone()).await;
+    relay.wait_processed(last).await;
+    let relay_cpu = cpu.report(started.elapsed().as_secs_f64(), m);
+    let relay_waits = cpu.waits();
+    // As in the worker's paced run: the last outputs are in flight.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    relay.stop();
+    listener.stop();
+    let latencies = latencies(
+        &sent.lock().expect("lock"),
+        &arrived.lock().expect("lock"),
+        started,
+    )
+    .all;
+    println!(
+        "relay at {rate} events/s       {m} events published in {:7.3} s; {} caused outputs (the consumer, decoding and outbox without the stages)",
+        publishing.as_secs_f64(),
+        latencies.len()
+    );
+    println!("  {relay_cpu} (the paced publisher and the listener included)");
+    println!("  {relay_waits}");
+    let figures = PacedFigures::of(&latencies);
+    println!("relay latency (the floor)   {figures}");
     figures
 }
 
