@@ -165,6 +165,11 @@ pub struct WorkerArgs {
     /// its own. 1 to 1000.
     #[arg(long, default_value_t = crate::worker::DEFAULT_SCORE_UPDATES_PER_MESSAGE)]
     pub score_updates_per_message: usize,
+    /// Once the input runs dry, keep looking for more this many microseconds before
+    /// sleeping, yielding the core to any thread with work (a stage loop woken from a
+    /// sleep runs on cold caches); 0 sleeps at once. At most 10000.
+    #[arg(long, default_value_t = crate::worker::DEFAULT_SPIN_MICROS)]
+    pub spin_micros: u64,
     /// Name of this worker (its durable consumer and checkpoint).
     #[arg(long, default_value = "all")]
     pub worker_name: String,
@@ -232,6 +237,7 @@ impl WorkerArgs {
             max_event_bytes: self.max_event_bytes,
             score_updates_per_message: self.score_updates_per_message,
             checkpoint_every: self.checkpoint_every,
+            spin: std::time::Duration::from_micros(self.spin_micros),
             feature_definitions,
             features,
             archive_dir: self.archive_dir.clone(),

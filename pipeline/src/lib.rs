@@ -38,6 +38,7 @@ pub mod run;
 pub mod scoring;
 pub mod shutdown;
 pub mod simulate;
+pub mod spin;
 pub mod stages;
 pub mod strategy;
 pub mod task_api;

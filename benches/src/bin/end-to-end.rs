@@ -296,6 +296,11 @@ fn config(subjects: &Subjects) -> WorkerConfig {
     if let Some(n) = benches::env_setting("SCORE_EVERY") {
         c.scoring.every_events = n;
     }
+    // SPIN_MICROS=<n>: how long the stage loop looks for input before it sleeps
+    // (default 1,000; 0 sleeps at once).
+    if let Some(n) = benches::env_setting("SPIN_MICROS") {
+        c.spin = Duration::from_micros(n);
+    }
     // SCORE_UPDATES_PER_MESSAGE=<n>: most score updates in one output message (default
     // 256; 1 publishes each alone).
     if let Some(n) = benches::env_setting("SCORE_UPDATES_PER_MESSAGE") {
@@ -946,7 +951,7 @@ async fn relay(
         let batch = tokio::select! {
             biased;
             _ = &mut stopped => break,
-            batch = batches.next() => batch.expect("the relay's message stream ends only when dropped"),
+            batch = pipeline::spin::Spin::new(batches.next(), config.spin) => batch.expect("the relay's message stream ends only when dropped"),
         };
         let mut held = Vec::new();
         let mut held_events = 0;

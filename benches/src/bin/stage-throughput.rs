@@ -12,6 +12,12 @@
 //! `SCORE_MAX_DEBTORS=<n>` caps score points at `n` debtors instead of the default 1,000;
 //! `SCORE_THREADS=<n>` scores their debtors on `n` threads instead of 2.
 //!
+//! `PAUSE_EVERY=<n>` waits 0.5 ms before every `n`-th event of the run with the model, as
+//! the stage loop waits for input between small batches at a steady rate: asleep
+//! (`std::thread::sleep`), or with `SPIN=1` looking again and again, yielding the core
+//! (as `pipeline::spin` does). The waits are left out of the stages' time: what is left
+//! is what the stages cost when they run in small groups, their caches cold or warm.
+//!
 //! Beside the costs, the stage costs alone as a queue: each event's latency if events came
 //! evenly at 5,000, 10,000 and 20,000 per second and were processed one at a time, as the
 //! stage loop does, with nothing else on its core — the floor under the end-to-end
@@ -131,8 +137,14 @@ fn main() {
     // its JSON takes is left out of the stages' time.
     let mut fingerprint = std::hash::DefaultHasher::new();
     let mut fingerprinting = std::time::Duration::ZERO;
+    let pause_every: usize = benches::env_setting("PAUSE_EVERY").unwrap_or(0);
+    let spin = std::env::var_os("SPIN").is_some();
+    let mut waited = std::time::Duration::ZERO;
     let t = Instant::now();
-    for e in &decoded {
+    for (i, e) in decoded.iter().enumerate() {
+        if pause_every > 0 && i % pause_every == 0 {
+            waited += pause(spin);
+        }
         let started = Instant::now();
         let processed = stages.process_with_effects(e).expect("stages run");
         let new_day = day.replace(e.event_time.date_naive()) != Some(e.event_time.date_naive());
@@ -152,7 +164,9 @@ fn main() {
     report_time(
         "stages with a model",
         decoded.len(),
-        t.elapsed().saturating_sub(fingerprinting),
+        t.elapsed()
+            .saturating_sub(fingerprinting)
+            .saturating_sub(waited),
     );
     let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
     println!(
@@ -312,4 +326,18 @@ fn report_time(what: &str, n: usize, time: std::time::Duration) {
         "{what:<28} {n:>9} events in {secs:>7.3} s = {:>10.0} events/s",
         n as f64 / secs.max(1e-9)
     );
+}
+
+/// Waits 0.5 ms, asleep or spinning (yielding the core at each turn); returns how long.
+fn pause(spin: bool) -> std::time::Duration {
+    let started = Instant::now();
+    let wait = std::time::Duration::from_micros(500);
+    if spin {
+        while started.elapsed() < wait {
+            std::thread::yield_now();
+        }
+    } else {
+        std::thread::sleep(wait);
+    }
+    started.elapsed()
 }
