@@ -1001,6 +1001,17 @@ impl Worker {
 mod tests {
     use super::*;
 
+    /// Checks `config`: accepted when `ok`, otherwise refused naming `option`.
+    fn accepted_or_refused(config: &WorkerConfig, ok: bool, value: &str, option: &str) {
+        match config.check() {
+            Ok(()) => assert!(ok, "{value} accepted"),
+            Err(e) => {
+                assert!(!ok, "{value} refused: {e}");
+                assert!(e.to_string().contains(option), "{e}");
+            }
+        }
+    }
+
     #[test]
     fn score_updates_per_message_out_of_range_are_refused_by_name() {
         for (n, ok) in [
@@ -1014,13 +1025,7 @@ mod tests {
                 score_updates_per_message: n,
                 ..WorkerConfig::default()
             };
-            match config.check() {
-                Ok(()) => assert!(ok, "{n} accepted"),
-                Err(e) => {
-                    assert!(!ok, "{n} refused: {e}");
-                    assert!(e.to_string().contains("score updates per message"), "{e}");
-                }
-            }
+            accepted_or_refused(&config, ok, &n.to_string(), "score updates per message");
         }
     }
 
@@ -1036,13 +1041,7 @@ mod tests {
                 spin: Duration::from_micros(micros),
                 ..WorkerConfig::default()
             };
-            match config.check() {
-                Ok(()) => assert!(ok, "{micros} µs accepted"),
-                Err(e) => {
-                    assert!(!ok, "{micros} µs refused: {e}");
-                    assert!(e.to_string().contains("spin"), "{e}");
-                }
-            }
+            accepted_or_refused(&config, ok, &format!("{micros} µs"), "spin");
         }
     }
 
