@@ -202,3 +202,19 @@ pub async fn worker_consumer(
         .await
         .map_err(|e| PipelineError::js("creating the worker consumer", e))
 }
+
+/// The worker's pull of `consumer`'s messages: up to `batch_max` a request, a heartbeat
+/// every 5 s, each request expiring after 30 s.
+pub async fn worker_messages(
+    consumer: &consumer::PullConsumer,
+    batch_max: usize,
+) -> Result<consumer::pull::Stream, PipelineError> {
+    consumer
+        .stream()
+        .max_messages_per_batch(batch_max)
+        .heartbeat(Duration::from_secs(5))
+        .expires(Duration::from_secs(30))
+        .messages()
+        .await
+        .map_err(|e| PipelineError::js("pulling input", e))
+}

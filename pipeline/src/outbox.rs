@@ -57,7 +57,19 @@ enum Command {
 pub struct Outbox {
     commands: mpsc::Sender<Command>,
     task: Option<tokio::task::JoinHandle<Result<(), PipelineError>>>,
+    /// Outputs held by [`Outbox::hold`] since the last hand-over, in order.
+    held: Vec<OutputEnvelope>,
+    /// The events whose outputs are held.
+    held_events: usize,
 }
+
+/// Events whose outputs [`Outbox::hold`] hands over together (fewer when the stage loop
+/// hands over first, at the end of its batch of input). The outbox puts the score updates
+/// of one subject it finds handed over together into one message; one event's outputs at
+/// a time, with the stage loop on a thread of its own and the outbox taking each
+/// hand-over as it came, the worker as fast as it goes published 682,410 outputs in about
+/// 199,000 messages instead of 133,000.
+pub const HANDOVER_EVENTS: usize = 64;
 
 impl Outbox {
     /// Starts the task publishing through `js` on the output subjects of `subjects`. Up
@@ -69,30 +81,55 @@ impl Outbox {
         Self {
             commands,
             task: Some(task),
+            held: Vec::new(),
+            held_events: 0,
         }
     }
 
-    /// Hands over the outputs of one or more events, in order (nothing to do when there
-    /// are none).
-    pub async fn outputs(&mut self, outputs: Vec<OutputEnvelope>) -> Result<(), PipelineError> {
-        if outputs.is_empty() {
+    /// Holds the outputs of one event, after those held before; hands over everything
+    /// held once it is the outputs of [`HANDOVER_EVENTS`] events.
+    pub async fn hold(&mut self, outputs: Vec<OutputEnvelope>) -> Result<(), PipelineError> {
+        self.held.extend(outputs);
+        self.held_events += 1;
+        if self.held_events >= HANDOVER_EVENTS {
+            self.hand_over().await?;
+        }
+        Ok(())
+    }
+
+    /// Hands over the outputs held (at the end of a batch of input; a message or a
+    /// [`Outbox::stored`] does it first by itself, so that it comes after them).
+    pub async fn hand_over(&mut self) -> Result<(), PipelineError> {
+        self.held_events = 0;
+        if self.held.is_empty() {
             return Ok(());
         }
-        self.send(Command::Outputs(outputs)).await
+        let held = std::mem::take(&mut self.held);
+        self.send(Command::Outputs(held)).await
     }
 
-    /// Hands over a message built by the caller, published after everything before it.
+    /// Hands over the outputs of one or more events, in order, after those held (nothing
+    /// to do when there are none).
+    pub async fn outputs(&mut self, outputs: Vec<OutputEnvelope>) -> Result<(), PipelineError> {
+        self.held.extend(outputs);
+        self.hand_over().await
+    }
+
+    /// Hands over a message built by the caller, published after everything before it
+    /// (the outputs held included).
     pub async fn message(
         &mut self,
         subject: String,
         message: PublishMessage,
     ) -> Result<(), PipelineError> {
+        self.hand_over().await?;
         self.send(Command::Message { subject, message }).await
     }
 
-    /// Returns once the server has stored every publish handed over so far; the error of
-    /// the publish that failed otherwise.
+    /// Returns once the server has stored every publish handed over so far (the outputs
+    /// held are handed over first); the error of the publish that failed otherwise.
     pub async fn stored(&mut self) -> Result<(), PipelineError> {
+        self.hand_over().await?;
         let (reply, stored) = oneshot::channel();
         self.send(Command::Stored(reply)).await?;
         match stored.await {

@@ -134,6 +134,18 @@ impl WorkerConfig {
         }
         Ok(())
     }
+
+    /// Input messages delivered and not yet acked, at most, for the worker's consumer:
+    /// room for the checkpoints' pacing (see `checkpoint_due`), since acks wait for a
+    /// checkpoint.
+    pub fn max_ack_pending(&self) -> i64 {
+        i64::try_from(
+            self.checkpoint_every
+                .saturating_mul(CHECKPOINT_BACKLOG_FACTOR + 2),
+        )
+        .unwrap_or(i64::MAX)
+        .saturating_add(self.batch_max as i64 * 4)
+    }
 }
 
 /// How long the stage loop looks for input before it sleeps, by default, in microseconds
@@ -239,14 +251,6 @@ impl WorkerHandle {
     }
 }
 
-/// Events whose outputs the stage loop hands to the outbox together (fewer when its batch
-/// of input ends first). The outbox puts the score updates of one subject it finds handed
-/// over together into one message; one event's outputs at a time, with the stage loop on
-/// a thread of its own and the outbox taking each hand-over as it came, the worker as
-/// fast as it goes published 682,410 outputs in about 199,000 messages instead of
-/// 133,000.
-pub const HANDOVER_EVENTS: usize = 64;
-
 /// A checkpoint costs the stage loop a pause (the copy of the state it writes, the gauges
 /// refreshed) and the machine a write beside it (encoding, storing, and now and then
 /// folding the deltas into a new base, which costs the whole state: 120 MB for 10,000
@@ -351,16 +355,14 @@ pub async fn start_with_checkpoints(
         None => None,
     };
     let durable = format!("{}-worker-{}", config.subjects.prefix(), config.name);
-    // Room for the checkpoints' pacing (see `checkpoint_due`): acks wait for a checkpoint.
-    let max_ack_pending = i64::try_from(
-        config
-            .checkpoint_every
-            .saturating_mul(CHECKPOINT_BACKLOG_FACTOR + 2),
+    let consumer = broker::worker_consumer(
+        &js,
+        &config.subjects,
+        &durable,
+        sequence,
+        config.max_ack_pending(),
     )
-    .unwrap_or(i64::MAX)
-    .saturating_add(config.batch_max as i64 * 4);
-    let consumer =
-        broker::worker_consumer(&js, &config.subjects, &durable, sequence, max_ack_pending).await?;
+    .await?;
     let (status_tx, status) = watch::channel(WorkerStatus {
         processed_sequence: sequence,
         checkpointed_sequence: sequence,
@@ -394,14 +396,7 @@ pub async fn start_with_checkpoints(
         last_checkpoint_cost: CheckpointCost::default(),
         status: status_tx,
     };
-    let messages = consumer
-        .stream()
-        .max_messages_per_batch(worker.config.batch_max)
-        .heartbeat(Duration::from_secs(5))
-        .expires(Duration::from_secs(30))
-        .messages()
-        .await
-        .map_err(|e| PipelineError::js("pulling input", e))?;
+    let messages = broker::worker_messages(&consumer, worker.config.batch_max).await?;
     // The lag is read by a task of its own, so that a worker stuck in a batch still
     // shows a growing lag (the stalled-pipeline alert relies on it).
     let lag = AbortOnDrop(tokio::spawn(watch_lag(consumer, worker.metrics.clone())));
@@ -687,9 +682,6 @@ impl Worker {
     ) -> Result<(), PipelineError> {
         let started = Instant::now();
         let mut size = 0_u64;
-        // Outputs of the events since the last hand-over, in order.
-        let mut held: Vec<events::OutputEnvelope> = Vec::new();
-        let mut held_events = 0;
         for message in batch {
             let message = match message {
                 Ok(m) => m,
@@ -777,12 +769,7 @@ impl Worker {
                             ])
                             .inc();
                     }
-                    held.extend(processed.outputs);
-                    held_events += 1;
-                    if held_events >= HANDOVER_EVENTS {
-                        self.outbox.outputs(std::mem::take(&mut held)).await?;
-                        held_events = 0;
-                    }
+                    self.outbox.hold(processed.outputs).await?;
                 }
                 Err(error) => {
                     self.metrics
@@ -797,9 +784,7 @@ impl Worker {
                         &error,
                         self.client.max_payload(),
                     );
-                    // After the outputs of the events before it.
-                    self.outbox.outputs(std::mem::take(&mut held)).await?;
-                    held_events = 0;
+                    // After the outputs of the events before it (handed over first).
                     self.outbox
                         .message(self.config.subjects.dead_letter(error.reason), publish)
                         .await?;
@@ -808,7 +793,7 @@ impl Worker {
             self.sequence = sequence;
             self.unacked = Some(message);
         }
-        self.outbox.outputs(held).await?;
+        self.outbox.hand_over().await?;
         let delay = Duration::from_millis(self.config.features.batch_max_delay_ms);
         if self
             .features_waiting_since

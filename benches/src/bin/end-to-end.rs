@@ -668,18 +668,83 @@ impl std::fmt::Display for PacedFigures {
     }
 }
 
-/// When each paced event was handed over and when its first output arrived (with that
-/// output's rule), every paced event in its place from the start. Filled as they went,
-/// the two tables grew by doubling in the middle of the run, each doubling tens of
-/// megabytes of fresh memory and every entry moved while the publisher or the listener
-/// waited, taking a core from the worker in that second.
-fn timing_tables(paced: &[Envelope]) -> (Arc<Mutex<Sent>>, Arc<Mutex<Arrivals>>) {
-    fn places<T>(paced: &[Envelope]) -> Arc<Mutex<HashMap<String, Option<T>>>> {
-        Arc::new(Mutex::new(
-            paced.iter().map(|e| (e.event_id.clone(), None)).collect(),
-        ))
+/// The events of a paced run at `rate`: the first 30 seconds' worth.
+fn paced_events(events: &[Envelope], rate: u64) -> Vec<Envelope> {
+    events.iter().take((rate * 30) as usize).cloned().collect()
+}
+
+/// One paced run's clock: when each event was handed over and when its first output
+/// arrived (with that output's rule), the listener that notes the arrivals, and the CPU
+/// both processes used from the start of publishing.
+struct PacedRun {
+    sent: Arc<Mutex<Sent>>,
+    arrived: Arc<Mutex<Arrivals>>,
+    listener: Listener,
+    /// When publishing started.
+    started: Instant,
+    cpu: benches::CpuSpan,
+}
+
+impl PacedRun {
+    /// Listens on the output subjects of `subjects` for the outputs of `paced`; the clock
+    /// starts once the listener is in place. Every paced event has its place in both
+    /// tables from the start: filled as they went, the tables grew by doubling in the
+    /// middle of the run, each doubling tens of megabytes of fresh memory and every entry
+    /// moved while the publisher or the listener waited, taking a core from the worker in
+    /// that second.
+    async fn start(url: &str, subjects: &Subjects, paced: &[Envelope], server: u32) -> PacedRun {
+        fn places<T>(paced: &[Envelope]) -> Arc<Mutex<HashMap<String, Option<T>>>> {
+            Arc::new(Mutex::new(
+                paced.iter().map(|e| (e.event_id.clone(), None)).collect(),
+            ))
+        }
+        let (sent, arrived) = (places(paced), places(paced));
+        let listener = Listener::start(url, subjects.output_wildcard(), arrived.clone()).await;
+        PacedRun {
+            sent,
+            arrived,
+            listener,
+            started: Instant::now(),
+            cpu: benches::CpuSpan::start(server),
+        }
     }
-    (places(paced), places(paced))
+
+    /// Publishes `paced` at `rate` on the input subjects of `subjects` (see
+    /// [`publish_paced`]): how long it took and the last event's stream sequence.
+    async fn publish(
+        &self,
+        url: &str,
+        subjects: &Subjects,
+        paced: Vec<Envelope>,
+        rate: u64,
+    ) -> (Duration, u64) {
+        publish_paced(url, subjects.clone(), paced, rate, self.sent.clone()).await
+    }
+
+    /// The CPU nats-server and this process used since publishing started, for `events`
+    /// events, and the threads' times on a core and waiting for one.
+    fn cpu(&self, events: u64) -> (String, String) {
+        (
+            self.cpu
+                .report(self.started.elapsed().as_secs_f64(), events),
+            self.cpu.waits(),
+        )
+    }
+
+    /// Outputs of the last events are in flight: gives them a moment to arrive.
+    async fn settle(&self) {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+
+    /// Stops the listener; each paced event's latency.
+    fn finish(self) -> Latencies {
+        self.listener.stop();
+        latencies(
+            &self.sent.lock().expect("lock"),
+            &self.arrived.lock().expect("lock"),
+            self.started,
+        )
+    }
 }
 
 /// The paced events' latencies, in milliseconds.
@@ -764,46 +829,36 @@ async fn paced(
     )
     .await
     .expect("worker");
-    let mut paced: Vec<Envelope> = events.iter().take((rate * 30) as usize).cloned().collect();
+    let mut paced = paced_events(events, rate);
     if let Some(model) = &model {
         eprintln!("  publishing the model for the paced run");
         paced[0] = activation(js, &subjects, model).await;
         eprintln!("  published");
     }
     let m = paced.len() as u64;
-    let (sent, arrived) = timing_tables(&paced);
-    let listener = Listener::start(url, subjects.output_wildcard(), arrived.clone()).await;
-    let started = Instant::now();
-    let cpu = benches::CpuSpan::start(server);
+    let run = PacedRun::start(url, &subjects, &paced, server).await;
     let timeline: Arc<Mutex<Vec<Second>>> = Arc::default();
     let sampler = tokio::spawn(sample_timeline(
         metrics.clone(),
         handle.status.clone(),
-        started,
+        run.started,
         rate,
         timeline.clone(),
     ));
-    let (publishing, last) = publish_paced(url, subjects.clone(), paced, rate, sent.clone()).await;
+    let (publishing, last) = run.publish(url, &subjects, paced, rate).await;
     wait_processed(&mut handle, last, &metrics).await;
-    let paced_cpu = cpu.report(started.elapsed().as_secs_f64(), m);
-    let paced_waits = cpu.waits();
-    // Outputs of the last events are in flight: give them a moment to arrive.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (paced_cpu, paced_waits) = run.cpu(m);
+    run.settle().await;
     handle.stop().await.expect("stops");
-    listener.stop();
     sampler.abort();
-    // Every output is stored once the worker has stopped.
-    let messages = output_messages(js, &subjects).await;
-    let timeline = timeline.lock().expect("lock").clone();
     let Latencies {
         all: latencies,
         by_rule,
         by_second,
-    } = latencies(
-        &sent.lock().expect("lock"),
-        &arrived.lock().expect("lock"),
-        started,
-    );
+    } = run.finish();
+    // Every output is stored once the worker has stopped.
+    let messages = output_messages(js, &subjects).await;
+    let timeline = timeline.lock().expect("lock").clone();
     println!(
         "paced at {rate} events/s       {m} events published in {:7.3} s ({:.0} events/s achieved); {} caused outputs; {} outputs in {} messages",
         publishing.as_secs_f64(),
@@ -864,8 +919,8 @@ async fn paced(
 
 /// The relay: the worker's consumer, decoding and outbox with no stage between them, on a
 /// thread and runtime of its own as the stage loop is, the outbox on the caller's runtime
-/// as the worker's. Each event's one output is a score update of its debtor, handed over
-/// [`worker::HANDOVER_EVENTS`] events at a time as the stage loop hands its outputs over;
+/// as the worker's. Each event's one output is a score update of its debtor, held and
+/// handed over as the stage loop hands its outputs over (`Outbox::hold`);
 /// the input is acked every [`WorkerConfig::checkpoint_every`] events, as checkpoints
 /// ack it. Fed at the paced rate, its latency is what the broker and the worker's I/O
 /// take on this machine at that rate, beside the other threads: the floor under the
@@ -881,15 +936,10 @@ impl Relay {
     /// Starts the relay on the input stream of `subjects`, from its first event.
     async fn start(js: &jetstream::Context, subjects: &Subjects) -> Relay {
         let config = config(subjects);
-        let max_ack_pending = i64::try_from(config.checkpoint_every * 4).unwrap_or(i64::MAX);
-        let messages = broker::worker_consumer(js, subjects, "relay", 0, max_ack_pending)
+        let consumer = broker::worker_consumer(js, subjects, "relay", 0, config.max_ack_pending())
             .await
-            .expect("the relay's consumer")
-            .stream()
-            .max_messages_per_batch(config.batch_max)
-            .heartbeat(Duration::from_secs(5))
-            .expires(Duration::from_secs(30))
-            .messages()
+            .expect("the relay's consumer");
+        let messages = broker::worker_messages(&consumer, config.batch_max)
             .await
             .expect("the relay's pull");
         let outbox = Outbox::start(
@@ -953,8 +1003,6 @@ async fn relay(
             _ = &mut stopped => break,
             batch = pipeline::spin::Spin::new(batches.next(), config.spin) => batch.expect("the relay's message stream ends only when dropped"),
         };
-        let mut held = Vec::new();
-        let mut held_events = 0;
         let size = batch.len() as u64;
         let mut tail = None;
         for message in batch {
@@ -963,18 +1011,13 @@ async fn relay(
             };
             let event = Envelope::decode(&message.payload, config.max_event_bytes)
                 .expect("the paced events decode");
-            held.push(standing_update(&event));
-            held_events += 1;
-            if held_events >= worker::HANDOVER_EVENTS {
-                outbox
-                    .outputs(std::mem::take(&mut held))
-                    .await
-                    .expect("handed over");
-                held_events = 0;
-            }
+            outbox
+                .hold(vec![standing_update(&event)])
+                .await
+                .expect("handed over");
             tail = Some(message);
         }
-        outbox.outputs(held).await.expect("handed over");
+        outbox.hand_over().await.expect("handed over");
         let Some(tail) = tail else {
             continue;
         };
@@ -1027,26 +1070,15 @@ async fn relay_paced(
 ) -> PacedFigures {
     broker::ensure_streams(js, subjects).await.expect("streams");
     let relay = Relay::start(worker_js, subjects).await;
-    let paced: Vec<Envelope> = events.iter().take((rate * 30) as usize).cloned().collect();
+    let paced = paced_events(events, rate);
     let m = paced.len() as u64;
-    let (sent, arrived) = timing_tables(&paced);
-    let listener = Listener::start(url, subjects.output_wildcard(), arrived.clone()).await;
-    let started = Instant::now();
-    let cpu = benches::CpuSpan::start(server);
-    let (publishing, last) = publish_paced(url, subjects.clone(), paced, rate, sent.clone()).await;
+    let run = PacedRun::start(url, subjects, &paced, server).await;
+    let (publishing, last) = run.publish(url, subjects, paced, rate).await;
     relay.wait_processed(last).await;
-    let relay_cpu = cpu.report(started.elapsed().as_secs_f64(), m);
-    let relay_waits = cpu.waits();
-    // As in the worker's paced run: the last outputs are in flight.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (relay_cpu, relay_waits) = run.cpu(m);
+    run.settle().await;
     relay.stop();
-    listener.stop();
-    let latencies = latencies(
-        &sent.lock().expect("lock"),
-        &arrived.lock().expect("lock"),
-        started,
-    )
-    .all;
+    let latencies = run.finish().all;
     println!(
         "relay at {rate} events/s       {m} events published in {:7.3} s; {} caused outputs (the consumer, decoding and outbox without the stages)",
         publishing.as_secs_f64(),
