@@ -790,11 +790,7 @@ impl Ledger {
     /// Debtors with an open item of exactly `amount` in `currency`, in debtor id order, at
     /// most the configured number.
     fn candidates_of_amount(&self, amount: Decimal, currency: Currency) -> Vec<Key> {
-        self.open_amounts.debtors(
-            currency,
-            amount,
-            self.config.max_unmatched_candidates,
-            |invoice| self.item(invoice),
-        )
+        self.open_amounts
+            .debtors(currency, amount, self.config.max_unmatched_candidates)
     }
 }
