@@ -96,6 +96,16 @@ pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     Some((user + system) / 100.0)
 }
 
+/// CPU time the calling thread has used so far, in seconds: (user, system). Read from
+/// `/proc/thread-self/stat` (Linux); `None` when it cannot be read.
+pub fn thread_cpu_seconds() -> Option<(f64, f64)> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    let mut fields = stat_fields(&stat)?.skip(11);
+    let user: f64 = fields.next()?.parse().ok()?;
+    let system: f64 = fields.next()?.parse().ok()?;
+    Some((user / 100.0, system / 100.0))
+}
+
 /// The `/proc` directory of a process: this one with `None`.
 fn proc_dir(pid: Option<u32>) -> String {
     match pid {

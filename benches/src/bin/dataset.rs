@@ -7,7 +7,15 @@
 //! `cargo run --release -p benches --bin dataset -- [DEBTORS] [MONTHS] [ARCHIVE]`
 //! (280 000 debtors over 12 months make about 10 million events.) With ARCHIVE, the
 //! archive is written to that directory and kept; an existing one is read as it is.
+//!
+//! `dataset --ledger ARCHIVE` times the ledger half alone (the thread that sets the
+//! command's pace): the archive's events are read into memory first (untimed), then one
+//! thread replays them through [`features::LedgerReplay`] as the command's ledger thread
+//! does, with nothing beside it. It prints the time, the thread's user and system time,
+//! the memory the ledger took, and the time per event kind (each event timed on its own,
+//! which adds about 50 ns to each).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -15,6 +23,8 @@ use pipeline::dataset::DatasetArgs;
 
 /// The child's argument: build the training set of ARCHIVE into OUT.
 const BUILD: &str = "--build";
+/// Times the ledger half alone over ARCHIVE.
+const LEDGER: &str = "--ledger";
 
 fn main() {
     // The allocator's settings of `creditstream dataset`, which the child inherits (an
@@ -26,6 +36,10 @@ fn main() {
         let archive = PathBuf::from(args.next().unwrap_or_else(|| usage("no archive")));
         let out = PathBuf::from(args.next().unwrap_or_else(|| usage("no output")));
         return build(archive, out);
+    }
+    if first.as_deref() == Some(LEDGER) {
+        let archive = PathBuf::from(args.next().unwrap_or_else(|| usage("no archive")));
+        return replay_ledger(&archive);
     }
     let parse = |a: Option<String>, default: u32| match a {
         None => default,
@@ -92,6 +106,92 @@ fn build(archive: PathBuf, out: PathBuf) {
     );
 }
 
+/// Events read into memory at a time: lists of a fixed size, so none is copied as it grows
+/// (the memory a growing list lets go would be reused by the ledger, flattering it).
+const READ_CHUNK: usize = 65_536;
+
+/// `--ledger`: the ledger half alone over `archive`.
+fn replay_ledger(archive: &Path) {
+    let runtime = pipeline::runtime(pipeline::MemoryUse::Growing).expect("runtime");
+    let t = Instant::now();
+    let mut chunks: Vec<Vec<events::Envelope>> = Vec::new();
+    let mut undecoded = 0_u64;
+    runtime
+        .block_on(pipeline::archive::read_events(
+            archive,
+            async |_, payload| {
+                match events::Envelope::decode(payload, usize::MAX) {
+                    Ok(event) => {
+                        if chunks.last().is_none_or(|c| c.len() == READ_CHUNK) {
+                            chunks.push(Vec::with_capacity(READ_CHUNK));
+                        }
+                        if let Some(chunk) = chunks.last_mut() {
+                            chunk.push(event);
+                        }
+                    }
+                    Err(_) => undecoded += 1,
+                }
+                Ok(())
+            },
+        ))
+        .expect("reading the archive");
+    let events: usize = chunks.iter().map(Vec::len).sum();
+    println!(
+        "read {events} events ({undecoded} undecodable) into memory in {:.1}s",
+        t.elapsed().as_secs_f64()
+    );
+    let count = |kind: events::EventKind| {
+        chunks
+            .iter()
+            .flatten()
+            .filter(|e| e.event.kind() == kind)
+            .count()
+    };
+    let definitions = features::Definitions::builtin().expect("built-in definitions");
+    let windows = definitions.windows.clone();
+    let mut replay = features::LedgerReplay::new(ledger::LedgerConfig::default(), windows);
+    // Sized as the command sizes them.
+    replay.reserve_invoices(count(events::EventKind::InvoiceIssued));
+    replay.reserve_payments(count(events::EventKind::PaymentReceived));
+    let rss_before = benches::status_kb("VmRSS").unwrap_or(0);
+    let thread = std::thread::Builder::new()
+        .name("dataset-ledger".to_owned())
+        .spawn(move || {
+            let (user0, system0) = benches::thread_cpu_seconds().unwrap_or_default();
+            let mut kinds: BTreeMap<&'static str, (u64, f64)> = BTreeMap::new();
+            let t = Instant::now();
+            for event in chunks.iter().flatten() {
+                let started = Instant::now();
+                let replayed = replay.push(event);
+                let seconds = started.elapsed().as_secs_f64();
+                drop(replayed);
+                let kind = kinds.entry(event.event.kind().as_str()).or_default();
+                kind.0 += 1;
+                kind.1 += seconds;
+            }
+            let seconds = t.elapsed().as_secs_f64();
+            let (user, system) = benches::thread_cpu_seconds().unwrap_or_default();
+            // Left to the end of the process, as the command leaves them.
+            std::mem::forget(replay);
+            std::mem::forget(chunks);
+            (seconds, user - user0, system - system0, kinds)
+        })
+        .expect("starting the ledger thread");
+    let (seconds, user, system, kinds) = thread.join().expect("the ledger thread");
+    let rss_after = benches::status_kb("VmRSS").unwrap_or(0);
+    println!(
+        "ledger alone: {events} events in {seconds:.1}s ({:.0} events/s), thread {user:.1}s user + {system:.1}s system, {} MB taken",
+        events as f64 / seconds,
+        rss_after.saturating_sub(rss_before) / 1024
+    );
+    for (kind, (n, s)) in kinds {
+        println!(
+            "  {kind:<20} {n:>9} events {s:>6.1}s {:>6.2} us each",
+            s / n.max(1) as f64 * 1e6
+        );
+    }
+}
+
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|entries| {
@@ -111,6 +211,8 @@ fn dir_bytes(dir: &Path) -> u64 {
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("error: {why}\nusage: dataset [DEBTORS] [MONTHS] [ARCHIVE]");
+    eprintln!(
+        "error: {why}\nusage: dataset [DEBTORS] [MONTHS] [ARCHIVE]\n       dataset --ledger ARCHIVE"
+    );
     std::process::exit(2);
 }
