@@ -89,18 +89,20 @@ impl Entries {
     }
 
     /// (invoice number, debtor) of each item.
-    fn iter(&self) -> Box<dyn Iterator<Item = (&str, &str)> + '_> {
-        match self {
-            Entries::One(e) => Box::new(std::iter::once((
-                e.invoice_number.as_str(),
-                e.debtor_id.as_str(),
-            ))),
-            Entries::List(l) => Box::new(
-                l.iter()
-                    .map(|e| (e.invoice_number.as_str(), e.debtor_id.as_str())),
-            ),
-            Entries::Set(s) => Box::new(s.iter().map(|(n, d)| (n.as_str(), d.as_str()))),
-        }
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        let (one, list, set) = match self {
+            Entries::One(e) => (Some(e), None, None),
+            Entries::List(l) => (None, Some(l), None),
+            Entries::Set(s) => (None, None, Some(s)),
+        };
+        let entries = one.into_iter().chain(list.into_iter().flatten());
+        entries
+            .map(|e| (e.invoice_number.as_str(), e.debtor_id.as_str()))
+            .chain(
+                set.into_iter()
+                    .flatten()
+                    .map(|(n, d)| (n.as_str(), d.as_str())),
+            )
     }
 
     fn insert(&mut self, item: &OpenItem) {
@@ -108,9 +110,11 @@ impl Entries {
             return;
         }
         match self {
-            Entries::One(first) => {
-                let first = first.clone();
-                *self = Entries::List(vec![first, Entry::of(item)]);
+            Entries::One(_) => {
+                let second = Entries::List(Vec::new());
+                if let Entries::One(first) = std::mem::replace(self, second) {
+                    *self = Entries::List(vec![first, Entry::of(item)]);
+                }
             }
             Entries::List(l) if l.len() < LIST_MAX => l.push(Entry::of(item)),
             Entries::List(l) => {
