@@ -11,7 +11,9 @@
 //! `dataset --ledger ARCHIVE` times the ledger half alone (the thread that sets the
 //! command's pace): the archive's events are read into memory first (untimed), then one
 //! thread replays them through [`features::LedgerReplay`] as the command's ledger thread
-//! does, with nothing beside it. It prints the time, the thread's user and system time,
+//! does, with nothing beside it (what each event yields is dropped there, where the
+//! command hands it to the features' thread). It prints the time, the thread's user and
+//! system time,
 //! the memory the ledger took, and the time per event kind (each event timed on its own,
 //! which adds about 50 ns to each).
 
