@@ -13,9 +13,8 @@
 //! thread replays them through [`features::LedgerReplay`] as the command's ledger thread
 //! does, with nothing beside it (what each event yields is dropped there, where the
 //! command hands it to the features' thread). It prints the time, the thread's user and
-//! system time,
-//! the memory the ledger took, and the time per event kind (each event timed on its own,
-//! which adds about 50 ns to each).
+//! system time, the memory the ledger took, and the time per event kind (each event timed
+//! on its own, which adds about 50 ns to each).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
