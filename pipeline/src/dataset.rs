@@ -5,7 +5,7 @@
 //! features encoded as they are made and its labels once the log has been read
 //! ([`TrainingFile`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use events::Envelope;
@@ -93,20 +93,7 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
     let builder = TrainingSetBuilder::new(definitions, ledger::LedgerConfig::default(), labels)?;
     let schema = builder.schema();
     let (mut replay, features) = builder.into_halves();
-    // The ledger's item tables sized once: growing them through millions of items moves
-    // every item at each doubling (a tenth of the ledger thread's time).
-    let kinds = [
-        events::EventKind::InvoiceIssued,
-        events::EventKind::PaymentReceived,
-    ];
-    let counts = crate::archive::count_kinds(&args.archive, &kinds).await?;
-    let count = |i: usize| {
-        counts
-            .get(i)
-            .map_or(0, |&n| usize::try_from(n).unwrap_or(0))
-    };
-    replay.reserve_invoices(count(0));
-    replay.reserve_payments(count(1));
+    reserve(&mut replay, &args.archive).await?;
     // The output is started before the archive is read: a path that cannot be written is
     // refused at once, not after minutes of work.
     if let Some(dir) = args.out.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -187,6 +174,25 @@ pub async fn build(args: &DatasetArgs) -> Result<TrainingSummary, PipelineError>
         tracing::warn!(skipped, "archived events skipped");
     }
     Ok(summary)
+}
+
+/// Sizes `replay`'s item tables once for the invoices and payments `archive` holds:
+/// growing them through millions of items moves every item at each doubling (a tenth of
+/// the ledger thread's time).
+pub async fn reserve(replay: &mut LedgerReplay, archive: &Path) -> Result<(), PipelineError> {
+    let kinds = [
+        events::EventKind::InvoiceIssued,
+        events::EventKind::PaymentReceived,
+    ];
+    let counts = crate::archive::count_kinds(archive, &kinds).await?;
+    let count = |i: usize| {
+        counts
+            .get(i)
+            .map_or(0, |&n| usize::try_from(n).unwrap_or(0))
+    };
+    replay.reserve_invoices(count(0));
+    replay.reserve_payments(count(1));
+    Ok(())
 }
 
 /// The ledger thread: events in, what they mean for the features out; at the end of the

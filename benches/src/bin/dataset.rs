@@ -141,19 +141,13 @@ fn replay_ledger(archive: &Path) {
         "read {events} events ({undecoded} undecodable) into memory in {:.1}s",
         t.elapsed().as_secs_f64()
     );
-    let count = |kind: events::EventKind| {
-        chunks
-            .iter()
-            .flatten()
-            .filter(|e| e.event.kind() == kind)
-            .count()
-    };
     let definitions = features::Definitions::builtin().expect("built-in definitions");
     let windows = definitions.windows.clone();
     let mut replay = features::LedgerReplay::new(ledger::LedgerConfig::default(), windows);
     // Sized as the command sizes them.
-    replay.reserve_invoices(count(events::EventKind::InvoiceIssued));
-    replay.reserve_payments(count(events::EventKind::PaymentReceived));
+    runtime
+        .block_on(pipeline::dataset::reserve(&mut replay, archive))
+        .expect("counting the archive's events");
     let rss_before = benches::status_kb("VmRSS").unwrap_or(0);
     let thread = std::thread::Builder::new()
         .name("dataset-ledger".to_owned())
