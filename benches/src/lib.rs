@@ -85,22 +85,25 @@ pub fn minor_faults(name: &str) -> (u64, u64) {
 }
 
 /// CPU time (user and system, all threads) a process has used so far, in seconds: this
-/// process with `None`. Read from `/proc/<pid>/stat` (Linux; clock ticks of 1/100 s, the
-/// kernel's fixed `USER_HZ`); `None` when it cannot be read.
+/// process with `None`. Read from `/proc/<pid>/stat` (Linux); `None` when it cannot be
+/// read.
 pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("{}/stat", proc_dir(pid))).ok()?;
-    // utime and stime are the 12th and 13th fields after the command name.
-    let mut fields = stat_fields(&stat)?.skip(11);
-    let user: f64 = fields.next()?.parse().ok()?;
-    let system: f64 = fields.next()?.parse().ok()?;
-    Some((user + system) / 100.0)
+    let (user, system) = user_and_system(&stat)?;
+    Some(user + system)
 }
 
 /// CPU time the calling thread has used so far, in seconds: (user, system). Read from
 /// `/proc/thread-self/stat` (Linux); `None` when it cannot be read.
 pub fn thread_cpu_seconds() -> Option<(f64, f64)> {
-    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
-    let mut fields = stat_fields(&stat)?.skip(11);
+    user_and_system(&std::fs::read_to_string("/proc/thread-self/stat").ok()?)
+}
+
+/// The user and system time counted in a `stat` line of `/proc`, in seconds (clock ticks
+/// of 1/100 s, the kernel's fixed `USER_HZ`).
+fn user_and_system(stat: &str) -> Option<(f64, f64)> {
+    // utime and stime are the 12th and 13th fields after the command name.
+    let mut fields = stat_fields(stat)?.skip(11);
     let user: f64 = fields.next()?.parse().ok()?;
     let system: f64 = fields.next()?.parse().ok()?;
     Some((user / 100.0, system / 100.0))

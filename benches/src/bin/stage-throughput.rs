@@ -328,14 +328,15 @@ fn report_time(what: &str, n: usize, time: std::time::Duration) {
     );
 }
 
-/// Waits 0.5 ms, asleep or spinning (yielding the core at each turn); returns how long.
+/// Waits 0.5 ms, asleep or spinning as the stage loop does ([`pipeline::spin::Spin`] on
+/// input that never comes, yielding the core at each turn); returns how long.
 fn pause(spin: bool) -> std::time::Duration {
     let started = Instant::now();
     let wait = std::time::Duration::from_micros(500);
     if spin {
-        while started.elapsed() < wait {
-            std::thread::yield_now();
-        }
+        let mut never = pipeline::spin::Spin::new(std::future::pending::<()>(), wait);
+        let mut waker = std::task::Context::from_waker(std::task::Waker::noop());
+        let _pending = std::future::Future::poll(std::pin::Pin::new(&mut never), &mut waker);
     } else {
         std::thread::sleep(wait);
     }
